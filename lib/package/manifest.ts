@@ -1,0 +1,103 @@
+/**
+ * The model package manifest (modelship.json): its schema, its types, and reading it from disk.
+ * The schema is the contract; nothing else in the project checks a manifest by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DATATYPES } from '../protocol/datatypes';
+import { PackageError } from '../protocol/errors';
+
+export const MANIFEST_FILE = 'modelship.json';
+export const MANIFEST_FORMAT = 'modelship/v1';
+
+/** DNS-safe: lower-case letters, digits and hyphens, 1-63 characters, no leading or trailing hyphen. */
+const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Semantic Versioning 2.0.0, as given by semver.org. */
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/** Package-relative path: no absolute paths, no parent segments, so a manifest cannot point outside its package. */
+const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._\-/]+$/;
+
+export const tensorSpecSchema = z.strictObject({
+  name: z.string().min(1).max(256),
+  datatype: z.enum(DATATYPES),
+  /** -1 marks a dynamic dimension. */
+  shape: z.array(z.number().int().min(-1)).max(32),
+});
+
+export const toleranceSchema = z.strictObject({
+  /** Absolute tolerance: |actual - expected| <= atol + rtol * |expected|. */
+  atol: z.number().min(0),
+  rtol: z.number().min(0),
+});
+
+export const manifestSchema = z.strictObject({
+  format: z.literal(MANIFEST_FORMAT),
+  name: z.string().regex(DNS_NAME, 'must be DNS-safe: lower-case letters, digits and hyphens, at most 63 characters'),
+  version: z.string().regex(SEMVER, 'must be a semantic version such as 1.0.0'),
+  description: z.string().max(1024).default(''),
+  framework: z.strictObject({
+    name: z.literal('onnx'),
+    opset: z.number().int().min(1),
+  }),
+  target: z.enum(['cpu', 'gpu']),
+  /** How the package asks to be deployed on a GPU; ignored for cpu targets. */
+  gpu: z.strictObject({ platform: z.enum(['sagemaker', 'ecs']) }).optional(),
+  inputs: z.array(tensorSpecSchema).min(1),
+  outputs: z.array(tensorSpecSchema).min(1),
+  model: z.strictObject({
+    file: z.string().regex(RELATIVE_PATH),
+    bytes: z.number().int().positive(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+  }),
+  samples: z.array(z.strictObject({
+    file: z.string().regex(RELATIVE_PATH),
+    tolerance: toleranceSchema,
+  })),
+  labels: z.string().regex(RELATIVE_PATH).optional(),
+  created: z.strictObject({
+    tool: z.literal('modelship'),
+    version: z.string(),
+  }),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type TensorSpec = z.infer<typeof tensorSpecSchema>;
+export type Tolerance = z.infer<typeof toleranceSchema>;
+
+/** Checks a parsed manifest; throws a PackageError listing every problem with its JSON path. */
+export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest {
+  const result = manifestSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new PackageError(`${source} is not a valid manifest: ${problems.join('; ')}`);
+  }
+  const m = result.data;
+  for (const list of [m.inputs, m.outputs]) {
+    const seen = new Set<string>();
+    for (const t of list) {
+      if (seen.has(t.name)) throw new PackageError(`${source}: tensor name "${t.name}" appears twice`);
+      seen.add(t.name);
+    }
+  }
+  return m;
+}
+
+/** Reads and checks `<dir>/modelship.json`. */
+export function readManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PackageError(`${path} cannot be read: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new PackageError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseManifest(json, path);
+}
