@@ -32,6 +32,12 @@ export const toleranceSchema = z.strictObject({
   rtol: z.number().min(0),
 });
 
+export const toleranceByDatatypeSchema = z.strictObject({
+  FP16: toleranceSchema.optional(),
+  FP32: toleranceSchema.optional(),
+  FP64: toleranceSchema.optional(),
+});
+
 export const manifestSchema = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
   name: z.string().regex(DNS_NAME, 'must be DNS-safe: lower-case letters, digits and hyphens, at most 63 characters'),
@@ -52,8 +58,12 @@ export const manifestSchema = z.strictObject({
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
   }),
   samples: z.array(z.strictObject({
-    file: z.string().regex(RELATIVE_PATH),
-    tolerance: toleranceSchema,
+    /** A v2 infer request body, usable as it is: curl --data @<package>/<request>. */
+    request: z.string().regex(RELATIVE_PATH),
+    /** The outputs the model gave for it at packaging: {"outputs": [...]}. */
+    response: z.string().regex(RELATIVE_PATH),
+    /** Per floating-point datatype; integers, BOOL and BYTES must match exactly. */
+    tolerance: toleranceByDatatypeSchema,
   })),
   labels: z.string().regex(RELATIVE_PATH).optional(),
   created: z.strictObject({
@@ -65,6 +75,7 @@ export const manifestSchema = z.strictObject({
 export type Manifest = z.infer<typeof manifestSchema>;
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 export type Tolerance = z.infer<typeof toleranceSchema>;
+export type ToleranceByDatatype = z.infer<typeof toleranceByDatatypeSchema>;
 
 /** Checks a parsed manifest; throws a PackageError listing every problem with its JSON path. */
 export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest {

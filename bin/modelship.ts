@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * The modelship CLI. Each command loads its implementation only when it runs, so `modelship serve`
+ * starts without paying for the converter, tfjs or the CDK (cold start is a design target, P3).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { VERSION } from '../lib/version';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a non-negative integer`);
+  return n;
+}
+
+/** Turns an expected failure (bad package, bad config) into one clear line and exit code 1. */
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    const e = err as Error;
+    const expected = ['PackageError', 'ConfigError', 'ConversionError'].includes(e.name);
+    process.stderr.write(`modelship: ${expected ? e.message : e.stack ?? e.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+const program = new Command()
+  .name('modelship')
+  .description('Package, check, serve and deploy ONNX models behind the Open Inference Protocol v2.')
+  .version(VERSION)
+  // `package --version 1.0.0` must reach the subcommand, not print the CLI's own version.
+  .enablePositionalOptions();
+
+program
+  .command('package')
+  .description('package an ONNX model: manifest (I/O read from onnxruntime, sha256), model and golden samples')
+  .argument('<model>', 'the .onnx file')
+  .requiredOption('--name <name>', 'DNS-safe model name')
+  .requiredOption('--version <version>', 'semantic version, such as 1.0.0')
+  .requiredOption('--out <dir>', 'directory to write the package to')
+  .addOption(new Option('--target <target>', 'where it runs').choices(['cpu', 'gpu']).default('cpu'))
+  .addOption(new Option('--gpu-platform <platform>', 'for gpu targets: how bin/app.ts deploys it').choices(['sagemaker', 'ecs']))
+  .option('--samples <file>', 'JSON file with a v2 request body, or an array of them, to record as golden samples')
+  .option('--labels <file>', 'JSON array of class labels')
+  .option('--description <text>', 'what the model does', '')
+  .option('--force', 'replace a package already in --out', false)
+  .action((model: string, o: Record<string, string | boolean | undefined>) => run(async () => {
+    const { createPackage, readSampleRequests } = await import('../lib/package/create');
+    const { readFile } = await import('node:fs/promises');
+    const manifest = await createPackage({
+      modelPath: model,
+      name: o.name as string,
+      version: o.version as string,
+      outDir: o.out as string,
+      target: o.target as 'cpu' | 'gpu',
+      gpuPlatform: o.gpuPlatform as 'sagemaker' | 'ecs' | undefined,
+      description: o.description as string,
+      samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
+      labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
+      force: o.force === true,
+    });
+    const io = (list: typeof manifest.inputs) => list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
+    console.log(`packaged ${manifest.name}@${manifest.version} into ${o.out as string}`);
+    console.log(`  inputs:  ${io(manifest.inputs)}`);
+    console.log(`  outputs: ${io(manifest.outputs)}`);
+    console.log(`  model:   ${manifest.model.bytes} bytes, sha256 ${manifest.model.sha256}`);
+    console.log(`  samples: ${manifest.samples.length} golden sample(s) recorded`);
+  }));
+
+program
+  .command('verify')
+  .description('check packages: manifest schema, model sha256, and every golden sample re-run within tolerance')
+  .argument('<dir...>', 'package directories')
+  .action((dirs: string[]) => run(async () => {
+    const { verifyPackage } = await import('../lib/package/verify');
+    for (const dir of dirs) {
+      const report = await verifyPackage(dir);
+      if (report.ok) {
+        console.log(`ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce`);
+      } else {
+        process.exitCode = 1;
+        console.error(`FAIL ${dir}:`);
+        for (const p of report.problems) console.error(`  - ${p}`);
+      }
+    }
+  }));
+
+program
+  .command('convert')
+  .description('convert a tfjs/Keras Sequential model (model.json + weights) to ONNX, checked against tfjs predictions')
+  .argument('<model-json>', 'the tfjs model.json')
+  .requiredOption('--out <file>', 'the .onnx file to write')
+  .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
+  .action((modelJson: string, o: { out: string; checkSamples: number }) => run(async () => {
+    const { convertTfjsModelFile } = await import('../lib/convert/tfjs-to-onnx');
+    const result = await convertTfjsModelFile(modelJson, o.out, { checkSamples: o.checkSamples });
+    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) to ${o.out}`);
+    console.log(`  checked ${result.samples} inputs against tfjs: max |diff| ${result.maxAbsDiff.toExponential(2)}`);
+  }));
+
+program
+  .command('serve')
+  .description('serve packages locally over the Open Inference Protocol v2, with API-key/JWT auth and usage-plan limits')
+  .argument('<dir...>', 'package directories')
+  .option('--port <port>', 'port to listen on', integer, 8080)
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--config <file>', 'server config: usage plans, API keys, JWT (default: a generated dev key)')
+  .option('--quiet', 'no access log', false)
+  .action((dirs: string[], o: { port: number; host: string; config?: string; quiet: boolean }) => run(async () => {
+    const { startServer } = await import('../lib/local/serve');
+    const { printBanner } = await import('../lib/local/banner');
+    const running = await startServer({
+      dirs,
+      port: o.port,
+      host: o.host,
+      configPath: o.config,
+      onRequest: o.quiet ? undefined : (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.durationMs.toFixed(1)}ms ${l.principal ?? '-'}`),
+    });
+    printBanner(running, dirs);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: finishing in-flight requests, then stopping`);
+      void running.close().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  }));
+
+void program.parseAsync(process.argv);

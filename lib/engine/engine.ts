@@ -1,0 +1,124 @@
+/**
+ * InferenceEngine: one loaded model package. It checks the model's sha256 before onnxruntime sees a
+ * byte of it, owns the InferenceSession, and turns v2 requests into v2 responses. It knows nothing of
+ * HTTP servers or AWS; every front (local server, Lambda, tests, benchmarks) drives it the same way.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readManifest, type Manifest } from '../package/manifest';
+import { sha256 } from '../package/hash';
+import { DATATYPE_INFO, datatypeFromOrt, type TensorData } from '../protocol/datatypes';
+import { decodeInferRequest } from '../protocol/decode';
+import { encodeInferResponse } from '../protocol/encode';
+import { BadRequestError, PackageError } from '../protocol/errors';
+import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from '../protocol/limits';
+import type { HttpResponse, InferRequest, InferResult, ModelMetadata, Tensor } from '../protocol/types';
+import { checkSessionMatchesManifest } from './session-check';
+
+export interface EngineOptions {
+  /** Options passed to onnxruntime's InferenceSession.create. @default - CPU execution provider, all graph optimizations */
+  readonly sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** Ceilings on what one request may hold. @default DEFAULT_TENSOR_LIMITS */
+  readonly limits?: TensorLimits;
+}
+
+export class InferenceEngine {
+  /**
+   * Loads a package directory: reads the manifest, reads the model once, checks its size and sha256
+   * against the manifest, and only then creates the session from those same bytes, so that the file
+   * cannot change between the check and the load.
+   */
+  static async load(dir: string, options: EngineOptions = {}): Promise<InferenceEngine> {
+    const manifest = readManifest(dir);
+    const modelPath = join(dir, manifest.model.file);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(modelPath);
+    } catch (err) {
+      throw new PackageError(`${modelPath} cannot be read: ${(err as Error).message}`);
+    }
+    if (bytes.length !== manifest.model.bytes) {
+      throw new PackageError(`${modelPath} is ${bytes.length} bytes but the manifest says ${manifest.model.bytes}: the model has been changed since it was packaged`);
+    }
+    const actual = sha256(bytes);
+    if (actual !== manifest.model.sha256) {
+      throw new PackageError(`${modelPath} has sha256 ${actual} but the manifest says ${manifest.model.sha256}: refusing to load a tampered model`);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        ...options.sessionOptions,
+      });
+    } catch (err) {
+      throw new PackageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`);
+    }
+    checkSessionMatchesManifest(session, manifest, modelPath);
+    return new InferenceEngine(dir, manifest, session, options.limits ?? DEFAULT_TENSOR_LIMITS);
+  }
+
+  readonly name: string;
+  readonly version: string;
+  private readonly metadataValue: ModelMetadata;
+
+  private constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    private readonly session: ort.InferenceSession,
+    private readonly limits: TensorLimits,
+  ) {
+    this.name = manifest.name;
+    this.version = manifest.version;
+    this.metadataValue = {
+      name: manifest.name,
+      versions: [manifest.version],
+      platform: 'onnxruntime_onnx',
+      inputs: manifest.inputs,
+      outputs: manifest.outputs,
+    };
+  }
+
+  /** The v2 model metadata, derived from the manifest. */
+  metadata(): ModelMetadata {
+    return this.metadataValue;
+  }
+
+  /** Decodes and validates a request body (JSON or binary extension) against this model. */
+  decode(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): InferRequest {
+    return decodeInferRequest(body, headers, this.manifest, this.limits);
+  }
+
+  /** Runs a validated request and returns only the outputs it asked for. */
+  async infer(request: InferRequest): Promise<InferResult> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const t of request.inputs) {
+      feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data as ort.Tensor.DataType, t.shape as number[]);
+    }
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(feeds, request.outputs.map((o) => o.name));
+    } catch (err) {
+      // The request already matched the manifest, so what onnxruntime still refuses is an input the
+      // graph cannot take (a dynamic dimension it constrains, say): the caller's to fix, not a 500.
+      throw new BadRequestError(`model '${this.name}' rejected the request: ${(err as Error).message}`);
+    }
+    const outputs: Tensor[] = request.outputs.map(({ name }) => {
+      const r = results[name];
+      return { name, datatype: datatypeFromOrt(r.type)!, shape: r.dims, data: r.data as TensorData };
+    });
+    return { modelName: this.name, modelVersion: this.version, id: request.id, outputs };
+  }
+
+  /** decode, infer and encode: what a front calls for POST .../infer. */
+  async inferBody(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): Promise<HttpResponse> {
+    const request = this.decode(body, headers);
+    return encodeInferResponse(await this.infer(request), request);
+  }
+
+  /** Releases the native session. */
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

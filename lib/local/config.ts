@@ -1,0 +1,244 @@
+/**
+ * The `modelship serve --config FILE` configuration: usage plans, API keys, JWT settings and the body limit.
+ * The names and bounds follow API Gateway (usage plans, API keys, payload limit) so that a config tried
+ * locally means the same thing when deployed.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** API Gateway's request payload limit, 10 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway rejects API key values shorter than this. */
+export const MIN_API_KEY_LENGTH = 20;
+/** API Gateway rejects API key values longer than this. */
+export const MAX_API_KEY_LENGTH = 128;
+
+/** A config file that cannot be read or does not match the schema. Not an HTTP error: it stops a start. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Names that are safe in logs and cannot be mistaken for a principal id prefix such as `jwt:`. */
+const NAME = /^[A-Za-z0-9._-]{1,128}$/;
+const NAME_MESSAGE = 'must be 1-128 letters, digits, ".", "_" or "-"';
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const quotaSchema = z
+  .strictObject({
+    /** Requests allowed per period. */
+    limit: z.number().int().min(1),
+    /** Periods are UTC: DAY starts at 00:00, WEEK on Monday 00:00, MONTH on the 1st at 00:00. */
+    period: z.enum(['DAY', 'WEEK', 'MONTH']),
+    /**
+     * Days added to the period's start: WEEK 0-6 (0 = Monday, 6 = Sunday), MONTH 0-27 (0 = the 1st, so
+     * every month has the day), DAY only 0. AWS documents QuotaSettings.offset both as "the day a period
+     * starts" and as "requests subtracted in the first period"; this follows the first reading.
+     */
+    offset: z.number().int().min(0).default(0),
+  })
+  .superRefine((q, ctx) => {
+    const max = q.period === 'DAY' ? 0 : q.period === 'WEEK' ? 6 : 27;
+    if (q.offset > max) {
+      ctx.addIssue({ code: 'custom', path: ['offset'], message: `must be between 0 and ${max} for a ${q.period} quota` });
+    }
+  });
+
+export const planSchema = z.strictObject({
+  /** Steady-state requests per second: the token bucket's refill rate. */
+  rateLimit: z.number().positive(),
+  /** The token bucket's size: how many requests may arrive at once. */
+  burstLimit: z.number().int().min(1),
+  quota: quotaSchema.optional(),
+});
+
+const apiKeyEntrySchema = z
+  .strictObject({
+    /** Shown in logs and used as the principal id; the value never is. */
+    name: z.string().regex(NAME, NAME_MESSAGE),
+    value: z.string().min(MIN_API_KEY_LENGTH).max(MAX_API_KEY_LENGTH).optional(),
+    /** Name of an environment variable holding the value, so that the secret stays out of the file. */
+    valueFromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    plan: z.string(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((k, ctx) => {
+    if ((k.value === undefined) === (k.valueFromEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of "value" and "valueFromEnv"' });
+    }
+  });
+
+export const jwtSchema = z
+  .strictObject({
+    /** Expected `iss` claim. */
+    issuer: z.string().min(1),
+    /** Expected `aud` claim; a token passes when it names any of them. */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Path of a JWKS JSON file; relative paths are resolved against the config file's directory. */
+    jwksFile: z.string().min(1).optional(),
+    /** http(s) URL of a JWKS, fetched and cached. */
+    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Usage plan applied to each JWT subject; without it JWT callers are not rate limited. */
+    plan: z.string().optional(),
+    /** Leeway for exp, nbf and iat, for clocks that drift. */
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(0),
+  })
+  .superRefine((j, ctx) => {
+    if ((j.jwksFile === undefined) === (j.jwksUrl === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of "jwksFile" and "jwksUrl"' });
+    }
+  });
+
+export const serverConfigSchema = z
+  .strictObject({
+    plans: z.record(z.string().regex(NAME, NAME_MESSAGE), planSchema),
+    apiKeys: z.array(apiKeyEntrySchema).default([]),
+    jwt: jwtSchema.optional(),
+    /** Larger bodies get 413 before they are read to the end. */
+    maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
+  })
+  .superRefine((c, ctx) => {
+    const planNames = Object.keys(c.plans);
+    const known = planNames.length ? planNames.join(', ') : 'none defined';
+    const names = new Set<string>();
+    c.apiKeys.forEach((key, i) => {
+      if (!Object.hasOwn(c.plans, key.plan)) {
+        ctx.addIssue({ code: 'custom', path: ['apiKeys', i, 'plan'], message: `unknown plan "${key.plan}" (plans: ${known})` });
+      }
+      if (names.has(key.name)) {
+        ctx.addIssue({ code: 'custom', path: ['apiKeys', i, 'name'], message: `"${key.name}" is used by another key` });
+      }
+      names.add(key.name);
+    });
+    if (c.jwt?.plan !== undefined && !Object.hasOwn(c.plans, c.jwt.plan)) {
+      ctx.addIssue({ code: 'custom', path: ['jwt', 'plan'], message: `unknown plan "${c.jwt.plan}" (plans: ${known})` });
+    }
+    if (c.apiKeys.length === 0 && c.jwt === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'no API keys and no jwt section: nobody could call the server' });
+    }
+  });
+
+/** The config as written in the file (before environment variables are read). */
+export type ServerConfigFile = z.input<typeof serverConfigSchema>;
+/** One usage plan. */
+export type UsagePlan = z.infer<typeof planSchema>;
+/** A usage plan's quota. */
+export type QuotaSettings = z.infer<typeof quotaSchema>;
+/** JWT settings, defaults applied. */
+export type JwtConfig = z.infer<typeof jwtSchema>;
+
+/** An API key with its secret resolved from `value` or `valueFromEnv`. */
+export interface ApiKeyConfig {
+  readonly name: string;
+  readonly value: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+}
+
+/**
+ * A checked config with defaults applied and every API key's value resolved, so nothing downstream
+ * reads the environment. This is what the server and `createAuthenticator` (auth.ts) take.
+ */
+export interface ServerConfig {
+  readonly plans: Readonly<Record<string, UsagePlan>>;
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly jwt?: JwtConfig;
+  readonly maxBodyBytes: number;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(root)';
+}
+
+/**
+ * Checks a parsed config object: schema, cross-field references, environment-held key values.
+ * Throws a {@link ConfigError} that names `source` and lists every bad field with its path.
+ * @param source what to call the config in messages (usually its file path)
+ * @param env where `valueFromEnv` is looked up
+ * @param baseDir directory a relative `jwt.jwksFile` is resolved against; left relative when omitted
+ */
+export function parseServerConfig(
+  value: unknown,
+  source = 'server config',
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  baseDir?: string,
+): ServerConfig {
+  const result = serverConfigSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`${source} is not a valid server config:\n  - ${problems.join('\n  - ')}`);
+  }
+  const c = result.data;
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const apiKeys = c.apiKeys.map((k, i): ApiKeyConfig => {
+    let secret = k.value;
+    if (k.valueFromEnv !== undefined) {
+      secret = env[k.valueFromEnv];
+      if (secret === undefined || secret === '') {
+        problems.push(`apiKeys[${i}].valueFromEnv: environment variable ${k.valueFromEnv} is not set`);
+      } else if (secret.length < MIN_API_KEY_LENGTH || secret.length > MAX_API_KEY_LENGTH) {
+        problems.push(
+          `apiKeys[${i}].valueFromEnv: ${k.valueFromEnv} holds ${secret.length} characters; ` +
+            `API keys must have ${MIN_API_KEY_LENGTH}-${MAX_API_KEY_LENGTH}`,
+        );
+      }
+    }
+    const resolvedSecret = secret ?? '';
+    const other = seen.get(resolvedSecret);
+    // API Gateway refuses two keys with one value; locally it would make the principal ambiguous.
+    if (resolvedSecret && other !== undefined) problems.push(`apiKeys[${i}]: has the same value as key "${other}"`);
+    seen.set(resolvedSecret, k.name);
+    return { name: k.name, value: resolvedSecret, plan: k.plan, enabled: k.enabled };
+  });
+  if (problems.length) {
+    throw new ConfigError(`${source} is not a valid server config:\n  - ${problems.join('\n  - ')}`);
+  }
+  let jwt = c.jwt;
+  if (jwt?.jwksFile !== undefined && baseDir !== undefined && !isAbsolute(jwt.jwksFile)) {
+    jwt = { ...jwt, jwksFile: resolve(baseDir, jwt.jwksFile) };
+  }
+  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), maxBodyBytes: c.maxBodyBytes };
+}
+
+/**
+ * Reads and checks a JSON config file. A relative `jwt.jwksFile` is resolved against the file's directory.
+ * Throws a {@link ConfigError} naming the file and each bad field.
+ */
+export function loadServerConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path} cannot be read: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseServerConfig(json, path, env, dirname(resolve(path)));
+}
+
+/** Name of the plan and key {@link defaultDevConfig} creates. */
+export const DEV_PLAN = 'dev';
+
+/**
+ * A config for `modelship serve` without `--config`: one API key with a fresh random value
+ * (32 random bytes, base64url: 43 characters) on a generous plan, so local calls still exercise auth
+ * and limits. The caller prints the key once; it is never written anywhere.
+ */
+export function defaultDevConfig(): ServerConfig {
+  return {
+    plans: { [DEV_PLAN]: { rateLimit: 1000, burstLimit: 2000 } },
+    apiKeys: [{ name: DEV_PLAN, value: randomBytes(32).toString('base64url'), plan: DEV_PLAN, enabled: true }],
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  };
+}

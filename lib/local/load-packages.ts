@@ -1,0 +1,33 @@
+/**
+ * Loads package directories for a server. A package that fails its checks is refused on its own:
+ * the others still load, and the refused one's routes answer 503 with the reason.
+ */
+import { basename } from 'node:path';
+import { InferenceEngine, type EngineOptions } from '../engine/engine';
+import { readManifest } from '../package/manifest';
+import type { LoadFailure } from '../router/router';
+
+export interface LoadedPackages {
+  readonly engines: InferenceEngine[];
+  readonly failures: LoadFailure[];
+}
+
+export async function loadPackages(dirs: readonly string[], options: EngineOptions = {}): Promise<LoadedPackages> {
+  const engines: InferenceEngine[] = [];
+  const failures: LoadFailure[] = [];
+  for (const dir of dirs) {
+    try {
+      engines.push(await InferenceEngine.load(dir, options));
+    } catch (err) {
+      let name = basename(dir);
+      let version: string | undefined;
+      try {
+        ({ name, version } = readManifest(dir));
+      } catch {
+        // The manifest itself is the problem; the directory name is the best name left.
+      }
+      failures.push({ name, version, reason: (err as Error).message });
+    }
+  }
+  return { engines, failures };
+}

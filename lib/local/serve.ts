@@ -1,0 +1,62 @@
+/**
+ * `modelship serve`: loads packages, builds auth and limits from a config (or a fresh dev key), and
+ * starts the local server. Kept apart from the CLI so that tests and benchmarks start it the same way.
+ */
+import type { EngineOptions } from '../engine/engine';
+import { ModelRouter, type LoadFailure } from '../router/router';
+import { createAuthenticator } from './auth';
+import { defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
+import { loadPackages } from './load-packages';
+import { UsagePlanLimiter } from './rate-limit';
+import { LocalServer, type AccessLogLine } from './server';
+
+export interface ServeOptions {
+  readonly dirs: readonly string[];
+  /** @default 8080 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Path of a JSON server config. @default - a dev config with one freshly generated API key */
+  readonly configPath?: string;
+  /** A config object, for tests and embedding; wins over configPath. */
+  readonly config?: ServerConfig;
+  readonly engine?: EngineOptions;
+  readonly onRequest?: (line: AccessLogLine) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: LocalServer;
+  readonly router: ModelRouter;
+  readonly failures: readonly LoadFailure[];
+  /** The generated key when no config was given; the caller shows it once. */
+  readonly devKey?: string;
+  /** Graceful shutdown, then the native sessions are released. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const fromUser = options.config ?? (options.configPath ? loadServerConfig(options.configPath) : undefined);
+  const config = fromUser ?? defaultDevConfig();
+  const { engines, failures } = await loadPackages(options.dirs, options.engine);
+  const router = new ModelRouter(engines, { failures });
+  const server = new LocalServer({
+    router,
+    authenticator: createAuthenticator(config),
+    limiter: new UsagePlanLimiter(config.plans),
+    maxBodyBytes: config.maxBodyBytes,
+    onRequest: options.onRequest,
+  });
+  const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  return {
+    url,
+    server,
+    router,
+    failures,
+    devKey: fromUser ? undefined : config.apiKeys[0].value,
+    async close() {
+      await server.close();
+      await Promise.all(engines.map((e) => e.release()));
+    },
+  };
+}

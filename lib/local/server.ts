@@ -1,0 +1,146 @@
+/**
+ * The local front: node:http in API Gateway's place. It authenticates, applies usage-plan limits and the
+ * body limit, then hands the request to the same ModelRouter the Lambda handler uses.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PayloadTooLargeError } from '../protocol/errors';
+import type { HttpRequest, HttpResponse } from '../protocol/types';
+import { errorResponse } from '../router/error-response';
+import type { ModelRouter } from '../router/router';
+import type { Authenticator } from './auth';
+import type { UsagePlanLimiter } from './rate-limit';
+
+export interface LocalServerOptions {
+  readonly router: ModelRouter;
+  readonly authenticator: Authenticator;
+  readonly limiter: UsagePlanLimiter;
+  /** Bodies larger than this get 413. */
+  readonly maxBodyBytes: number;
+  /** How long an idle keep-alive connection stays open. @default 65000 ms, above common load balancers' 60 s */
+  readonly keepAliveTimeoutMs?: number;
+  /** Called once per answered request, for access logs. @default - nothing is logged */
+  readonly onRequest?: (line: AccessLogLine) => void;
+}
+
+export interface AccessLogLine {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly principal?: string;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+}
+
+function headersOf(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Reads the body, refusing it as soon as it passes the limit rather than after buffering it all. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new PayloadTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new PayloadTooLargeError(`the body is over the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: HttpResponse, close: boolean): void {
+  const body = typeof response.body === 'string' ? Buffer.from(response.body, 'utf8') : response.body;
+  const headers: Record<string, string | number> = { ...response.headers, 'content-length': body.byteLength };
+  if (close) headers.connection = 'close';
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+export class LocalServer {
+  private readonly server: Server;
+  private inFlight = 0;
+  private closing = false;
+  private drained?: () => void;
+
+  constructor(private readonly options: LocalServerOptions) {
+    this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => {
+      void this.serve(req, res);
+    });
+    // A client that sends garbage instead of HTTP gets a 400 from node and must not take the server down.
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"malformed HTTP request"}');
+      else socket.destroy();
+    });
+  }
+
+  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
+  listen(port: number, host = '127.0.0.1'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as AddressInfo;
+        const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        resolve(`http://${shown}:${address.port}`);
+      });
+    });
+  }
+
+  /**
+   * Graceful shutdown: stops accepting connections, closes idle keep-alive ones, lets in-flight requests
+   * finish (their responses carry `connection: close`), and resolves when the last one has been answered.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.server.closeIdleConnections();
+    await closed;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    this.inFlight++;
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const headers = headersOf(req);
+    let principal: string | undefined;
+    let bytesIn = 0;
+    let response: HttpResponse;
+    let close = this.closing;
+    try {
+      const who = await this.options.authenticator.authenticate(headers);
+      principal = who.id;
+      if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
+      const body = await readBody(req, this.options.maxBodyBytes);
+      bytesIn = body.byteLength;
+      const request: HttpRequest = { method, path, headers, body };
+      response = await this.options.router.handle(request);
+    } catch (err) {
+      response = errorResponse(err);
+      // An unread body is still on the wire: closing is the only way to stay in step with the client.
+      if (!req.complete) close = true;
+    }
+    if (res.writable) send(res, response, close || this.closing);
+    this.options.onRequest?.({ method, path, status: response.status, principal, durationMs: performance.now() - started, bytesIn });
+    this.inFlight--;
+    if (this.inFlight === 0) this.drained?.();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * `modelship package`: turns an ONNX file into a package directory. The manifest's inputs and
+ * outputs come from onnxruntime itself, and the golden samples are answered by the same engine
+ * that will serve the package, so a package is checked by the code that runs it.
+ */
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { InferenceEngine } from '../engine/engine';
+import { PackageError } from '../protocol/errors';
+import { parseJson, stringifyJson } from '../protocol/json';
+import { VERSION } from '../version';
+import { DEFAULT_TOLERANCE, type GoldenResponse, type SampleRequest, syntheticRequest } from './golden';
+import { sha256 } from './hash';
+import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, parseManifest } from './manifest';
+import { readOpset, readSignature } from './onnx-signature';
+
+export const MODEL_FILE = 'model.onnx';
+export const SAMPLES_DIR = 'samples';
+export const LABELS_FILE = 'labels.json';
+
+export interface CreatePackageOptions {
+  /** The ONNX model to package. */
+  readonly modelPath: string;
+  /** DNS-safe model name. */
+  readonly name: string;
+  /** Semantic version. */
+  readonly version: string;
+  /** Directory to write the package to. */
+  readonly outDir: string;
+  /** @default 'cpu' */
+  readonly target?: 'cpu' | 'gpu';
+  /** For gpu targets: where bin/app.ts deploys it. @default - SageMaker */
+  readonly gpuPlatform?: 'sagemaker' | 'ecs';
+  /** @default '' */
+  readonly description?: string;
+  /** v2 request bodies to record as golden samples. @default - two synthetic requests of the declared shapes */
+  readonly samples?: readonly SampleRequest[];
+  /** Class labels, written to labels.json. @default - none */
+  readonly labels?: readonly string[];
+  /** Replace an existing package in outDir. @default false */
+  readonly force?: boolean;
+}
+
+/** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
+export async function readSampleRequests(path: string): Promise<SampleRequest[]> {
+  const value = parseJson(await readFile(path, 'utf8'), path);
+  const list = Array.isArray(value) ? value : [value];
+  list.forEach((r, i) => {
+    if (typeof r !== 'object' || r === null || !Array.isArray((r as { inputs?: unknown }).inputs)) {
+      throw new PackageError(`${path}: sample ${i} is not a v2 request body with an inputs array`);
+    }
+  });
+  return list as SampleRequest[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+export async function createPackage(options: CreatePackageOptions): Promise<Manifest> {
+  const { outDir } = options;
+  if (await exists(join(outDir, MANIFEST_FILE))) {
+    if (!options.force) throw new PackageError(`${outDir} already holds a package; packages are immutable, so choose a new directory or pass force`);
+    await rm(outDir, { recursive: true });
+  }
+  const model = await readFile(options.modelPath).catch((err: Error) => {
+    throw new PackageError(`${options.modelPath} cannot be read: ${err.message}`);
+  });
+  const session = await ort.InferenceSession.create(model).catch((err: Error) => {
+    throw new PackageError(`${options.modelPath} is not a model onnxruntime can load: ${err.message}`);
+  });
+  const signature = readSignature(session);
+  await session.release();
+
+  const sampleRequests = options.samples ?? [syntheticRequest(signature.inputs, 1), syntheticRequest(signature.inputs, 2)];
+  // Only the float datatypes the model outputs need a tolerance; everything else must match exactly.
+  const tolerance = Object.fromEntries(Object.entries(DEFAULT_TOLERANCE).filter(([d]) => signature.outputs.some((o) => o.datatype === d)));
+  const manifest = parseManifest({
+    format: MANIFEST_FORMAT,
+    name: options.name,
+    version: options.version,
+    description: options.description ?? '',
+    framework: { name: 'onnx', opset: readOpset(model) },
+    target: options.target ?? 'cpu',
+    ...(options.gpuPlatform ? { gpu: { platform: options.gpuPlatform } } : {}),
+    inputs: signature.inputs,
+    outputs: signature.outputs,
+    model: { file: MODEL_FILE, bytes: model.length, sha256: sha256(model) },
+    samples: sampleRequests.map((_, i) => ({
+      request: `${SAMPLES_DIR}/${i}.request.json`,
+      response: `${SAMPLES_DIR}/${i}.response.json`,
+      tolerance,
+    })),
+    ...(options.labels ? { labels: LABELS_FILE } : {}),
+    created: { tool: 'modelship', version: VERSION },
+  }, `package ${options.name}`);
+
+  await mkdir(join(outDir, SAMPLES_DIR), { recursive: true });
+  await copyFile(options.modelPath, join(outDir, MODEL_FILE));
+  if (options.labels) await writeFile(join(outDir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
+  await writeFile(join(outDir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
+
+  const engine = await InferenceEngine.load(outDir);
+  try {
+    for (const [i, request] of sampleRequests.entries()) {
+      const response = await engine.inferBody(Buffer.from(stringifyJson(request)), {}).catch((err: Error) => {
+        throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
+      });
+      const golden: GoldenResponse = { outputs: (parseJson(response.body as string) as GoldenResponse).outputs };
+      await writeFile(join(outDir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
+      await writeFile(join(outDir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
+    }
+  } finally {
+    await engine.release();
+  }
+  return manifest;
+}

@@ -1,0 +1,53 @@
+/**
+ * `modelship verify`: checks a package the way a deployment would trust it: the manifest against its
+ * schema, the model against its sha256, and every golden sample against a fresh run of the engine.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InferenceEngine } from '../engine/engine';
+import { parseJson } from '../protocol/json';
+import { type GoldenResponse, compareOutputs } from './golden';
+import { readManifest, type Manifest } from './manifest';
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** The manifest, when it could be read. */
+  readonly manifest?: Manifest;
+  /** One line per problem, each naming the file (and sample, output and element) at fault. */
+  readonly problems: readonly string[];
+  readonly samplesChecked: number;
+}
+
+export async function verifyPackage(dir: string): Promise<VerifyReport> {
+  let manifest: Manifest;
+  let engine: InferenceEngine;
+  try {
+    manifest = readManifest(dir);
+    engine = await InferenceEngine.load(dir);
+  } catch (err) {
+    return { ok: false, problems: [(err as Error).message], samplesChecked: 0 };
+  }
+  const problems: string[] = [];
+  if (manifest.labels && !(await stat(join(dir, manifest.labels)).catch(() => undefined))) {
+    problems.push(`${join(dir, manifest.labels)}: the labels file the manifest names is missing`);
+  }
+  let checked = 0;
+  try {
+    for (const sample of manifest.samples) {
+      const path = join(dir, sample.request);
+      try {
+        const request = await readFile(path);
+        const expected = parseJson(await readFile(join(dir, sample.response), 'utf8'), sample.response) as GoldenResponse;
+        const response = await engine.inferBody(request, {});
+        const actual = (parseJson(response.body as string) as GoldenResponse).outputs;
+        problems.push(...compareOutputs(expected.outputs, actual, sample.tolerance).map((p) => `${path}: ${p}`));
+      } catch (err) {
+        problems.push(`${path}: ${(err as Error).message}`);
+      }
+      checked++;
+    }
+  } finally {
+    await engine.release();
+  }
+  return { ok: problems.length === 0, manifest, problems, samplesChecked: checked };
+}

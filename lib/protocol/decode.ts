@@ -1,0 +1,292 @@
+/**
+ * Decodes a v2 infer request (JSON, or JSON header + Triton binary tensor data) and checks every
+ * part of it against the model's signature before onnxruntime sees it. Every failure is a
+ * BadRequestError whose message names the input or output at fault.
+ */
+import { DATATYPE_INFO, type Datatype, type DatatypeInfo, type TensorData, isDatatype } from './datatypes';
+import { BadRequestError } from './errors';
+import { halfBitsFromNumbers } from './fp16';
+import { parseJson } from './json';
+import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from './limits';
+import type { InferRequest, RequestedOutput, Tensor, TensorMetadata } from './types';
+import { binaryHeaderLength, isSageMakerBinary } from './content-type';
+
+/** What the decoder checks a request against: the model's inputs and outputs from its manifest. */
+export interface ModelSignature {
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8, refusing malformed sequences rather than replacing them. */
+export function decodeUtf8(bytes: Uint8Array, what: string): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  // Buffer#toString is several times faster than a fatal TextDecoder; only text that holds a
+  // replacement character can have come from malformed input, so only that pays for the strict check.
+  if (!text.includes('\uFFFD')) return text;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new BadRequestError(`${what} is not valid UTF-8`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks the request shape against the manifest shape (where -1 allows any size) and returns its element count. */
+function checkShape(name: string, shape: unknown, expected: readonly number[], limits: TensorLimits): number {
+  if (!Array.isArray(shape)) throw new BadRequestError(`input '${name}': shape must be an array of integers, got ${describe(shape)}`);
+  if (shape.length > limits.maxRank) throw new BadRequestError(`input '${name}': shape has ${shape.length} dimensions, more than the limit of ${limits.maxRank}`);
+  if (shape.length !== expected.length) {
+    throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] has ${shape.length} dimensions but the model expects ${expected.length} ([${expected.join(',')}])`);
+  }
+  let count = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new BadRequestError(`input '${name}': shape[${i}] must be a non-negative integer, got ${JSON.stringify(d) ?? describe(d)}`);
+    }
+    if (expected[i] !== -1 && d !== expected[i]) {
+      throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] does not match the model's [${expected.join(',')}] at dimension ${i}`);
+    }
+    count *= d;
+  }
+  if (count > limits.maxElements) {
+    throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] holds ${count} elements, more than the limit of ${limits.maxElements}`);
+  }
+  return count;
+}
+
+/** Counts the leaves of nested `data`, refusing anything deeper than the rank allows. */
+function countLeaves(name: string, data: unknown[], maxDepth: number): number {
+  let n = 0;
+  for (const v of data) {
+    if (Array.isArray(v)) {
+      if (maxDepth <= 1) throw new BadRequestError(`input '${name}': data is nested deeper than its shape`);
+      n += countLeaves(name, v, maxDepth - 1);
+    } else n++;
+  }
+  return n;
+}
+
+function flatten(data: unknown[], out: unknown[]): unknown[] {
+  for (const v of data) {
+    if (Array.isArray(v)) flatten(v, out);
+    else out.push(v);
+  }
+  return out;
+}
+
+function elementError(name: string, index: number, value: unknown, info: DatatypeInfo): BadRequestError {
+  const want = info.json === 'integer'
+    ? `integers from ${info.min} to ${info.max}`
+    : info.json === 'number' ? 'numbers' : info.json === 'boolean' ? 'true or false' : 'strings';
+  const got = typeof value === 'number' || typeof value === 'bigint' ? String(value) : describe(value);
+  return new BadRequestError(`input '${name}': element ${index} is ${got}; ${info.datatype} data must be ${want}`);
+}
+
+/** Copies JSON values into the typed array for the datatype, checking each one. */
+function fillFromJson(name: string, info: DatatypeInfo, values: readonly unknown[]): TensorData {
+  const n = values.length;
+  switch (info.json) {
+    case 'number': {
+      const floats = info.datatype === 'FP16' ? new Float64Array(n) : (info.allocate(n) as Float32Array | Float64Array);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'number') throw elementError(name, i, v, info);
+        floats[i] = v;
+      }
+      return info.datatype === 'FP16' ? halfBitsFromNumbers(floats) : floats;
+    }
+    case 'integer': {
+      const out = info.allocate(n) as Exclude<TensorData, string[]>;
+      const min = info.min as number | bigint;
+      const max = info.max as number | bigint;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (info.bigint) {
+          const ok = (typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint';
+          if (!ok || v < min || v > max) throw elementError(name, i, v, info);
+          (out as BigInt64Array)[i] = BigInt(v as number | bigint);
+        } else {
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw elementError(name, i, v, info);
+          (out as Int32Array)[i] = v;
+        }
+      }
+      return out;
+    }
+    case 'boolean': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'boolean') throw elementError(name, i, v, info);
+        out[i] = v ? 1 : 0;
+      }
+      return out;
+    }
+    case 'string': {
+      const out = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== 'string') throw elementError(name, i, v, info);
+        out[i] = v;
+      }
+      return out;
+    }
+  }
+}
+
+/** Reads one input's elements from the binary section. */
+function fillFromBinary(name: string, info: DatatypeInfo, bytes: Uint8Array, count: number): TensorData {
+  if (info.datatype === 'BYTES') {
+    const out = new Array<string>(count);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      if (offset + 4 > bytes.byteLength) throw new BadRequestError(`input '${name}': binary data ends before element ${i} of ${count}`);
+      const len = view.getUint32(offset, true);
+      offset += 4;
+      if (offset + len > bytes.byteLength) throw new BadRequestError(`input '${name}': element ${i} claims ${len} bytes but only ${bytes.byteLength - offset} remain`);
+      out[i] = decodeUtf8(bytes.subarray(offset, offset + len), `input '${name}' element ${i}`);
+      offset += len;
+    }
+    if (offset !== bytes.byteLength) throw new BadRequestError(`input '${name}': binary_data_size is ${bytes.byteLength} but its ${count} elements use ${offset} bytes`);
+    return out;
+  }
+  const expected = count * info.size;
+  if (bytes.byteLength !== expected) {
+    throw new BadRequestError(`input '${name}': binary_data_size is ${bytes.byteLength} bytes but ${count} ${info.datatype} elements need ${expected}`);
+  }
+  const out = info.allocate(count) as Exclude<TensorData, string[]>;
+  // Copying (rather than viewing) also fixes alignment: the binary section may start at any offset.
+  new Uint8Array(out.buffer).set(bytes);
+  if (info.datatype === 'BOOL') {
+    for (let i = 0; i < count; i++) if (out[i] as number > 1) throw new BadRequestError(`input '${name}': BOOL element ${i} is ${out[i]}, not 0 or 1`);
+  }
+  return out;
+}
+
+function readBinaryDataSize(name: string, parameters: unknown): number | undefined {
+  if (parameters === undefined) return undefined;
+  if (!isPlainObject(parameters)) throw new BadRequestError(`input '${name}': parameters must be an object, got ${describe(parameters)}`);
+  const size = parameters.binary_data_size;
+  if (size === undefined) return undefined;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new BadRequestError(`input '${name}': parameters.binary_data_size must be a non-negative integer, got ${JSON.stringify(size) ?? describe(size)}`);
+  }
+  return size;
+}
+
+function decodeOutputs(body: Record<string, unknown>, signature: ModelSignature, binaryDefault: boolean): RequestedOutput[] {
+  const requested = body.outputs;
+  if (requested === undefined) return signature.outputs.map((o) => ({ name: o.name, binary: binaryDefault }));
+  if (!Array.isArray(requested)) throw new BadRequestError(`outputs must be an array, got ${describe(requested)}`);
+  const known = new Set(signature.outputs.map((o) => o.name));
+  const seen = new Set<string>();
+  return requested.map((o: unknown, i) => {
+    if (!isPlainObject(o) || typeof o.name !== 'string') throw new BadRequestError(`outputs[${i}] must be an object with a string name`);
+    if (!known.has(o.name)) throw new BadRequestError(`unknown output '${o.name}'; the model's outputs are: ${[...known].join(', ')}`);
+    if (seen.has(o.name)) throw new BadRequestError(`output '${o.name}' is requested twice`);
+    seen.add(o.name);
+    let binary = binaryDefault;
+    if (o.parameters !== undefined) {
+      if (!isPlainObject(o.parameters)) throw new BadRequestError(`output '${o.name}': parameters must be an object`);
+      const b = o.parameters.binary_data;
+      if (b !== undefined && typeof b !== 'boolean') throw new BadRequestError(`output '${o.name}': parameters.binary_data must be true or false`);
+      if (typeof b === 'boolean') binary = b;
+    }
+    return { name: o.name, binary };
+  });
+}
+
+/**
+ * Decodes and validates an infer request body.
+ * @param headers lower-cased request headers (content-type, inference-header-content-length)
+ */
+export function decodeInferRequest(
+  body: Uint8Array,
+  headers: Readonly<Record<string, string | undefined>>,
+  signature: ModelSignature,
+  limits: TensorLimits = DEFAULT_TENSOR_LIMITS,
+): InferRequest {
+  if (body.byteLength === 0) throw new BadRequestError('request body is empty; send a JSON infer request with an inputs array');
+  const headerLength = binaryHeaderLength(headers, body.byteLength);
+  const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
+  const binary = headerLength === undefined ? new Uint8Array(0) : body.subarray(headerLength);
+  const parsed = parseJson(decodeUtf8(jsonBytes, 'request body'));
+  if (!isPlainObject(parsed)) throw new BadRequestError(`request body must be a JSON object, got ${describe(parsed)}`);
+
+  const id = parsed.id;
+  if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`id must be a string, got ${describe(id)}`);
+  const parameters = parsed.parameters;
+  if (parameters !== undefined && !isPlainObject(parameters)) throw new BadRequestError(`parameters must be an object, got ${describe(parameters)}`);
+  const binaryOutput = (parameters as Record<string, unknown> | undefined)?.binary_data_output;
+  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw new BadRequestError('parameters.binary_data_output must be true or false');
+
+  const wireInputs = parsed.inputs;
+  if (!Array.isArray(wireInputs)) throw new BadRequestError(`inputs must be an array, got ${describe(wireInputs)}`);
+  const specs = new Map(signature.inputs.map((s) => [s.name, s]));
+  const seen = new Set<string>();
+  const inputs: Tensor[] = [];
+  let offset = 0;
+  for (let i = 0; i < wireInputs.length; i++) {
+    const w: unknown = wireInputs[i];
+    if (!isPlainObject(w)) throw new BadRequestError(`inputs[${i}] must be an object, got ${describe(w)}`);
+    const name = w.name;
+    if (typeof name !== 'string') throw new BadRequestError(`inputs[${i}].name must be a string, got ${describe(name)}`);
+    const spec = specs.get(name);
+    if (!spec) throw new BadRequestError(`unknown input '${name}'; the model's inputs are: ${[...specs.keys()].join(', ')}`);
+    if (seen.has(name)) throw new BadRequestError(`input '${name}' appears twice`);
+    seen.add(name);
+    const datatype: unknown = w.datatype;
+    if (!isDatatype(datatype)) throw new BadRequestError(`input '${name}': datatype ${JSON.stringify(datatype) ?? describe(datatype)} is not a v2 datatype`);
+    if (datatype !== spec.datatype) throw new BadRequestError(`input '${name}': datatype is ${datatype} but the model expects ${spec.datatype}`);
+    const info = DATATYPE_INFO[datatype as Datatype];
+    const count = checkShape(name, w.shape, spec.shape, limits);
+    const shape = w.shape as number[];
+    const binarySize = readBinaryDataSize(name, w.parameters);
+    let data: TensorData;
+    if (binarySize !== undefined) {
+      if (w.data !== undefined) throw new BadRequestError(`input '${name}' has both data and parameters.binary_data_size`);
+      if (headerLength === undefined) throw new BadRequestError(`input '${name}' has binary_data_size but the request has no Inference-Header-Content-Length`);
+      if (offset + binarySize > binary.byteLength) {
+        throw new BadRequestError(`input '${name}': binary_data_size ${binarySize} runs past the end of the body (${binary.byteLength - offset} bytes remain)`);
+      }
+      data = fillFromBinary(name, info, binary.subarray(offset, offset + binarySize), count);
+      offset += binarySize;
+    } else {
+      const raw = w.data;
+      if (raw === undefined) throw new BadRequestError(`input '${name}' has no data`);
+      if (!Array.isArray(raw)) throw new BadRequestError(`input '${name}': data must be an array, got ${describe(raw)}`);
+      // Count before flattening or allocating, so a tiny body cannot claim a huge tensor.
+      const flat = raw.length === count && (count === 0 || !Array.isArray(raw[0])) ? raw : null;
+      const leaves = flat ? count : countLeaves(name, raw, Math.max(shape.length, 1));
+      if (leaves !== count) {
+        throw new BadRequestError(`input '${name}': data holds ${leaves} elements but shape [${shape.join(',')}] needs ${count}`);
+      }
+      data = fillFromJson(name, info, flat ?? flatten(raw, []));
+    }
+    inputs.push({ name, datatype, shape, data });
+  }
+  if (offset !== binary.byteLength) {
+    throw new BadRequestError(`the body has ${binary.byteLength - offset} bytes of binary data that no input claims`);
+  }
+  const missing = signature.inputs.filter((s) => !seen.has(s.name)).map((s) => s.name);
+  if (missing.length > 0) throw new BadRequestError(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`);
+
+  return {
+    id: id as string | undefined,
+    inputs,
+    outputs: decodeOutputs(parsed, signature, binaryOutput === true),
+    sagemaker: isSageMakerBinary(headers),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Encodes an inference result as a v2 response: JSON, or a JSON header followed by Triton binary
+ * tensor data for the outputs the caller asked to receive as binary.
+ */
+import type { TensorData } from './datatypes';
+import { HEADER_LENGTH_HEADER, SAGEMAKER_BINARY_CONTENT_TYPE } from './content-type';
+import { numbersFromHalfBits } from './fp16';
+import type { HttpResponse, InferRequest, InferResult, Tensor } from './types';
+
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * JSON text of a tensor's elements. Typed arrays join straight to JSON numbers (BigInt included, exactly);
+ * NaN and infinities, which JSON cannot express, become null. The binary extension carries them intact.
+ */
+export function jsonData(t: Pick<Tensor, 'datatype' | 'data'>): string {
+  const data = t.data;
+  switch (t.datatype) {
+    case 'BYTES': return JSON.stringify(data);
+    case 'BOOL': return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
+    case 'FP16': return finiteJson(numbersFromHalfBits(data as Uint16Array));
+    case 'FP32': case 'FP64': return finiteJson(data as Float32Array | Float64Array);
+    default: return `[${(data as Exclude<TensorData, string[]>).join(',')}]`;
+  }
+}
+
+function finiteJson(values: ArrayLike<number> & { join(sep: string): string }): string {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return `[${Array.from(values, (v) => (Number.isFinite(v) ? String(v) : 'null')).join(',')}]`;
+  }
+  return `[${values.join(',')}]`;
+}
+
+/** The bytes of a tensor as Triton's binary extension lays them out (little-endian; BYTES length-prefixed). */
+export function binaryData(t: Pick<Tensor, 'datatype' | 'data'>): Uint8Array {
+  if (t.datatype !== 'BYTES') {
+    const d = t.data as Exclude<TensorData, string[]>;
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  }
+  const parts = (t.data as string[]).map((s) => Buffer.from(s, 'utf8'));
+  const out = Buffer.alloc(parts.reduce((n, p) => n + 4 + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.writeUInt32LE(p.length, offset);
+    p.copy(out, offset + 4);
+    offset += 4 + p.length;
+  }
+  return out;
+}
+
+/** Encodes a result for the request that produced it; outputs appear in the order the request asked for. */
+export function encodeInferResponse(result: InferResult, request: Pick<InferRequest, 'outputs' | 'sagemaker'>): HttpResponse {
+  const byName = new Map(result.outputs.map((o) => [o.name, o]));
+  const blobs: Uint8Array[] = [];
+  const parts: string[] = [];
+  for (const wanted of request.outputs) {
+    const t = byName.get(wanted.name);
+    if (!t) continue;
+    const head = `{"name":${JSON.stringify(t.name)},"datatype":"${t.datatype}","shape":[${t.shape.join(',')}]`;
+    if (wanted.binary) {
+      const bytes = binaryData(t);
+      blobs.push(bytes);
+      parts.push(`${head},"parameters":{"binary_data_size":${bytes.byteLength}}}`);
+    } else {
+      parts.push(`${head},"data":${jsonData(t)}}`);
+    }
+  }
+  const id = result.id === undefined ? '' : `,"id":${JSON.stringify(result.id)}`;
+  const json = `{"model_name":${JSON.stringify(result.modelName)},"model_version":${JSON.stringify(result.modelVersion)}${id},"outputs":[${parts.join(',')}]}`;
+  if (blobs.length === 0) return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: json };
+
+  const header = Buffer.from(json, 'utf8');
+  const body = Buffer.concat([header, ...blobs]);
+  const headers: Record<string, string> = request.sagemaker
+    ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${header.length}` }
+    : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(header.length) };
+  return { status: 200, headers, body };
+}

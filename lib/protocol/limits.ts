@@ -1,0 +1,12 @@
+/**
+ * Ceilings that keep a hostile request from making the engine allocate without bound.
+ * The body limit (413) guards bytes on the wire; these guard what a small body can claim to hold.
+ */
+export interface TensorLimits {
+  /** The most elements one input may hold. @default 2^26 (64 Mi elements, 256 MiB of FP32) */
+  readonly maxElements: number;
+  /** The most dimensions a shape may have. @default 16 */
+  readonly maxRank: number;
+}
+
+export const DEFAULT_TENSOR_LIMITS: TensorLimits = { maxElements: 2 ** 26, maxRank: 16 };

@@ -1,0 +1,144 @@
+/**
+ * The Open Inference Protocol v2 REST routes over a set of loaded engines. Transport-neutral: the local
+ * server and the Lambda handler both turn their requests into HttpRequest and send back what this returns,
+ * so every front answers every route, status and byte the same way.
+ */
+import { rcompare } from 'semver';
+import type { InferenceEngine } from '../engine/engine';
+import { BadRequestError, MethodNotAllowedError, NotFoundError, NotReadyError } from '../protocol/errors';
+import type { HttpRequest, HttpResponse, ServerMetadata } from '../protocol/types';
+import { VERSION } from '../version';
+import { errorResponse, jsonResponse } from './error-response';
+
+/** A package that could not be loaded; its routes answer 503 with the reason instead of vanishing. */
+export interface LoadFailure {
+  readonly name: string;
+  readonly version?: string;
+  readonly reason: string;
+}
+
+export type RouteName = 'server-metadata' | 'live' | 'ready' | 'model-metadata' | 'model-ready' | 'infer' | 'unknown';
+
+/** What a front may want to know about each answered request: for metrics and access logs. */
+export interface RouteEvent {
+  readonly route: RouteName;
+  readonly model?: string;
+  readonly version?: string;
+  readonly status: number;
+  readonly durationMs: number;
+  /** Set for 5xx answers: the error behind them, which never goes to the caller. */
+  readonly error?: unknown;
+}
+
+export interface RouterOptions {
+  readonly failures?: readonly LoadFailure[];
+  readonly onResult?: (event: RouteEvent) => void;
+}
+
+/** Protocol extensions this server implements, reported by GET /v2. */
+export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as const;
+
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?\/?$/;
+
+function decodeSegment(segment: string, what: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`${what} in the path is not valid percent-encoding`);
+  }
+}
+
+export class ModelRouter {
+  /** name -> engines, highest version first: an unversioned path reaches the newest. */
+  private readonly models = new Map<string, InferenceEngine[]>();
+  private readonly failures: readonly LoadFailure[];
+  private readonly onResult?: (event: RouteEvent) => void;
+  private readonly serverMetadata: ServerMetadata = { name: 'modelship', version: VERSION, extensions: EXTENSIONS };
+
+  constructor(engines: readonly InferenceEngine[], options: RouterOptions = {}) {
+    for (const e of engines) {
+      const list = this.models.get(e.name) ?? [];
+      if (list.some((x) => x.version === e.version)) throw new Error(`model ${e.name} version ${e.version} is loaded twice`);
+      list.push(e);
+      list.sort((a, b) => rcompare(a.version, b.version));
+      this.models.set(e.name, list);
+    }
+    this.failures = options.failures ?? [];
+    this.onResult = options.onResult;
+  }
+
+  /** Every engine being served. */
+  engines(): InferenceEngine[] {
+    return [...this.models.values()].flat();
+  }
+
+  /** Answers a request. Never throws: every failure becomes a JSON error response. */
+  async handle(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const ctx: { route: RouteName; model?: string; version?: string } = { route: 'unknown' };
+    let response: HttpResponse;
+    let error: unknown;
+    try {
+      response = await this.route(req, ctx);
+    } catch (err) {
+      response = errorResponse(err);
+      if (response.status >= 500) error = err;
+    }
+    this.onResult?.({ ...ctx, status: response.status, durationMs: performance.now() - started, error });
+    return response;
+  }
+
+  private async route(req: HttpRequest, ctx: { route: RouteName; model?: string; version?: string }): Promise<HttpResponse> {
+    const path = req.path;
+    if (path === '/v2' || path === '/v2/') {
+      ctx.route = 'server-metadata';
+      allow(req, 'GET');
+      return jsonResponse(200, this.serverMetadata);
+    }
+    if (path === '/v2/health/live') {
+      ctx.route = 'live';
+      allow(req, 'GET');
+      return jsonResponse(200, { live: true });
+    }
+    if (path === '/v2/health/ready') {
+      ctx.route = 'ready';
+      allow(req, 'GET');
+      // As Triton does by default: the server is ready only when every model it was given is.
+      if (this.failures.length > 0) throw new NotReadyError(`not ready: ${this.failures.map((f) => `model '${f.name}' failed to load`).join('; ')}`);
+      return jsonResponse(200, { ready: true });
+    }
+    const m = MODEL_PATH.exec(path);
+    if (!m) throw new NotFoundError(`no route for ${req.method} ${path}; see GET /v2 and the Open Inference Protocol v2 paths`);
+    const name = decodeSegment(m[1], 'model name');
+    const version = m[2] === undefined ? undefined : decodeSegment(m[2], 'model version');
+    const action = m[3];
+    ctx.route = action === 'infer' ? 'infer' : action === 'ready' ? 'model-ready' : 'model-metadata';
+    ctx.model = name;
+    allow(req, action === 'infer' ? 'POST' : 'GET');
+    const engine = this.find(name, version);
+    ctx.version = engine.version;
+    switch (action) {
+      case 'infer':
+        return engine.inferBody(req.body, req.headers);
+      case 'ready':
+        return jsonResponse(200, { name, version: engine.version, ready: true });
+      default:
+        return jsonResponse(200, { ...engine.metadata(), versions: this.models.get(name)!.map((e) => e.version) });
+    }
+  }
+
+  private find(name: string, version: string | undefined): InferenceEngine {
+    const list = this.models.get(name);
+    const failed = this.failures.find((f) => f.name === name && (version === undefined || f.version === undefined || f.version === version));
+    const engine = version === undefined ? list?.[0] : list?.find((e) => e.version === version);
+    if (engine) return engine;
+    if (failed) throw new NotReadyError(`model '${name}' is not ready: ${failed.reason}`);
+    if (!list) throw new NotFoundError(`unknown model '${name}'; this server has: ${[...this.models.keys()].join(', ') || 'no models'}`);
+    throw new NotFoundError(`model '${name}' has no version '${version}'; it has: ${list.map((e) => e.version).join(', ')}`);
+  }
+}
+
+function allow(req: HttpRequest, method: 'GET' | 'POST'): void {
+  if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return;
+  throw new MethodNotAllowedError(`${req.method} is not allowed here; use ${method}`);
+}
