@@ -94,8 +94,8 @@ function elementError(name: string, index: number, value: unknown, info: Datatyp
   return new BadRequestError(`input '${name}': element ${index} is ${got}; ${info.datatype} data must be ${want}`);
 }
 
-/** Copies JSON values into the typed array for the datatype, checking each one. */
-function fillFromJson(name: string, info: DatatypeInfo, values: readonly unknown[]): TensorData {
+/** Copies JSON values into the typed array for the datatype, checking each one. `name` is for messages. */
+export function fillFromJson(name: string, info: DatatypeInfo, values: readonly unknown[]): TensorData {
   const n = values.length;
   switch (info.json) {
     case 'number': {
@@ -146,7 +146,7 @@ function fillFromJson(name: string, info: DatatypeInfo, values: readonly unknown
 }
 
 /** Reads one input's elements from the binary section. */
-function fillFromBinary(name: string, info: DatatypeInfo, bytes: Uint8Array, count: number): TensorData {
+export function fillFromBinary(name: string, info: DatatypeInfo, bytes: Uint8Array, count: number): TensorData {
   if (info.datatype === 'BYTES') {
     const out = new Array<string>(count);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

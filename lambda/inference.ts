@@ -1,0 +1,57 @@
+/**
+ * Lambda front: API Gateway proxy events in, the shared router and engine behind. The package is read
+ * and its session created once, during init, from MODEL_DIR; the handler itself makes no AWS call.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { InferenceEngine } from '../lib/engine/engine';
+import { ModelRouter, type RouteEvent } from '../lib/router/router';
+import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, resultFromResponse } from './api-gateway';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship' });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'modelship',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship',
+});
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set; it must name the model package directory`);
+  return value;
+}
+
+/** Set when a request added metrics: publishing an empty buffer only makes Powertools warn. */
+let pendingMetrics = false;
+
+function record(event: RouteEvent): void {
+  if (event.route === 'infer') {
+    pendingMetrics = true;
+    metrics.addMetric('InferenceLatency', MetricUnit.Milliseconds, event.durationMs);
+    metrics.addMetric('InferenceErrors', MetricUnit.Count, event.status >= 500 ? 1 : 0);
+    metrics.addMetric('InvalidRequests', MetricUnit.Count, event.status >= 400 && event.status < 500 ? 1 : 0);
+  }
+  if (event.error !== undefined) logger.error('request failed', { route: event.route, status: event.status, error: event.error as Error });
+}
+
+// Started at module load so that the model is read and the session created during Lambda's init phase.
+const ready: Promise<ModelRouter> = InferenceEngine.load(requiredEnv('MODEL_DIR')).then((engine) => {
+  metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
+  logger.appendKeys({ model: engine.name, modelVersion: engine.version });
+  logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes });
+  return new ModelRouter([engine], { onResult: record });
+});
+
+export async function handler(event: ApiGatewayEvent, context?: Context): Promise<ApiGatewayResult> {
+  const router = await ready;
+  if (context) logger.addContext(context);
+  logger.appendKeys({ requestId: event.requestContext?.requestId });
+  try {
+    const response = await router.handle(requestFromEvent(event));
+    logger.debug('answered', { status: response.status });
+    return resultFromResponse(response);
+  } finally {
+    if (pendingMetrics) metrics.publishStoredMetrics();
+    pendingMetrics = false;
+  }
+}
