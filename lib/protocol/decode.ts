@@ -102,8 +102,10 @@ export function fillFromJson(name: string, info: DatatypeInfo, values: readonly 
       const floats = info.datatype === 'FP16' ? new Float64Array(n) : (info.allocate(n) as Float32Array | Float64Array);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        if (typeof v !== 'number') throw elementError(name, i, v, info);
-        floats[i] = v;
+        // A float written as a long integer literal (1e20 spelled out) arrives as BigInt from the lossless parser.
+        if (typeof v === 'number') floats[i] = v;
+        else if (typeof v === 'bigint') floats[i] = Number(v);
+        else throw elementError(name, i, v, info);
       }
       return info.datatype === 'FP16' ? halfBitsFromNumbers(floats) : floats;
     }
