@@ -92,6 +92,11 @@ program
   .requiredOption('--out <file>', 'the .onnx file to write')
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
   .action((modelJson: string, o: { out: string; checkSamples: number }) => run(async () => {
+    try {
+      require.resolve('@tensorflow/tfjs');
+    } catch {
+      throw Object.assign(new Error('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4'), { name: 'ConversionError' });
+    }
     const { convertTfjsModelFile } = await import('../lib/convert/tfjs-to-onnx');
     const result = await convertTfjsModelFile(modelJson, o.out, { checkSamples: o.checkSamples });
     console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) to ${o.out}`);

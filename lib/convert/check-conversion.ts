@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { assertOutputsClose, Tolerance } from './compare-outputs';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../package/seeded-random';
 
 export interface CheckOptions extends Tolerance {
   /** Rows in the checked batch. */
