@@ -34,8 +34,17 @@ export function decodeUtf8(bytes: Uint8Array, what: string): string {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A scalar as JSON text for messages. Integers past 2^53 arrive as BigInt from the lossless parser, and
+ * JSON.stringify throws on BigInt: that turned a bad request into a 500.
+ */
+function show(value: unknown): string {
+  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value) ?? describe(value);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -53,7 +62,7 @@ function checkShape(name: string, shape: unknown, expected: readonly number[], l
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new BadRequestError(`input '${name}': shape[${i}] must be a non-negative integer, got ${JSON.stringify(d) ?? describe(d)}`);
+      throw new BadRequestError(`input '${name}': shape[${i}] must be a non-negative integer, got ${show(d)}`);
     }
     if (expected[i] !== -1 && d !== expected[i]) {
       throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] does not match the model's [${expected.join(',')}] at dimension ${i}`);
@@ -183,7 +192,7 @@ function readBinaryDataSize(name: string, parameters: unknown): number | undefin
   const size = parameters.binary_data_size;
   if (size === undefined) return undefined;
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-    throw new BadRequestError(`input '${name}': parameters.binary_data_size must be a non-negative integer, got ${JSON.stringify(size) ?? describe(size)}`);
+    throw new BadRequestError(`input '${name}': parameters.binary_data_size must be a non-negative integer, got ${show(size)}`);
   }
   return size;
 }
@@ -224,7 +233,8 @@ export function decodeInferRequest(
   const headerLength = binaryHeaderLength(headers, body.byteLength);
   const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
   const binary = headerLength === undefined ? new Uint8Array(0) : body.subarray(headerLength);
-  const parsed = parseJson(decodeUtf8(jsonBytes, 'request body'));
+  const exactIntegers = signature.inputs.some((i) => DATATYPE_INFO[i.datatype].bigint);
+  const parsed = parseJson(decodeUtf8(jsonBytes, 'request body'), 'request body', exactIntegers);
   if (!isPlainObject(parsed)) throw new BadRequestError(`request body must be a JSON object, got ${describe(parsed)}`);
 
   const id = parsed.id;
@@ -250,7 +260,7 @@ export function decodeInferRequest(
     if (seen.has(name)) throw new BadRequestError(`input '${name}' appears twice`);
     seen.add(name);
     const datatype: unknown = w.datatype;
-    if (!isDatatype(datatype)) throw new BadRequestError(`input '${name}': datatype ${JSON.stringify(datatype) ?? describe(datatype)} is not a v2 datatype`);
+    if (!isDatatype(datatype)) throw new BadRequestError(`input '${name}': datatype ${show(datatype)} is not a v2 datatype`);
     if (datatype !== spec.datatype) throw new BadRequestError(`input '${name}': datatype is ${datatype} but the model expects ${spec.datatype}`);
     const info = DATATYPE_INFO[datatype as Datatype];
     const count = checkShape(name, w.shape, spec.shape, limits);

@@ -5,8 +5,12 @@
 import { isInteger, isSafeNumber, parse as losslessParse } from 'lossless-json';
 import { BadRequestError } from './errors';
 
-/** Matches a run of 16+ digits: the only way an integer outside ±2^53 can appear in JSON text. */
-const LONG_DIGITS = /\d{16,}/;
+/**
+ * An integer token of 16+ digits: the only way an integer outside ±2^53 can appear in JSON text.
+ * Fraction digits (after '.') and mantissas (before '.', 'e') do not count: float-heavy bodies such as
+ * pixel data are full of long fractions, and must stay on the fast path.
+ */
+const LONG_INTEGER = /(?:^|[^\d.])\d{16,}(?![\d.eE])/;
 
 function parseNumber(text: string): number | bigint {
   return isInteger(text) && !isSafeNumber(text) ? BigInt(text) : Number(text);
@@ -15,11 +19,13 @@ function parseNumber(text: string): number | bigint {
 /**
  * Parses JSON text; integers that a double cannot hold exactly come back as BigInt.
  * Throws BadRequestError naming `what` when the text is not JSON.
+ * @param exactIntegers false when no value can need 64-bit precision (a model without INT64/UINT64
+ *   inputs): the scan for long integers is skipped, which matters for large float bodies.
  */
-export function parseJson(text: string, what = 'request body'): unknown {
+export function parseJson(text: string, what = 'request body', exactIntegers = true): unknown {
   try {
-    // The fast path covers nearly every request; only text with long digit runs pays for lossless parsing.
-    return LONG_DIGITS.test(text) ? losslessParse(text, null, parseNumber) : JSON.parse(text);
+    // Only text that may hold a 64-bit integer pays for the scan, and only a hit pays for lossless parsing.
+    return exactIntegers && LONG_INTEGER.test(text) ? losslessParse(text, null, parseNumber) : JSON.parse(text);
   } catch (err) {
     throw new BadRequestError(`${what} is not valid JSON: ${(err as Error).message}`);
   }
