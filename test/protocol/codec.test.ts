@@ -63,7 +63,7 @@ describe('decodeInferRequest', () => {
   });
 
   test.each([
-    ['inputs missing', {}, /inputs must be an array, got a undefined/],
+    ['inputs missing', {}, /inputs must be an array, got nothing/],
     ['id not a string', { id: 5, inputs: [] }, /id must be a string, got a number/],
     ['parameters not an object', { parameters: [], inputs: [] }, /parameters must be an object, got an array/],
     ['input not an object', { inputs: [1] }, /inputs\[0\] must be an object, got a number/],
