@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PayloadTooLargeError } from '../protocol/errors';
+import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
 import type { HttpRequest, HttpResponse } from '../protocol/types';
 import { errorResponse } from '../router/error-response';
 import type { ModelRouter } from '../router/router';
@@ -44,6 +44,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new PayloadTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`));
   }
+  const cutOff = () => new BadRequestError('the connection closed before the request body was complete');
+  // Authentication is awaited before this runs; a request aborted meanwhile (the client half-closed or
+  // hung up) will never emit end, error or close again, and waiting on it would hold close() forever.
+  if (req.destroyed) return Promise.reject(cutOff());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -58,7 +62,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // The client hung up or broke the framing mid-body: its fault, so a 4xx in the log, never a 500.
+    req.on('error', () => reject(cutOff()));
+    req.on('close', () => reject(cutOff()));
   });
 }
 
