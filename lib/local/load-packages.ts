@@ -2,7 +2,7 @@
  * Loads package directories for a server. A package that fails its checks is refused on its own:
  * the others still load, and the refused one's routes answer 503 with the reason.
  */
-import { basename } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { InferenceEngine, type EngineOptions } from '../engine/engine';
 import { readManifest } from '../package/manifest';
 import type { LoadFailure } from '../router/router';
@@ -26,7 +26,9 @@ export async function loadPackages(dirs: readonly string[], options: EngineOptio
       } catch {
         // The manifest itself is the problem; the directory name is the best name left.
       }
-      failures.push({ name, version, reason: (err as Error).message });
+      // The reason goes to callers of the refused model's routes: name files inside the package, not server paths.
+      const reason = (err as Error).message.split(resolve(dir) + sep).join('').split(dir.replace(/\/+$/, '') + sep).join('');
+      failures.push({ name, version, reason });
     }
   }
   return { engines, failures };

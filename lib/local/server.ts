@@ -108,13 +108,21 @@ export class LocalServer {
 
   /**
    * Graceful shutdown: stops accepting connections, closes idle keep-alive ones, lets in-flight requests
-   * finish (their responses carry `connection: close`), and resolves when the last one has been answered.
+   * finish (their responses carry `connection: close`), and resolves when the last one has been answered,
+   * or after `graceMs`, when the connections still open are cut.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 30_000): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    if (this.inFlight > 0) {
+      // A client trickling a body must not hold the shutdown for node's 300 s request timeout.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([new Promise<void>((resolve) => (this.drained = resolve)), deadline]);
+      clearTimeout(timer);
+      this.server.closeAllConnections();
+    }
     this.server.closeIdleConnections();
     await closed;
   }

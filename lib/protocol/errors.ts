@@ -33,6 +33,10 @@ export class NotFoundError extends ModelshipError {
 /** 405: the route exists but not for this method. */
 export class MethodNotAllowedError extends ModelshipError {
   readonly status = 405;
+  /** The methods the route takes, sent back in the Allow header as RFC 9110 requires. */
+  constructor(message: string, readonly allow: readonly string[]) {
+    super(message);
+  }
 }
 
 /** 413: the body is larger than the configured limit. */

@@ -1,4 +1,4 @@
-import { ModelshipError, TooManyRequestsError } from '../protocol/errors';
+import { MethodNotAllowedError, ModelshipError, TooManyRequestsError } from '../protocol/errors';
 import type { HttpResponse } from '../protocol/types';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -13,7 +13,9 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
  */
 export function errorResponse(err: unknown): HttpResponse {
   if (err instanceof ModelshipError) {
-    const headers: Record<string, string> = err instanceof TooManyRequestsError ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+    const headers: Record<string, string> = {};
+    if (err instanceof TooManyRequestsError) headers['retry-after'] = String(err.retryAfterSeconds);
+    if (err instanceof MethodNotAllowedError) headers.allow = err.allow.join(', ');
     return jsonResponse(err.status, { error: err.message }, headers);
   }
   return jsonResponse(500, { error: 'internal error' });

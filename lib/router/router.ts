@@ -140,5 +140,5 @@ export class ModelRouter {
 
 function allow(req: HttpRequest, method: 'GET' | 'POST'): void {
   if (req.method === method || (method === 'GET' && req.method === 'HEAD')) return;
-  throw new MethodNotAllowedError(`${req.method} is not allowed here; use ${method}`);
+  throw new MethodNotAllowedError(`${req.method} is not allowed here; use ${method}`, method === 'GET' ? ['GET', 'HEAD'] : ['POST']);
 }

@@ -278,7 +278,9 @@ describe('integrity: a tampered package is refused, the others are served', () =
     expect(running.failures).toHaveLength(1);
     expect(running.failures[0].name).toBe('tampered-mlp');
     expect(running.failures[0].version).toBe('1.0.0');
-    expect(running.failures[0].reason).toContain('sha256');
+    expect(running.failures[0].reason).toMatch(/^model\.onnx has sha256 [0-9a-f]{64} but the manifest says/);
+    // The reason is shown to callers: it names the file in the package, never the server's directory.
+    expect(running.failures[0].reason).not.toContain(tampered.dir);
     expect(running.router.engines().map((e) => e.name)).toEqual(['tiny-mlp']);
   });
 

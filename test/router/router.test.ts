@@ -50,7 +50,9 @@ describe('ModelRouter', () => {
     expect((await router.handle(get('/v2/health/live', 'HEAD'))).status).toBe(200);
     const r = await router.handle(get('/v2/models/tiny-mlp', 'DELETE'));
     expect(r.status).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD');
     expect(body(r).error).toBe('DELETE is not allowed here; use GET');
+    expect((await router.handle(get('/v2/models/tiny-mlp/infer'))).headers.allow).toBe('POST');
   });
 
   test('reports each request with its route, model, version and status', async () => {

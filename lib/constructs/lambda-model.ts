@@ -1,0 +1,343 @@
+/**
+ * A CPU model on Lambda: the inference handler with the package in its code, onnxruntime-node in a
+ * pruned layer, a new version for every change, alias `live`, and a CodeDeploy canary that a version
+ * reaches only after it answers the package's golden samples correctly.
+ */
+import { AssetStaging, type CfnElement, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, type IConstruct } from 'constructs';
+import type { ModelPackage } from './model-package';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer';
+import { handlerBundling } from './private/bundling';
+import { acknowledge } from './private/nag';
+import { PreTrafficHook } from './private/pre-traffic-hook';
+import { handlerEntry, ownLockFile } from './private/project-paths';
+import { MODELSHIP_RUNTIME } from './private/runtime';
+import {
+  defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB, MIN_MEMORY_MIB,
+} from './private/sizing';
+import { checkDuration, checkInteger, checkPositive } from './private/validate';
+
+/** Where the package's files sit in the function's code, and so under /var/task. */
+export const MODEL_DIR_IN_ASSET = 'model';
+/** The alias that API Gateway invokes and CodeDeploy shifts. */
+export const LIVE_ALIAS = 'live';
+
+/** Log levels the Powertools logger takes. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** Properties of a {@link LambdaModel}. */
+export interface LambdaModelProps {
+  /** The package to serve; its target must be cpu. */
+  readonly modelPackage: ModelPackage;
+  /**
+   * The function's architecture; the onnxruntime layer holds that architecture's binaries only.
+   * @default lambda.Architecture.X86_64
+   */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * Memory in MiB, which also sets the CPU share.
+   * @default - 256 MiB plus 3x the model, in 64 MiB steps, from 1024 to 10240
+   */
+  readonly memorySize?: number;
+  /**
+   * How long one invocation may run.
+   * @default - 10 seconds plus 1 second per 10 MiB of model, at most 29 seconds (API Gateway's limit)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Concurrency reserved for this function, which is also its ceiling.
+   * @default - no reservation: the function draws on the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Provisioned concurrency on the `live` alias: instances initialized before requests arrive.
+   * @default - none: the first request to each new instance waits for the model to load
+   */
+  readonly provisionedConcurrentExecutions?: number;
+  /**
+   * How long the function's logs (and its pre-traffic hook's) are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray tracing.
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
+  /**
+   * Powertools log level (POWERTOOLS_LOG_LEVEL).
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Powertools service name (POWERTOOLS_SERVICE_NAME), in every log line and metric.
+   * @default - the model's name
+   */
+  readonly serviceName?: string;
+  /**
+   * CloudWatch namespace of the handler's metrics (POWERTOOLS_METRICS_NAMESPACE).
+   * @default 'modelship'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * The function's execution role.
+   * @default - A new role is created, allowed only to write the function's own log group.
+   */
+  readonly role?: iam.IRole;
+  /**
+   * How CodeDeploy shifts traffic from the old version to the new one.
+   * @default codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES
+   */
+  readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
+  /**
+   * Errors of the `live` alias in one minute that roll a deployment back.
+   * @default 1
+   */
+  readonly errorsAlarmThreshold?: number;
+  /**
+   * p99 duration of the `live` alias that rolls a deployment back, when two of three minutes exceed it.
+   * @default - 80% of the timeout
+   */
+  readonly latencyAlarmThreshold?: Duration;
+}
+
+/**
+ * Serves one cpu model package on Lambda through alias `live`, rolled out by CodeDeploy.
+ *
+ * Every change to the package, the handler or the layer makes a new version. CodeDeploy runs the
+ * pre-traffic hook against it, then shifts traffic by `deploymentConfig`, and rolls back when the
+ * alias's errors or p99 duration alarm.
+ */
+export class LambdaModel extends Construct {
+  /** The package being served. */
+  readonly modelPackage: ModelPackage;
+  /** The function. */
+  readonly lambdaFunction: nodejs.NodejsFunction;
+  /** The function's execution role. */
+  readonly role: iam.IRole;
+  /** The function's log group. */
+  readonly logGroup: logs.LogGroup;
+  /** The version built from the current package and code. */
+  readonly version: lambda.Version;
+  /** Alias `live`: what callers invoke and what CodeDeploy shifts. */
+  readonly alias: lambda.Alias;
+  /** The onnxruntime layer, shared by the stack's models of the same architecture. */
+  readonly layer: OnnxRuntimeLayer;
+  /** The CodeDeploy deployment group that rolls new versions out. */
+  readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  /** The function CodeDeploy runs before any traffic reaches a new version. */
+  readonly preTrafficHook: lambda.IFunction;
+  /** Alarm on the alias's errors; it rolls a deployment back. */
+  readonly errorsAlarm: cloudwatch.Alarm;
+  /** Alarm on the alias's p99 duration; it rolls a deployment back. */
+  readonly latencyAlarm: cloudwatch.Alarm;
+  /** Memory in MiB, derived or given. */
+  readonly memorySize: number;
+  /** Timeout, derived or given. */
+  readonly timeout: Duration;
+  /**
+   * Function code plus layer, unzipped, in bytes, measured in the synthesized assets.
+   * Undefined when this stack's assets are not bundled (a `cdk deploy` of another stack).
+   */
+  readonly unzippedBytes?: number;
+
+  constructor(scope: Construct, id: string, props: LambdaModelProps) {
+    super(scope, id);
+    const pkg = props.modelPackage;
+    if (pkg.manifest.target !== 'cpu') {
+      throw new Error(`LambdaModel serves cpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
+    }
+    checkInteger('memorySize', props.memorySize, MIN_MEMORY_MIB, MAX_MEMORY_MIB);
+    checkDuration('timeout', props.timeout, 900);
+    checkInteger('reservedConcurrentExecutions', props.reservedConcurrentExecutions, 0, 1_000_000);
+    checkInteger('provisionedConcurrentExecutions', props.provisionedConcurrentExecutions, 1, 1_000_000);
+    checkPositive('errorsAlarmThreshold', props.errorsAlarmThreshold);
+    checkDuration('latencyAlarmThreshold', props.latencyAlarmThreshold, 900);
+    const reserved = props.reservedConcurrentExecutions;
+    const provisioned = props.provisionedConcurrentExecutions;
+    if (reserved !== undefined && provisioned !== undefined && !Token.isUnresolved(reserved) && !Token.isUnresolved(provisioned) && provisioned > reserved) {
+      throw new RangeError(`provisionedConcurrentExecutions (${provisioned}) cannot exceed reservedConcurrentExecutions (${reserved})`);
+    }
+    if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
+      throw new RangeError(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got ${String(props.logLevel)}`);
+    }
+
+    this.modelPackage = pkg;
+    this.memorySize = props.memorySize ?? defaultMemorySize(pkg.manifest.model.bytes);
+    this.timeout = props.timeout ?? defaultTimeout(pkg.manifest.model.bytes);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.layer = OnnxRuntimeLayer.of(this, props.architecture ?? lambda.Architecture.X86_64);
+
+    // Fail before copying a package that cannot fit, with the sizes that say why.
+    const known = pkg.totalBytes + this.layer.unzippedBytes;
+    if (known > LAMBDA_UNZIPPED_LIMIT_BYTES) {
+      throw new Error(tooLarge(pkg, `the package (${formatBytes(pkg.totalBytes)}) plus the onnxruntime layer (${formatBytes(this.layer.unzippedBytes)}) is ${formatBytes(known)}`));
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logRetention });
+    this.role = props.role ?? new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Model ${pkg.name}: writes its own log group, nothing else`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.lambdaFunction = new nodejs.NodejsFunction(this, 'Resource', {
+      entry: handlerEntry('inference'),
+      handler: 'handler',
+      depsLockFilePath: ownLockFile(),
+      runtime: MODELSHIP_RUNTIME,
+      architecture: this.layer.architecture,
+      memorySize: this.memorySize,
+      timeout: this.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      layers: [this.layer],
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      reservedConcurrentExecutions: reserved,
+      description: `${pkg.name} ${pkg.version} (sha256 ${pkg.sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
+      environment: {
+        MODEL_DIR: `/var/task/${MODEL_DIR_IN_ASSET}`,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? pkg.name,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'modelship',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      },
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, description: `${pkg.name} ${pkg.version}` },
+      bundling: handlerBundling({
+        // Its native binding is loaded by a computed path, so it can never be bundled: it is in the layer.
+        externalModules: ['onnxruntime-node'],
+        copy: { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET },
+      }),
+    });
+    // The version's hash covers the code asset already; the model's sha256 and the layer's content make
+    // the reason for a new version explicit and independent of feature flags.
+    this.lambdaFunction.invalidateVersionBasedOn(`${pkg.sha256} ${this.layer.fingerprint}`);
+
+    if (Stack.of(this).bundlingRequired) {
+      const functionBytes = stagedBytes(this.lambdaFunction);
+      const layerBytes = stagedBytes(this.layer);
+      this.unzippedBytes = functionBytes + layerBytes;
+      if (this.unzippedBytes > LAMBDA_UNZIPPED_LIMIT_BYTES) {
+        throw new Error(tooLarge(pkg, `the function code (${formatBytes(functionBytes)}) plus the onnxruntime layer (${formatBytes(layerBytes)}) is ${formatBytes(this.unzippedBytes)}`));
+      }
+    }
+
+    this.version = this.lambdaFunction.currentVersion;
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: LIVE_ALIAS,
+      version: this.version,
+      provisionedConcurrentExecutions: provisioned,
+      description: `Serves ${pkg.name}; CodeDeploy moves it to each new version`,
+    });
+
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      metric: this.alias.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      threshold: props.errorsAlarmThreshold ?? 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `${pkg.name}: the live alias failed invocations; a deployment in progress rolls back`,
+    });
+    const latencyThreshold = props.latencyAlarmThreshold ?? Duration.millis(Math.round(this.timeout.toMilliseconds() * 0.8));
+    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
+      metric: this.alias.metricDuration({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99) }),
+      threshold: latencyThreshold.toMilliseconds(),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `${pkg.name}: p99 duration of the live alias over ${latencyThreshold.toMilliseconds()} ms; a deployment in progress rolls back`,
+    });
+
+    const hook = new PreTrafficHook(this, 'PreTrafficHook', {
+      modelPackage: pkg,
+      target: this.version,
+      targetTimeout: this.timeout,
+      runtime: MODELSHIP_RUNTIME,
+      logRetention,
+    });
+    this.preTrafficHook = hook.function;
+    // The hook names the version it tests in its environment: CloudFormation must update it before the
+    // alias update starts the CodeDeploy deployment that runs it.
+    this.alias.node.addDependency(hook);
+
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      alias: this.alias,
+      deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      alarms: [this.errorsAlarm, this.latencyAlarm],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+      preHook: hook.function,
+    });
+    const hookLogicalId = Stack.of(this).getLogicalId(hook.function.node.defaultChild as CfnElement);
+    acknowledge(this.deploymentGroup, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+        reason: 'AWSCodeDeployRoleForLambdaLimited is the AWS-maintained service role policy for Lambda deployments: alias updates and alarm reads only',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${hookLogicalId}.Arn>:*]`,
+        reason: 'CodeDeploy invokes the pre-traffic hook; aws-cdk-lib grants invoke on the function with any qualifier, and the hook is unqualified',
+      },
+    ]);
+    if ((props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED) {
+      acknowledge(this.role, [{
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
+      }]);
+    }
+  }
+
+  /** The model's name, as the package gives it. */
+  get modelName(): string {
+    return this.modelPackage.name;
+  }
+
+  /** The package version being served. */
+  get modelVersion(): string {
+    return this.modelPackage.version;
+  }
+
+  /** Permits `grantee` to invoke the `live` alias. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.alias.grantInvoke(grantee);
+  }
+
+  /** Run time of the `live` alias's invocations, in milliseconds. @default - average over 5 minutes */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricDuration(props);
+  }
+
+  /** Failed invocations of the `live` alias. @default - sum over 5 minutes */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricErrors(props);
+  }
+
+  /** Invocations of the `live` alias refused for lack of concurrency. @default - sum over 5 minutes */
+  metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricThrottles(props);
+  }
+
+  /** Invocations of the `live` alias. @default - sum over 5 minutes */
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.alias.metricInvocations(props);
+  }
+}
+
+function tooLarge(pkg: ModelPackage, sizes: string): string {
+  return `LambdaModel ${pkg.name} ${pkg.version} does not fit in Lambda: ${sizes} unzipped, over Lambda's limit of 250 MB ` +
+    `(${LAMBDA_UNZIPPED_LIMIT_BYTES.toLocaleString('en-US')} bytes) for a function and its layers. ` +
+    'Serve it on a GPU target (SageMaker or ECS), or make the model smaller.';
+}
+
+/** Unzipped bytes of the bundled assets under a construct, as written to the cloud assembly. */
+function stagedBytes(construct: IConstruct): number {
+  return construct.node.findAll()
+    .filter((c): c is AssetStaging => c instanceof AssetStaging)
+    .reduce((sum, staging) => sum + diskBytes(staging.absoluteStagedPath), 0);
+}

@@ -1,0 +1,77 @@
+/**
+ * The canary's pre-traffic hook: a function that sends the package's golden samples to the new version
+ * and tells CodeDeploy whether its answers match. Its code is lambda/pre-traffic.ts; the golden samples
+ * ship inside its own asset, so that the version under test never vouches for itself.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelPackage } from '../model-package';
+import { handlerBundling } from './bundling';
+import { handlerEntry, ownLockFile } from './project-paths';
+
+/** Where the golden samples sit in the hook's asset. */
+export const GOLDEN_DIR = 'golden';
+/** Lambda's limit on the init phase of an on-demand function: the first invoke of a new version may include it. */
+const INIT_ALLOWANCE = Duration.seconds(10);
+const MARGIN = Duration.seconds(5);
+const MAX_HOOK_TIMEOUT_SECONDS = 900;
+
+export interface PreTrafficHookProps {
+  readonly modelPackage: ModelPackage;
+  /** The version under test. */
+  readonly target: lambda.IVersion;
+  /** The target's own timeout. */
+  readonly targetTimeout: Duration;
+  readonly runtime: lambda.Runtime;
+  readonly logRetention: logs.RetentionDays;
+}
+
+export class PreTrafficHook extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  /** How long one invoke of the target may take before the hook reports Failed. */
+  readonly invokeTimeout: Duration;
+
+  constructor(scope: Construct, id: string, props: PreTrafficHookProps) {
+    super(scope, id);
+    const pkg = props.modelPackage;
+    this.invokeTimeout = Duration.seconds(props.targetTimeout.toSeconds() + INIT_ALLOWANCE.toSeconds() + MARGIN.toSeconds());
+    // One invoke for readiness plus one per sample, each within invokeTimeout, and time to report.
+    const needed = (pkg.manifest.samples.length + 1) * this.invokeTimeout.toSeconds() + 30;
+    const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention });
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Pre-traffic hook of ${pkg.name}: invokes the new version, reports to CodeDeploy, writes its own log group`,
+    });
+    logGroup.grantWrite(this.role);
+    this.function = new nodejs.NodejsFunction(this, 'Resource', {
+      entry: handlerEntry('pre-traffic'),
+      handler: 'handler',
+      depsLockFilePath: ownLockFile(),
+      runtime: props.runtime,
+      // No native code: arm64 is the cheaper architecture, whatever the model's.
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(Math.min(MAX_HOOK_TIMEOUT_SECONDS, needed)),
+      role: this.role,
+      logGroup,
+      description: `CodeDeploy pre-traffic hook: golden samples of ${pkg.name} ${pkg.version} against the new version`,
+      environment: {
+        TARGET_FUNCTION_ARN: props.target.functionArn,
+        GOLDEN_DIR: `/var/task/${GOLDEN_DIR}`,
+        INVOKE_TIMEOUT_MS: String(this.invokeTimeout.toMilliseconds()),
+        POWERTOOLS_SERVICE_NAME: `${pkg.name}-pre-traffic`,
+      },
+      bundling: handlerBundling({
+        // The AWS SDK is bundled, so the hook runs against the client version it was tested with.
+        externalModules: [],
+        copy: { sourceDir: pkg.directory, files: pkg.goldenFiles, into: GOLDEN_DIR },
+      }),
+    });
+    props.target.grantInvoke(this.function);
+  }
+}

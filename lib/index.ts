@@ -1,0 +1,8 @@
+// Public API of modelship. CDK apps that only deploy can import from './constructs' instead, which
+// never loads onnxruntime-node.
+export * from './constructs';
+export { type EngineOptions, InferenceEngine } from './engine/engine';
+export { createPackage, type CreatePackageOptions } from './package/create';
+export { readManifest, type Manifest, type TensorSpec, type Tolerance, type ToleranceByDatatype } from './package/manifest';
+export { verifyPackage, type VerifyReport } from './package/verify';
+export { ModelRouter, type RouteEvent, type RouterOptions } from './router/router';
