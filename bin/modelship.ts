@@ -133,4 +133,48 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   }));
 
+program
+  .command('triton')
+  .description('write a Triton model repository (config.pbtxt + model) from a package, and optionally a deterministic SageMaker model.tar.gz')
+  .argument('<dir>', 'package directory')
+  .requiredOption('--out <dir>', 'model repository to write <name>/config.pbtxt and <name>/1/model.onnx into')
+  .option('--max-batch-size <n>', 'largest dynamic batch, when every tensor has a dynamic first dimension (0: no batching)', integer, 64)
+  .option('--preferred-batch-sizes <list>', 'comma-separated batch sizes the batcher prefers (default: 8,16,32,64 up to --max-batch-size)', (v: string) => v.split(',').map((s) => integer(s.trim())))
+  .option('--queue-delay-us <n>', 'longest wait in the batching queue, in microseconds', integer, 100)
+  .option('--instances <n>', 'model instances per GPU (or in all, with --kind cpu)', integer, 1)
+  .addOption(new Option('--kind <kind>', 'where instances run').choices(['gpu', 'cpu']).default('gpu'))
+  .option('--tar <file>', 'also write the SageMaker model.tar.gz here')
+  .option('--force', 'replace <out>/<name> when it exists', false)
+  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => run(async () => {
+    const { buildSageMakerArtifact, writeTritonRepository } = await import('../lib/triton');
+    const options = {
+      maxBatchSize: o.maxBatchSize,
+      preferredBatchSizes: o.preferredBatchSizes,
+      maxQueueDelayMicroseconds: o.queueDelayUs,
+      instanceCount: o.instances,
+      instanceKind: o.kind === 'cpu' ? 'KIND_CPU' as const : 'KIND_GPU' as const,
+    };
+    try {
+      const repo = await writeTritonRepository(dir, o.out, { ...options, overwrite: o.force });
+      const c = repo.config;
+      const batching = c.dynamicBatching
+        ? `max_batch_size ${c.maxBatchSize}, preferred [${c.dynamicBatching.preferredBatchSizes.join(',')}], queue delay ${c.dynamicBatching.maxQueueDelayMicroseconds}us`
+        : 'no batching (max_batch_size 0)';
+      console.log(`wrote Triton repository ${repo.modelDir}: ${batching}, ${c.instanceGroup.count} x ${c.instanceGroup.kind}`);
+      console.log(`  ${repo.configPath}`);
+      console.log(`  ${repo.modelPath}`);
+      if (o.tar) {
+        const artifact = await buildSageMakerArtifact(dir, o.tar, options);
+        console.log(`wrote ${artifact.file}: ${artifact.bytes} bytes, sha256 ${artifact.sha256}`);
+      }
+    } catch (err) {
+      // Bad option values and an existing output are the user's to fix: one line, not a stack.
+      const e = err as NodeJS.ErrnoException;
+      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EEXIST' || e.code === 'EINVAL') {
+        throw Object.assign(new Error(o.force || e.code !== 'EEXIST' ? e.message : `${e.message} (--force replaces it)`), { name: 'ConfigError' });
+      }
+      throw err;
+    }
+  }));
+
 void program.parseAsync(process.argv);

@@ -77,8 +77,8 @@ export function httpApiEvent(req: HttpRequest, stagePrefix = ''): APIGatewayProx
       stage: '$default',
       http: { method: req.method, path: stagePrefix + req.path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
     } as APIGatewayProxyEventV2['requestContext'],
-    isBase64Encoded: false,
     ...eventBody(req),
+    body: eventBody(req).body ?? undefined,
   };
 }
 

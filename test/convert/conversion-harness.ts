@@ -12,7 +12,7 @@ tf.setBackend('cpu');
 tf.env().set('IS_TEST', true);
 
 /** Seeded initializers, so every run builds exactly the same model. */
-export function seeded(seed: number): { kernelInitializer: tf.initializers.Initializer; biasInitializer: tf.initializers.Initializer } {
+export function seeded(seed: number): { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>; biasInitializer: ReturnType<typeof tf.initializers.randomUniform> } {
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed }),
     biasInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 1000 }),
