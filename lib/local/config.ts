@@ -4,7 +4,7 @@
  * locally means the same thing when deployed.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../util/read-json-file';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -212,19 +212,7 @@ export function parseServerConfig(
  * Throws a {@link ConfigError} naming the file and each bad field.
  */
 export function loadServerConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${path} cannot be read: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseServerConfig(json, path, env, dirname(resolve(path)));
+  return parseServerConfig(readJsonFile(path, (m) => new ConfigError(m)), path, env, dirname(resolve(path)));
 }
 
 /** Name of the plan and key {@link defaultDevConfig} creates. */

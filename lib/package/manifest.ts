@@ -2,11 +2,11 @@
  * The model package manifest (modelship.json): its schema, its types, and reading it from disk.
  * The schema is the contract; nothing else in the project checks a manifest by hand.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from '../protocol/errors';
+import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';
 export const MANIFEST_FORMAT = 'modelship/v1';
@@ -98,17 +98,5 @@ export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest 
 /** Reads and checks `<dir>/modelship.json`. */
 export function readManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new PackageError(`${path} cannot be read: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new PackageError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseManifest(json, path);
+  return parseManifest(readJsonFile(path, (m) => new PackageError(m)), path);
 }
