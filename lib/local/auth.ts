@@ -6,7 +6,6 @@
 import { UnauthorizedError } from '../protocol/errors';
 import { apiKeyScheme } from './api-key-auth';
 import type { ServerConfig } from './config';
-import { jwtScheme } from './jwt-auth';
 
 /** Request headers with lower-cased names, as node:http gives them. */
 export type RequestHeaders = Readonly<Record<string, string | undefined>>;
@@ -87,7 +86,11 @@ export interface AuthenticatorOptions {
 export function createAuthenticator(config: ServerConfig, opts: AuthenticatorOptions = {}): Authenticator {
   const schemes: AuthScheme[] = [];
   if (config.apiKeys.length > 0) schemes.push(apiKeyScheme(config.apiKeys));
-  if (config.jwt !== undefined) schemes.push(jwtScheme(config.jwt, { baseDir: opts.baseDir }));
+  if (config.jwt !== undefined) {
+    // Loaded only when configured: jose costs ~30 ms of start-up, and cold start is a design target (P3).
+    const { jwtScheme } = require('./jwt-auth') as typeof import('./jwt-auth');
+    schemes.push(jwtScheme(config.jwt, { baseDir: opts.baseDir }));
+  }
   schemes.push(...(opts.extraSchemes ?? []));
   return new SchemeAuthenticator(schemes);
 }

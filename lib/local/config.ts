@@ -81,7 +81,7 @@ export const jwtSchema = z
     /** Path of a JWKS JSON file; relative paths are resolved against the config file's directory. */
     jwksFile: z.string().min(1).optional(),
     /** http(s) URL of a JWKS, fetched and cached. */
-    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+    jwksUrl: z.string().url().regex(/^https?:\/\//i, 'must be an http or https URL').optional(),
     /** Usage plan applied to each JWT subject; without it JWT callers are not rate limited. */
     plan: z.string().optional(),
     /** Leeway for exp, nbf and iat, for clocks that drift. */
