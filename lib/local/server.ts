@@ -32,12 +32,6 @@ export interface AccessLogLine {
   readonly bytesIn: number;
 }
 
-function headersOf(req: IncomingMessage): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
 /** Reads the body, refusing it as soon as it passes the limit rather than after buffering it all. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -139,7 +133,8 @@ export class LocalServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const headers = headersOf(req);
+    // node lower-cases names and joins repeated request headers with ', ' (only set-cookie stays an array).
+    const headers = req.headers as Record<string, string | undefined>;
     let principal: string | undefined;
     let bytesIn = 0;
     let response: HttpResponse;

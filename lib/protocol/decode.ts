@@ -17,6 +17,29 @@ export interface ModelSignature {
   readonly outputs: readonly TensorMetadata[];
 }
 
+/** Look-ups derived from a signature once, not on every request (the engine passes the same object each time). */
+interface SignatureIndex {
+  readonly inputs: ReadonlyMap<string, TensorMetadata>;
+  readonly outputs: ReadonlySet<string>;
+  /** Whether any input can hold 64-bit integers, which JSON.parse would round. */
+  readonly exactIntegers: boolean;
+}
+
+const indexes = new WeakMap<ModelSignature, SignatureIndex>();
+
+function indexOf(signature: ModelSignature): SignatureIndex {
+  let index = indexes.get(signature);
+  if (!index) {
+    index = {
+      inputs: new Map(signature.inputs.map((s) => [s.name, s])),
+      outputs: new Set(signature.outputs.map((o) => o.name)),
+      exactIntegers: signature.inputs.some((i) => DATATYPE_INFO[i.datatype].bigint),
+    };
+    indexes.set(signature, index);
+  }
+  return index;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Decodes UTF-8, refusing malformed sequences rather than replacing them. */
@@ -197,11 +220,10 @@ function readBinaryDataSize(name: string, parameters: unknown): number | undefin
   return size;
 }
 
-function decodeOutputs(body: Record<string, unknown>, signature: ModelSignature, binaryDefault: boolean): RequestedOutput[] {
+function decodeOutputs(body: Record<string, unknown>, signature: ModelSignature, known: ReadonlySet<string>, binaryDefault: boolean): RequestedOutput[] {
   const requested = body.outputs;
   if (requested === undefined) return signature.outputs.map((o) => ({ name: o.name, binary: binaryDefault }));
   if (!Array.isArray(requested)) throw new BadRequestError(`outputs must be an array, got ${describe(requested)}`);
-  const known = new Set(signature.outputs.map((o) => o.name));
   const seen = new Set<string>();
   return requested.map((o: unknown, i) => {
     if (!isPlainObject(o) || typeof o.name !== 'string') throw new BadRequestError(`outputs[${i}] must be an object with a string name`);
@@ -233,8 +255,8 @@ export function decodeInferRequest(
   const headerLength = binaryHeaderLength(headers, body.byteLength);
   const jsonBytes = headerLength === undefined ? body : body.subarray(0, headerLength);
   const binary = headerLength === undefined ? new Uint8Array(0) : body.subarray(headerLength);
-  const exactIntegers = signature.inputs.some((i) => DATATYPE_INFO[i.datatype].bigint);
-  const parsed = parseJson(decodeUtf8(jsonBytes, 'request body'), 'request body', exactIntegers);
+  const index = indexOf(signature);
+  const parsed = parseJson(decodeUtf8(jsonBytes, 'request body'), 'request body', index.exactIntegers);
   if (!isPlainObject(parsed)) throw new BadRequestError(`request body must be a JSON object, got ${describe(parsed)}`);
 
   const id = parsed.id;
@@ -246,7 +268,7 @@ export function decodeInferRequest(
 
   const wireInputs = parsed.inputs;
   if (!Array.isArray(wireInputs)) throw new BadRequestError(`inputs must be an array, got ${describe(wireInputs)}`);
-  const specs = new Map(signature.inputs.map((s) => [s.name, s]));
+  const specs = index.inputs;
   const seen = new Set<string>();
   const inputs: Tensor[] = [];
   let offset = 0;
@@ -298,7 +320,7 @@ export function decodeInferRequest(
   return {
     id: id as string | undefined,
     inputs,
-    outputs: decodeOutputs(parsed, signature, binaryOutput === true),
+    outputs: decodeOutputs(parsed, signature, index.outputs, binaryOutput === true),
     sagemaker: isSageMakerBinary(headers),
   };
 }
