@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: the design's performance targets P1-P4, measured on this machine in one run and quoted as
+ * ratios next to their targets. Figures only: a missed target is reported, never a failure (the exit status
+ * is non-zero only when a part could not be measured at all).
+ *
+ *   node dist/bench/run.js [p1] [p2] [p3] [p4] [--no-write]
+ *
+ * With no part named, all four run and bench/results.json is written. Naming parts runs only those and
+ * leaves results.json alone unless --write is given.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { machineInfo, round, section, type MachineInfo } from './common';
+import { LAMBDA_ARTIFACT_TARGET_BYTES, lambdaArtifactSize, type LambdaArtifactSize } from './lambda-size';
+import { EVAL_SET, MNIST_DIR, pixelRows, resolveBenchModel, type BenchModel } from './model';
+import { benchOverhead, type OverheadFigures } from './p1-overhead';
+import { benchThroughput, type ThroughputFigures } from './p2-throughput';
+import { benchColdStart, type ColdFigures } from './p3-cold-start';
+
+type Part = 'p1' | 'p2' | 'p3' | 'p4';
+const PARTS: readonly Part[] = ['p1', 'p2', 'p3', 'p4'];
+
+export interface TargetRow {
+  readonly id: string;
+  readonly variant: string;
+  /** The measured figure, with its unit. */
+  readonly figure: string;
+  readonly ratio?: number;
+  readonly target?: string;
+  readonly met?: boolean;
+}
+
+export interface BenchResults {
+  readonly machine: MachineInfo;
+  readonly model: { readonly name: string; readonly version: string; readonly dir: string; readonly fallback: boolean; readonly modelBytes: number; readonly inputs: string };
+  readonly notes: readonly string[];
+  readonly table: readonly TargetRow[];
+  readonly p1?: readonly OverheadFigures[];
+  readonly p2?: readonly ThroughputFigures[];
+  readonly p3?: ColdFigures;
+  readonly p4?: LambdaArtifactSize & { readonly targetBytes: number; readonly computedTotalBytes?: number };
+  /** 1-minute load average when each part started and ended: above the core count, other processes competed. */
+  readonly loadAverage: Readonly<Partial<Record<Part, { readonly start: number; readonly end: number }>>>;
+  readonly errors: Readonly<Partial<Record<Part, string>>>;
+  readonly durationSeconds: number;
+}
+
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const mb = (bytes: number) => `${fmt(bytes / 1e6, 2)} MB`;
+
+function p1Rows(figures: readonly OverheadFigures[]): TargetRow[] {
+  const rows: TargetRow[] = [];
+  for (const f of figures) {
+    const v = f.variants;
+    // The design's P1 targets are stated for batch 1; batch 64 is reported for information.
+    const targeted = f.batch === 1;
+    rows.push({ id: 'P1', variant: `batch ${f.batch}: raw session.run`, figure: `${fmt(v.raw.medianUs)} µs/call`, ratio: 1 });
+    rows.push({
+      id: 'P1', variant: `batch ${f.batch}: engine.inferBody JSON`, figure: `${fmt(v.json.medianUs)} µs/call`, ratio: v.json.ratio,
+      target: targeted ? '≤ 1.30x' : undefined, met: targeted ? v.json.ratio <= 1.3 : undefined,
+    });
+    rows.push({
+      id: 'P1', variant: `batch ${f.batch}: engine.inferBody binary`, figure: `${fmt(v.binary.medianUs)} µs/call`, ratio: v.binary.ratio,
+      target: targeted ? '≤ 1.10x' : undefined, met: targeted ? v.binary.ratio <= 1.1 : undefined,
+    });
+  }
+  return rows;
+}
+
+function p2Rows(figures: readonly ThroughputFigures[]): TargetRow[] {
+  const rows: TargetRow[] = [];
+  for (const f of figures) {
+    const s = f.servers;
+    const cpu = (x: { cpuUsPerRequest?: number }) => (x.cpuUsPerRequest === undefined ? '' : `, ${fmt(x.cpuUsPerRequest, 0)} µs CPU/req`);
+    rows.push({ id: 'P2', variant: `batch ${f.batch}: minimal node:http + ort`, figure: `${fmt(s.minimal.reqPerSec, 0)} req/s${cpu(s.minimal)}`, ratio: 1 });
+    rows.push({
+      id: 'P2', variant: `batch ${f.batch}: local server (auth, limits, validation)`, figure: `${fmt(s.local.reqPerSec, 0)} req/s${cpu(s.local)}`, ratio: s.local.ratio,
+      target: '≥ 0.90x', met: s.local.ratio >= 0.9,
+    });
+    if (s.local.cpuRatio !== undefined) {
+      rows.push({ id: 'P2', variant: `batch ${f.batch}: same, by server CPU per request`, figure: 'minimal CPU/req ÷ local CPU/req', ratio: s.local.cpuRatio });
+    }
+  }
+  return rows;
+}
+
+function p3Rows(f: ColdFigures): TargetRow[] {
+  return [
+    { id: 'P3', variant: 'minimal script: load ort, create, run once', figure: `${fmt(f.minimal.medianMs)} ms`, ratio: 1 },
+    { id: 'P3', variant: 'modelship serve: spawn -> first 200', figure: `${fmt(f.modelship.medianMs)} ms`, ratio: f.modelship.ratio, target: '≤ 1.15x', met: f.modelship.ratio <= 1.15 },
+  ];
+}
+
+function p4Rows(f: LambdaArtifactSize & { readonly computedTotalBytes?: number }): TargetRow[] {
+  const rows: TargetRow[] = [{
+    id: 'P4', variant: `Lambda function + layer, unzipped (${f.source})`, figure: `${mb(f.totalBytes)} (fn ${mb(f.functionBytes)} + layer ${mb(f.layerBytes)})`,
+    target: `≤ ${mb(LAMBDA_ARTIFACT_TARGET_BYTES)}`, met: f.totalBytes <= LAMBDA_ARTIFACT_TARGET_BYTES,
+  }];
+  if (f.computedTotalBytes !== undefined) rows.push({ id: 'P4', variant: 'cross-check: computed from the parts', figure: mb(f.computedTotalBytes) });
+  return rows;
+}
+
+function printTable(rows: readonly TargetRow[]): void {
+  const header = ['', 'variant', 'figure', 'ratio', 'target', 'met?'];
+  const cells = rows.map((r) => [
+    r.id, r.variant, r.figure, r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => (i === 3 ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const args = process.argv.slice(2);
+  const named = PARTS.filter((p) => args.includes(p));
+  const parts = named.length ? named : PARTS;
+  const write = args.includes('--write') || (named.length === 0 && !args.includes('--no-write'));
+  const root = resolve(__dirname, '..', '..');
+  process.chdir(root);
+
+  const machine = machineInfo();
+  process.stderr.write(`modelship bench: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.onnxruntime}\n`);
+  const model: BenchModel = await resolveBenchModel(root);
+  const notes: string[] = [];
+  if (model.fallback) {
+    notes.push(`${MNIST_DIR} is missing: measured a synthetic package of the same signature (784-100-10 MLP, random weights) built in ${model.dir}`);
+  }
+  const inputs = pixelRows(1, model.features, root).source === 'mnist-eval'
+    ? `held-out digits from ${EVAL_SET}, evenly spread, sent as uint8/255 doubles`
+    : 'synthetic MNIST-like rows (80% zeros, the rest k/255), seeded';
+  notes.push(`inputs: ${inputs}`);
+  process.stderr.write(`model: ${model.name}@${model.version} (${model.fallback ? 'FALLBACK, ' : ''}${model.dir})\n`);
+
+  const errors: Partial<Record<Part, string>> = {};
+  const loadAverage: Partial<Record<Part, { start: number; end: number }>> = {};
+  const guard = async <T>(part: Part, f: () => Promise<T>): Promise<T | undefined> => {
+    if (!parts.includes(part)) return undefined;
+    const start = round(loadavg()[0], 2);
+    try {
+      return await f();
+    } catch (err) {
+      errors[part] = (err as Error).stack ?? String(err);
+      process.stderr.write(`${part.toUpperCase()} could not be measured: ${errors[part]}\n`);
+      return undefined;
+    } finally {
+      loadAverage[part] = { start, end: round(loadavg()[0], 2) };
+    }
+  };
+
+  const p4 = await guard('p4', async () => {
+    section('P4 Lambda artifact size');
+    const measured = await lambdaArtifactSize({ packageDir: model.dir, root });
+    // When cdk.out had the assets, the figure computed from the parts is kept as a cross-check.
+    const computed = measured.source === 'cdk.out' ? await lambdaArtifactSize({ packageDir: model.dir, root, useCdkOut: false }) : undefined;
+    process.stderr.write(`  ${measured.source}: ${measured.totalBytes} bytes${computed ? `; computed from parts: ${computed.totalBytes} bytes` : ''}\n`);
+    return { ...measured, computedTotalBytes: computed?.totalBytes };
+  });
+  const p1 = await guard('p1', async () => {
+    section('P1 warm overhead (in process: raw session.run vs engine.inferBody JSON / binary)');
+    return benchOverhead(model);
+  });
+  const p2 = await guard('p2', async () => {
+    section('P2 served throughput (autocannon, 4 keep-alive connections, servers in child processes)');
+    return benchThroughput(model);
+  });
+  const p3 = await guard('p3', async () => {
+    section('P3 cold start (spawn -> first answered inference)');
+    return benchColdStart(model);
+  });
+
+  const busiest = Math.max(...Object.values(loadAverage).flatMap((l) => [l.start, l.end]));
+  if (busiest > machine.cores) {
+    notes.push(`the 1-minute load average reached ${busiest} on ${machine.cores} cores during the run: other processes competed for the CPU, so absolute figures are low and ratios noisier than on an idle machine`);
+  }
+  const table: TargetRow[] = [
+    ...(p1 ? p1Rows(p1) : []),
+    ...(p2 ? p2Rows(p2) : []),
+    ...(p3 ? p3Rows(p3) : []),
+    ...(p4 ? p4Rows(p4) : []),
+  ];
+  const results: BenchResults = {
+    machine,
+    model: { name: model.name, version: model.version, dir: model.fallback ? model.dir : relative(root, model.dir), fallback: model.fallback, modelBytes: model.modelBytes, inputs },
+    notes,
+    table,
+    p1,
+    p2,
+    p3,
+    p4: p4 ? { ...p4, targetBytes: LAMBDA_ARTIFACT_TARGET_BYTES } : undefined,
+    loadAverage,
+    errors,
+    durationSeconds: round((performance.now() - started) / 1000, 1),
+  };
+
+  console.log(`\nmodelship bench: ${model.name}@${model.version}${model.fallback ? ' (FALLBACK: synthetic mnist-mlp signature)' : ''}; ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  printTable(table);
+  for (const n of notes) console.log(`note: ${n}`);
+  if (p1) console.log('P1: median of per-call times, variants alternating in shuffled blocks; ratio = variant median / raw median.');
+  if (p2) {
+    console.log(
+      `P2: autocannon, ${p2[0]?.connections} keep-alive connections, ${p2[0]?.warmupSeconds} s warmup each, then ${p2[0]?.sliceSeconds} s slices in order ${p2[0]?.order} ` +
+        '(L local, M minimal); req/s = 2xx responses / seconds over all slices; ratio = median of the per-pair ratios; ' +
+        'CPU/req = server process CPU time (all threads, /proc) / answered requests, steadier than req/s when other processes compete.',
+    );
+  }
+  if (p3) console.log(`P3: median of ${p3.repeats} runs each, alternating. modelship: ${p3.measures.modelship}. minimal: ${p3.measures.minimal}.`);
+  for (const part of Object.keys(errors)) console.log(`${part.toUpperCase()}: could not be measured (see stderr)`);
+
+  if (write) {
+    const path = join(root, 'bench', 'results.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+    console.log(`wrote ${relative(root, path)} (${results.durationSeconds} s)`);
+  }
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});
