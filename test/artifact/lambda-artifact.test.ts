@@ -1,0 +1,195 @@
+/**
+ * What a deployment would run, run here: the function asset and the onnxruntime layer from cdk.out, laid
+ * out as Lambda lays them out (function at /var/task, layer under /opt), under a temp dir that no
+ * project node_modules can be reached from. A clean `node` process loads the handler with NODE_PATH as
+ * Lambda sets it and answers v2 infer events (REST API and HTTP API) with the package's golden answers.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { Template } from 'aws-cdk-lib/assertions';
+import { LambdaModel } from '../../lib/constructs/lambda-model';
+import { ModelPackage } from '../../lib/constructs/model-package';
+import { diskBytes } from '../../lib/constructs/private/sizing';
+import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
+import { httpApiEvent, restEvent } from '../contract/fronts';
+import { makeTinyMlpPackage } from '../helpers/fixtures';
+import { testApp, type TestApp } from '../constructs/synth-helpers';
+
+const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
+const MiB = 1024 * 1024;
+
+interface Deployed {
+  readonly pkg: ModelPackage;
+  readonly model: LambdaModel;
+  /** Temp root standing in for Lambda's filesystem: <root>/var/task, <root>/opt. */
+  readonly root: string;
+  readonly functionAsset: string;
+  readonly layerAsset: string;
+  readonly environment: Record<string, string>;
+}
+
+let t: TestApp;
+const deployed: Record<string, Deployed> = {};
+
+function assetDir(outdir: string, code: { S3Key: string }): string {
+  return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}
+
+/** Lambda's NODE_PATH for Node.js 24, under `root`. */
+function lambdaNodePath(root: string): string {
+  return ['/opt/nodejs/node24/node_modules', '/opt/nodejs/node_modules', '/var/runtime/node_modules', '/var/runtime', '/var/task']
+    .map((p) => join(root, p)).join(':');
+}
+
+const RUNNER = `
+const fs = require('node:fs');
+const [eventsFile, outFile] = process.argv.slice(2);
+const { handler } = require(process.env.LAMBDA_TASK_ROOT + '/index.js');
+const context = { awsRequestId: 'artifact-test', functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, getRemainingTimeInMillis: () => 10000 };
+(async () => {
+  const results = [];
+  for (const event of JSON.parse(fs.readFileSync(eventsFile, 'utf8'))) results.push(await handler(event, context));
+  fs.writeFileSync(outFile, JSON.stringify({ results, onnxruntime: require.resolve('onnxruntime-node', { paths: [process.env.LAMBDA_TASK_ROOT] }) }));
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+/** Runs the deployed handler on `events` in a clean child process, as Lambda would. */
+function invoke(d: Deployed, events: Array<APIGatewayProxyEvent | APIGatewayProxyEventV2>): { results: Array<{ statusCode: number; body: string; isBase64Encoded: boolean; headers: Record<string, string> }>; onnxruntime: string } {
+  const task = join(d.root, 'var', 'task');
+  const eventsFile = join(d.root, 'events.json');
+  const outFile = join(d.root, 'out.json');
+  writeFileSync(eventsFile, JSON.stringify(events));
+  rmSync(outFile, { force: true });
+  const env: Record<string, string> = {
+    PATH: dirname(process.execPath),
+    HOME: d.root,
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    NODE_PATH: lambdaNodePath(d.root),
+    LAMBDA_TASK_ROOT: task,
+    LAMBDA_RUNTIME_DIR: join(d.root, 'var', 'runtime'),
+    AWS_LAMBDA_FUNCTION_NAME: d.pkg.name,
+    AWS_REGION: 'eu-west-1',
+    // The template's variables, with /var/task moved under the temp root.
+    ...Object.fromEntries(Object.entries(d.environment).map(([k, v]) => [k, v.replace(/^\/var\/task/, task)])),
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  const child = spawnSync(process.execPath, [join(d.root, 'runner.js'), eventsFile, outFile], { cwd: task, env, encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`the handler process failed (${child.status}): ${child.stderr}`);
+  return JSON.parse(readFileSync(outFile, 'utf8'));
+}
+
+function goldenSample(pkg: ModelPackage, i = 0): { request: Buffer; expected: GoldenResponse; tolerance: ModelPackage['manifest']['samples'][number]['tolerance'] } {
+  const sample = pkg.manifest.samples[i];
+  return {
+    request: readFileSync(join(pkg.directory, sample.request)),
+    expected: JSON.parse(readFileSync(join(pkg.directory, sample.response), 'utf8')),
+    tolerance: sample.tolerance,
+  };
+}
+
+beforeAll(async () => {
+  t = testApp();
+  const packages: Record<string, ModelPackage> = { 'tiny-mlp': ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir) };
+  if (existsSync(join(MNIST, 'modelship.json'))) packages['mnist-mlp'] = ModelPackage.fromDirectory(MNIST);
+
+  const models = Object.entries(packages).map(([name, pkg]) => ({ name, pkg, stack: t.stack(`Artifact${name.replace(/-/g, '')}`) }))
+    .map((m) => ({ ...m, model: new LambdaModel(m.stack, 'Model', { modelPackage: m.pkg }) }));
+  for (const { name, pkg, stack, model } of models) {
+    const template = Template.fromStack(stack);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
+    const layer = Object.values(template.findResources('AWS::Lambda::LayerVersion'))[0];
+    const root = mkdtempSync(join(tmpdir(), 'modelship-lambda-'));
+    const d: Deployed = {
+      pkg, model, root,
+      functionAsset: assetDir(t.outdir, fn.Properties.Code),
+      layerAsset: assetDir(t.outdir, layer.Properties.Content),
+      environment: fn.Properties.Environment.Variables,
+    };
+    // Lambda unpacks the function zip into /var/task and each layer zip into /opt.
+    cpSync(d.functionAsset, join(root, 'var', 'task'), { recursive: true });
+    cpSync(d.layerAsset, join(root, 'opt'), { recursive: true });
+    writeFileSync(join(root, 'runner.js'), RUNNER);
+    deployed[name] = d;
+  }
+});
+
+afterAll(() => {
+  for (const d of Object.values(deployed)) rmSync(d.root, { recursive: true, force: true });
+  t.cleanup();
+});
+
+describe('the layout Lambda gets', () => {
+  test('no node_modules can be reached from /var/task other than through NODE_PATH', () => {
+    const d = deployed['tiny-mlp'];
+    for (let dir = join(d.root, 'var', 'task'); dirname(dir) !== dir; dir = dirname(dir)) {
+      expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    }
+    expect(existsSync(join(d.root, 'node_modules'))).toBe(false);
+  });
+
+  test('the function asset: the bundle and the package files under model/, nothing else', () => {
+    const d = deployed['tiny-mlp'];
+    expect(files(d.functionAsset)).toEqual(['index.js', ...d.pkg.files.map((f) => `model/${f}`)].sort());
+    const bundle = readFileSync(join(d.functionAsset, 'index.js'), 'utf8');
+    // onnxruntime-node is required at run time, never bundled.
+    expect(bundle).toMatch(/require\("onnxruntime-node"\)/);
+    expect(bundle).not.toMatch(/onnxruntime_binding\.node/);
+    for (const f of d.pkg.files) expect(readFileSync(join(d.functionAsset, 'model', f))).toEqual(readFileSync(join(d.pkg.directory, f)));
+  });
+
+  test('the layer: onnxruntime-node and onnxruntime-common, JavaScript and linux/x64 binaries only', () => {
+    const layer = files(deployed['tiny-mlp'].layerAsset);
+    expect(layer.every((f) => /^nodejs\/node_modules\/onnxruntime-(node|common)\//.test(f))).toBe(true);
+    const binaries = layer.filter((f) => f.includes('/bin/'));
+    expect(binaries).toEqual([
+      'nodejs/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
+      'nodejs/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
+    ]);
+    const others = layer.filter((f) => !f.includes('/bin/'));
+    expect(others.every((f) => /\.js$|\/package\.json$/.test(f))).toBe(true);
+    expect(others).toEqual(expect.arrayContaining(['nodejs/node_modules/onnxruntime-node/dist/index.js', 'nodejs/node_modules/onnxruntime-common/dist/cjs/index.js']));
+  });
+});
+
+describe.each(Object.keys({ 'tiny-mlp': 1, ...(existsSync(join(MNIST, 'modelship.json')) ? { 'mnist-mlp': 1 } : {}) }))('%s as deployed', (name) => {
+  test('function plus layer, unzipped, is measured, and within 60 MB', () => {
+    const d = deployed[name];
+    const measured = diskBytes(d.functionAsset) + diskBytes(d.layerAsset);
+    expect(d.model.unzippedBytes).toBe(measured);
+    expect(measured).toBeLessThan(60 * MiB);
+    expect(measured).toBeGreaterThan(d.model.layer.unzippedBytes + d.pkg.totalBytes);
+  });
+
+  test('answers the golden sample through a REST API event and an HTTP API event, with onnxruntime from the layer', () => {
+    const d = deployed[name];
+    const { request, expected, tolerance } = goldenSample(d.pkg);
+    const path = `/v2/models/${name}/infer`;
+    const headers = { 'content-type': 'application/json' };
+    const { results, onnxruntime } = invoke(d, [
+      restEvent({ method: 'POST', path, headers, body: request }),
+      httpApiEvent({ method: 'POST', path: `/v2/models/${name}/versions/${d.pkg.version}/infer`, headers, body: request }),
+      restEvent({ method: 'GET', path: `/v2/models/${name}`, headers: {}, body: Buffer.alloc(0) }),
+    ]);
+    expect(onnxruntime).toBe(join(d.root, 'opt', 'nodejs', 'node_modules', 'onnxruntime-node', 'dist', 'index.js'));
+    for (const result of results.slice(0, 2)) {
+      expect(result.statusCode).toBe(200);
+      expect(result.isBase64Encoded).toBe(false);
+      const body = JSON.parse(result.body);
+      expect(body).toMatchObject({ model_name: name, model_version: d.pkg.version });
+      expect(compareOutputs(expected.outputs, body.outputs, tolerance)).toEqual([]);
+    }
+    expect(results[2].statusCode).toBe(200);
+    expect(JSON.parse(results[2].body)).toMatchObject({ name, versions: [d.pkg.version], platform: 'onnxruntime_onnx' });
+  });
+});
