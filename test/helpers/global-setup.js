@@ -1,11 +1,14 @@
 /**
- * Some tests run the real CLI (`node dist/bin/modelship.js`) as a child process, the way a user does.
- * Build once, before any test file starts, so that parallel workers never race to compile.
+ * Before any test file starts: build dist/ once (some tests run the real CLI, `node dist/bin/modelship.js`,
+ * as a user does, and parallel workers must never race to compile), and type-check the tests, which
+ * ts-jest compiles file by file without type information.
  */
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 module.exports = async () => {
   const root = join(__dirname, '..', '..');
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '--noEmit', '-p', join(root, 'tsconfig.test.json')], { stdio: 'inherit' });
 };
