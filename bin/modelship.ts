@@ -18,7 +18,12 @@ async function run(action: () => Promise<void>): Promise<void> {
     await action();
   } catch (err) {
     const e = err as Error;
-    const expected = ['PackageError', 'ConfigError', 'ConversionError'].includes(e.name);
+    const expected = [
+      'PackageError', 'ConfigError', 'ConversionError', 'UsageError',
+      // registry (publish, pull, list) and client (invoke) failures: each message says what happened
+      'RegistryError', 'AlreadyPublishedError', 'IntegrityError',
+      'ModelClientError', 'HttpError', 'AuthError', 'RateLimitedError', 'TimeoutError', 'NetworkError', 'ResponseError',
+    ].includes(e.name);
     process.stderr.write(`modelship: ${expected ? e.message : e.stack ?? e.message}\n`);
     process.exitCode = 1;
   }
@@ -105,11 +110,11 @@ program
 
 program
   .command('serve')
-  .description('serve packages locally over the Open Inference Protocol v2, with API-key/JWT auth and usage-plan limits')
+  .description('serve packages locally over the Open Inference Protocol v2, with API-key, JWT or SigV4 auth and usage-plan limits')
   .argument('<dir...>', 'package directories')
   .option('--port <port>', 'port to listen on', integer, 8080)
   .option('--host <host>', 'address to bind', '127.0.0.1')
-  .option('--config <file>', 'server config: usage plans, API keys, JWT (default: a generated dev key)')
+  .option('--config <file>', 'server config: usage plans, API keys, JWT, SigV4 access keys (default: a generated dev key)')
   .option('--quiet', 'no access log', false)
   .action((dirs: string[], o: { port: number; host: string; config?: string; quiet: boolean }) => run(async () => {
     const { startServer } = await import('../lib/local/serve');
@@ -175,6 +180,70 @@ program
       }
       throw err;
     }
+  }));
+
+/** Options every registry command takes: where the registry is and how to reach S3. */
+function registryOptions(command: Command): Command {
+  return command
+    .requiredOption('--registry <uri>', 'the registry: s3://bucket or s3://bucket/prefix')
+    .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3 (path-style addressing)')
+    .option('--region <region>', 'AWS region (default: the standard chain, AWS_REGION or the profile)')
+    .option('--profile <name>', 'a named profile from the shared AWS config files');
+}
+
+registryOptions(program
+  .command('publish')
+  .description('verify a package and publish it to an S3 registry as a deterministic tarball with its sha256 (versions are immutable)')
+  .argument('<dir>', 'package directory')
+  .option('--part-size-mib <n>', 'multipart part size in MiB (at least 5)', integer)
+  .option('--multipart-threshold-mib <n>', 'tarballs this large or larger go up as multipart uploads', integer))
+  .action((dir: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; partSizeMib?: number; multipartThresholdMib?: number }) => run(async () => {
+    const { runPublish } = await import('../lib/registry/cli');
+    await runPublish(dir, o);
+  }));
+
+registryOptions(program
+  .command('pull')
+  .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
+  .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
+  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty)')
+  .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
+  .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'))
+  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => run(async () => {
+    const { runPull } = await import('../lib/registry/cli');
+    await runPull(ref, o);
+  }));
+
+registryOptions(program
+  .command('list')
+  .description('list the models and versions an S3 registry holds')
+  .argument('[name]', 'only this model')
+  .option('--json', 'print JSON instead of a table', false))
+  .action((name: string | undefined, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; json: boolean }) => run(async () => {
+    const { runList } = await import('../lib/registry/cli');
+    await runList(name, o);
+  }));
+
+program
+  .command('invoke')
+  .description('call a model over the Open Inference Protocol v2 (API key, bearer token or SigV4) and print the response JSON')
+  .argument('[target]', 'a URL such as http://127.0.0.1:8080/v2/models/mnist-mlp, or a model name with --url')
+  .option('--url <url>', 'server base URL, such as http://127.0.0.1:8080 or an API Gateway stage URL (default: MODELSHIP_URL)')
+  .option('--model <name>', 'model name')
+  .option('--model-version <version>', 'model version (default: the latest the server has)')
+  .option('--data <request>', 'v2 infer request: @file.json, - for stdin, or the JSON itself')
+  .option('--api-key <key>', 'API key for x-api-key (default: MODELSHIP_API_KEY)')
+  .option('--bearer <token>', 'bearer token, a JWT (default: MODELSHIP_BEARER_TOKEN)')
+  .option('--sigv4', 'sign with AWS SigV4 for execute-api, credentials from the standard AWS chain', false)
+  .option('--region <region>', 'for --sigv4: the API\'s region (default: AWS_REGION)')
+  .option('--profile <name>', 'for --sigv4: a named AWS profile')
+  .option('--binary', 'send inputs and receive outputs with the binary tensor extension', false)
+  .option('--metadata', 'print the model metadata instead of running it', false)
+  .option('--timeout-ms <n>', 'per-attempt timeout', integer, 30000)
+  .option('--retries <n>', 'retries on 429, 5xx and network errors', integer, 3)
+  .action((target: string | undefined, o: Record<string, unknown>) => run(async () => {
+    const { runInvoke } = await import('../lib/client/cli');
+    await runInvoke({ target, ...o });
   }));
 
 void program.parseAsync(process.argv);

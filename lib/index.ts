@@ -6,3 +6,5 @@ export { createPackage, type CreatePackageOptions } from './package/create';
 export { readManifest, type Manifest, type TensorSpec, type Tolerance, type ToleranceByDatatype } from './package/manifest';
 export { verifyPackage, type VerifyReport } from './package/verify';
 export { ModelRouter, type RouteEvent, type RouterOptions } from './router/router';
+export * from './client';
+export * from './registry';

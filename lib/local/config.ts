@@ -1,5 +1,6 @@
 /**
- * The `modelship serve --config FILE` configuration: usage plans, API keys, JWT settings and the body limit.
+ * The `modelship serve --config FILE` configuration: usage plans, API keys, JWT settings, SigV4 access keys
+ * and the body limit.
  * The names and bounds follow API Gateway (usage plans, API keys, payload limit) so that a config tried
  * locally means the same thing when deployed.
  */
@@ -93,11 +94,42 @@ export const jwtSchema = z
     }
   });
 
+/** AWS access key ids: upper-case letters and digits (AKIA..., ASIA...); the bounds are IAM's. */
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+
+const sigv4CredentialSchema = z
+  .strictObject({
+    /** The access key id callers sign with; shown in logs and used as the principal id (`sigv4:<id>`). */
+    accessKeyId: z.string().regex(ACCESS_KEY_ID, 'must be 16-128 upper-case letters and digits, like an AWS access key id'),
+    secretAccessKey: z.string().min(16).max(128).optional(),
+    /** Name of an environment variable holding the secret, so that it stays out of the file. */
+    secretAccessKeyFromEnv: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    plan: z.string(),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((k, ctx) => {
+    if ((k.secretAccessKey === undefined) === (k.secretAccessKeyFromEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of "secretAccessKey" and "secretAccessKeyFromEnv"' });
+    }
+  });
+
+/** IAM (SigV4) auth as API Gateway checks it for `execute-api`, with access keys configured here instead of IAM. */
+export const sigv4Schema = z.strictObject({
+  /** The region requests must be signed for, as in the credential scope: eu-west-1. */
+  region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be an AWS region name such as eu-west-1'),
+  /** The service requests must be signed for. */
+  service: z.literal('execute-api').default('execute-api'),
+  /** How far x-amz-date may be from the server's clock; AWS allows 5 minutes. */
+  clockSkewSeconds: z.number().int().min(0).max(900).default(300),
+  credentials: z.array(sigv4CredentialSchema).min(1),
+});
+
 export const serverConfigSchema = z
   .strictObject({
     plans: z.record(z.string().regex(NAME, NAME_MESSAGE), planSchema),
     apiKeys: z.array(apiKeyEntrySchema).default([]),
     jwt: jwtSchema.optional(),
+    sigv4: sigv4Schema.optional(),
     /** Larger bodies get 413 before they are read to the end. */
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
   })
@@ -117,8 +149,18 @@ export const serverConfigSchema = z
     if (c.jwt?.plan !== undefined && !Object.hasOwn(c.plans, c.jwt.plan)) {
       ctx.addIssue({ code: 'custom', path: ['jwt', 'plan'], message: `unknown plan "${c.jwt.plan}" (plans: ${known})` });
     }
-    if (c.apiKeys.length === 0 && c.jwt === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'no API keys and no jwt section: nobody could call the server' });
+    const accessKeyIds = new Set<string>();
+    c.sigv4?.credentials.forEach((cred, i) => {
+      if (!Object.hasOwn(c.plans, cred.plan)) {
+        ctx.addIssue({ code: 'custom', path: ['sigv4', 'credentials', i, 'plan'], message: `unknown plan "${cred.plan}" (plans: ${known})` });
+      }
+      if (accessKeyIds.has(cred.accessKeyId)) {
+        ctx.addIssue({ code: 'custom', path: ['sigv4', 'credentials', i, 'accessKeyId'], message: `"${cred.accessKeyId}" is used by another credential` });
+      }
+      accessKeyIds.add(cred.accessKeyId);
+    });
+    if (c.apiKeys.length === 0 && c.jwt === undefined && c.sigv4 === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'no API keys and no jwt section (nor sigv4): nobody could call the server' });
     }
   });
 
@@ -130,6 +172,22 @@ export type UsagePlan = z.infer<typeof planSchema>;
 export type QuotaSettings = z.infer<typeof quotaSchema>;
 /** JWT settings, defaults applied. */
 export type JwtConfig = z.infer<typeof jwtSchema>;
+
+/** A SigV4 access key with its secret resolved from `secretAccessKey` or `secretAccessKeyFromEnv`. */
+export interface SigV4CredentialConfig {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly plan: string;
+  readonly enabled: boolean;
+}
+
+/** SigV4 settings, defaults applied and secrets resolved. */
+export interface SigV4Config {
+  readonly region: string;
+  readonly service: string;
+  readonly clockSkewSeconds: number;
+  readonly credentials: readonly SigV4CredentialConfig[];
+}
 
 /** An API key with its secret resolved from `value` or `valueFromEnv`. */
 export interface ApiKeyConfig {
@@ -147,6 +205,8 @@ export interface ServerConfig {
   readonly plans: Readonly<Record<string, UsagePlan>>;
   readonly apiKeys: readonly ApiKeyConfig[];
   readonly jwt?: JwtConfig;
+  /** IAM (SigV4) access keys. @default - SigV4 is not accepted */
+  readonly sigv4?: SigV4Config;
   readonly maxBodyBytes: number;
 }
 
@@ -197,14 +257,27 @@ export function parseServerConfig(
     seen.set(resolvedSecret, k.name);
     return { name: k.name, value: resolvedSecret, plan: k.plan, enabled: k.enabled };
   });
+  const sigv4Credentials = c.sigv4?.credentials.map((k, i): SigV4CredentialConfig => {
+    let secret = k.secretAccessKey;
+    if (k.secretAccessKeyFromEnv !== undefined) {
+      secret = env[k.secretAccessKeyFromEnv];
+      if (secret === undefined || secret === '') {
+        problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: environment variable ${k.secretAccessKeyFromEnv} is not set`);
+      } else if (secret.length < 16 || secret.length > 128) {
+        problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: ${k.secretAccessKeyFromEnv} holds ${secret.length} characters; secrets must have 16-128`);
+      }
+    }
+    return { accessKeyId: k.accessKeyId, secretAccessKey: secret ?? '', plan: k.plan, enabled: k.enabled };
+  });
   if (problems.length) {
     throw new ConfigError(`${source} is not a valid server config:\n  - ${problems.join('\n  - ')}`);
   }
+  const sigv4 = c.sigv4 && sigv4Credentials ? { ...c.sigv4, credentials: sigv4Credentials } : undefined;
   let jwt = c.jwt;
   if (jwt?.jwksFile !== undefined && baseDir !== undefined && !isAbsolute(jwt.jwksFile)) {
     jwt = { ...jwt, jwksFile: resolve(baseDir, jwt.jwksFile) };
   }
-  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), maxBodyBytes: c.maxBodyBytes };
+  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), ...(sigv4 ? { sigv4 } : {}), maxBodyBytes: c.maxBodyBytes };
 }
 
 /**

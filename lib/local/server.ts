@@ -140,10 +140,14 @@ export class LocalServer {
     let response: HttpResponse;
     let close = this.closing;
     try {
-      const who = await this.options.authenticator.authenticate(headers);
+      const auth = this.options.authenticator;
+      // A credential that signs the body (SigV4) is checked after the body is read, still within the limit;
+      // every other request is authenticated and rate limited before its body is read.
+      let body = auth.needsBody?.(headers) ? await readBody(req, this.options.maxBodyBytes) : undefined;
+      const who = await auth.authenticate(headers, { method, path, query: q === -1 ? '' : url.slice(q + 1), body });
       principal = who.id;
       if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
-      const body = await readBody(req, this.options.maxBodyBytes);
+      body ??= await readBody(req, this.options.maxBodyBytes);
       bytesIn = body.byteLength;
       const request: HttpRequest = { method, path, headers, body };
       response = await this.options.router.handle(request);

@@ -1,0 +1,189 @@
+/**
+ * `modelship publish`: puts a verified package into the registry as a deterministic tarball, once.
+ *
+ * 1. The package is verified (manifest, model sha256, golden samples re-run).
+ * 2. Its tarball is built in a temporary directory; its sha256 is the version's identity.
+ * 3. HeadObject: an existing version is refused (versions are immutable).
+ * 4. The tarball goes up with its SHA-256 checksum, so S3 refuses bytes that changed on the way, and with
+ *    If-None-Match: *, so that of two publishers racing for one version only the first wins. Tarballs of
+ *    `multipartThresholdBytes` or more go up as a multipart upload, each part with its own checksum.
+ * 5. The model's index object gets the new version (see index-object.ts).
+ */
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyPackage } from '../package/verify';
+import { PackageError } from '../protocol/errors';
+import { AlreadyPublishedError, RegistryError } from './errors';
+import { addIndexEntry, type IndexEntry } from './index-object';
+import { indexKey, METADATA_MODEL_SHA256, METADATA_SHA256, objectUri, packageKey, PACKAGE_FILE, type RegistryLocation, toLocation } from './location';
+import { buildPackageTarball } from './package-tarball';
+import { describeS3Error, isAccessDenied, isChecksumMismatch, isConditionFailed, isNotFound } from './s3';
+
+/** Tarballs this large or larger go up as multipart uploads. */
+export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 64 * 1024 * 1024;
+/** Part size of multipart uploads. S3's minimum is 5 MiB (every part but the last). */
+export const DEFAULT_PART_SIZE_BYTES = 16 * 1024 * 1024;
+export const MIN_PART_SIZE_BYTES = 5 * 1024 * 1024;
+
+export interface UploadProgress {
+  readonly loaded: number;
+  readonly total: number;
+}
+
+export interface PublishOptions {
+  readonly client: S3Client;
+  /** The registry, as `s3://bucket/prefix` or a location. */
+  readonly registry: RegistryLocation | string;
+  /** The package directory. */
+  readonly dir: string;
+  /** @default 64 MiB */
+  readonly multipartThresholdBytes?: number;
+  /** @default 16 MiB; at least 5 MiB */
+  readonly partSizeBytes?: number;
+  /** Parts uploaded at once. @default 4 */
+  readonly queueSize?: number;
+  /** Called as bytes go up. */
+  readonly onProgress?: (progress: UploadProgress) => void;
+  /** The clock for the index's `time`. @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export interface PublishResult extends IndexEntry {
+  readonly name: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly uri: string;
+  readonly indexKey: string;
+  /** Whether the tarball went up as a multipart upload. */
+  readonly multipart: boolean;
+}
+
+async function assertNotPublished(client: S3Client, bucket: string, key: string, label: string): Promise<void> {
+  let existing: string | undefined;
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    existing = head.Metadata?.[METADATA_SHA256] ?? '(unknown)';
+  } catch (err) {
+    if (isNotFound(err)) return;
+    if (isAccessDenied(err)) {
+      throw new RegistryError(
+        `access denied checking whether ${objectUri(bucket, key)} exists (publishing needs s3:GetObject, s3:ListBucket and s3:PutObject there): ${describeS3Error(err)}`,
+        { cause: err },
+      );
+    }
+    throw new RegistryError(`cannot check whether ${objectUri(bucket, key)} exists: ${describeS3Error(err)}`, { cause: err });
+  }
+  throw new AlreadyPublishedError(
+    `${label} is already published at ${objectUri(bucket, key)} (sha256 ${existing}); published versions are immutable, so publish a new version`,
+    existing === '(unknown)' ? undefined : existing,
+  );
+}
+
+function uploadError(err: unknown, uri: string, label: string, sha256: string): Error {
+  if (isConditionFailed(err)) {
+    return new AlreadyPublishedError(`${label} was published at ${uri} by someone else while this upload ran; published versions are immutable, so publish a new version`, undefined, { cause: err });
+  }
+  if (isChecksumMismatch(err)) {
+    return new RegistryError(
+      `S3 refused the upload of ${uri}: the bytes it received do not match the SHA-256 checksum of the tarball (${sha256}); they changed on the way and nothing was stored, so try again`,
+      { cause: err },
+    );
+  }
+  if (isAccessDenied(err)) {
+    return new RegistryError(`access denied writing ${uri} with the current AWS credentials (publishing needs s3:PutObject there): ${describeS3Error(err)}`, { cause: err });
+  }
+  return new RegistryError(`uploading ${uri} failed: ${describeS3Error(err)}`, { cause: err });
+}
+
+/**
+ * Publishes the package in `dir`. Throws a PackageError when it does not verify, an AlreadyPublishedError
+ * when the version exists, and a RegistryError when S3 refuses (each naming the object and the cause).
+ */
+export async function publishPackage(options: PublishOptions): Promise<PublishResult> {
+  const registry = toLocation(options.registry);
+  const { client } = options;
+  const threshold = options.multipartThresholdBytes ?? DEFAULT_MULTIPART_THRESHOLD_BYTES;
+  const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE_BYTES;
+  if (!Number.isInteger(partSize) || partSize < MIN_PART_SIZE_BYTES) {
+    throw new RangeError(`partSizeBytes must be an integer of at least ${MIN_PART_SIZE_BYTES} (S3's minimum part size), got ${partSize}`);
+  }
+
+  const report = await verifyPackage(options.dir);
+  if (!report.ok || report.manifest === undefined) {
+    throw new PackageError(`${options.dir} does not verify, so it is not published:\n  - ${report.problems.join('\n  - ')}`);
+  }
+  const { name, version } = report.manifest;
+  const label = `${name}@${version}`;
+  const bucket = registry.bucket;
+  const key = packageKey(registry, name, version);
+  const uri = objectUri(bucket, key);
+
+  await assertNotPublished(client, bucket, key, label);
+
+  const work = await mkdtemp(join(tmpdir(), 'modelship-publish-'));
+  try {
+    const tarball = await buildPackageTarball(options.dir, join(work, PACKAGE_FILE));
+    if (tarball.manifest.model.sha256 !== report.manifest.model.sha256) {
+      throw new PackageError(`${options.dir} changed while it was being published; publish it again`);
+    }
+    const metadata = { [METADATA_SHA256]: tarball.sha256, [METADATA_MODEL_SHA256]: tarball.manifest.model.sha256 };
+    const multipart = tarball.bytes >= threshold;
+    const progress = options.onProgress;
+    try {
+      if (!multipart) {
+        progress?.({ loaded: 0, total: tarball.bytes });
+        await client.send(new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: await readFile(tarball.file),
+          ContentLength: tarball.bytes,
+          ContentType: 'application/gzip',
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: Buffer.from(tarball.sha256, 'hex').toString('base64'),
+          IfNoneMatch: '*',
+          Metadata: metadata,
+        }));
+        progress?.({ loaded: tarball.bytes, total: tarball.bytes });
+      } else {
+        const upload = new Upload({
+          client,
+          partSize,
+          queueSize: options.queueSize ?? 4,
+          leavePartsOnError: false,
+          params: {
+            Bucket: bucket,
+            Key: key,
+            Body: createReadStream(tarball.file),
+            ContentLength: tarball.bytes,
+            ContentType: 'application/gzip',
+            // Each part carries its SHA-256; S3 checks every part and keeps a checksum of the parts' checksums.
+            ChecksumAlgorithm: 'SHA256',
+            // Applied to CompleteMultipartUpload: the object appears only if no other publisher got there first.
+            IfNoneMatch: '*',
+            Metadata: metadata,
+          },
+        });
+        if (progress) upload.on('httpUploadProgress', (p) => progress({ loaded: p.loaded ?? 0, total: p.total ?? tarball.bytes }));
+        await upload.done();
+      }
+    } catch (err) {
+      throw uploadError(err, uri, label, tarball.sha256);
+    }
+
+    const entry: IndexEntry = {
+      version,
+      sha256: tarball.sha256,
+      size: tarball.bytes,
+      modelSha256: tarball.manifest.model.sha256,
+      time: (options.now?.() ?? new Date()).toISOString(),
+    };
+    await addIndexEntry(client, registry, name, entry);
+    return { ...entry, name, bucket, key, uri, indexKey: indexKey(registry, name), multipart };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The S3 client the registry commands use, and how S3's errors are told apart. Credentials and region
+ * come from the standard AWS chain (environment, shared config and credentials files, SSO, container
+ * and instance roles); `endpointUrl` points the client at an S3-compatible store instead of AWS.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface RegistryClientOptions {
+  /** AWS region. @default - from the standard chain (AWS_REGION, the profile's config); us-east-1 with an endpointUrl */
+  readonly region?: string;
+  /** An S3-compatible endpoint such as http://127.0.0.1:9000; path-style addressing is used with it. @default - AWS S3 */
+  readonly endpointUrl?: string;
+  /** A named profile from the shared AWS config files. @default - AWS_PROFILE, or the default profile */
+  readonly profile?: string;
+}
+
+export function createRegistryClient(options: RegistryClientOptions = {}): S3Client {
+  const endpoint = options.endpointUrl;
+  const region = options.region ?? (endpoint !== undefined && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION ? 'us-east-1' : undefined);
+  return new S3Client({
+    ...(region !== undefined ? { region } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(endpoint !== undefined ? { endpoint, forcePathStyle: true } : { followRegionRedirects: true }),
+  });
+}
+
+/** What an S3 error looks like once the SDK has parsed it. */
+interface S3ErrorShape {
+  readonly name?: string;
+  readonly Code?: string;
+  readonly message?: string;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** The HTTP status of an SDK error, when it came from S3. */
+export function s3Status(err: unknown): number | undefined {
+  return (err as S3ErrorShape | null)?.$metadata?.httpStatusCode;
+}
+
+/** S3's error code (NoSuchKey, AccessDenied, PreconditionFailed...), or the error's name. */
+export function s3Code(err: unknown): string {
+  const e = err as S3ErrorShape | null;
+  return e?.Code ?? e?.name ?? 'Error';
+}
+
+export function isNotFound(err: unknown): boolean {
+  const code = s3Code(err);
+  return code === 'NoSuchKey' || code === 'NotFound' || (s3Status(err) === 404 && code !== 'NoSuchBucket');
+}
+
+export function isNoSuchBucket(err: unknown): boolean {
+  return s3Code(err) === 'NoSuchBucket';
+}
+
+/** A conditional write lost: the object appeared (If-None-Match) or changed (If-Match) meanwhile. */
+export function isConditionFailed(err: unknown): boolean {
+  const code = s3Code(err);
+  return code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || s3Status(err) === 412 || s3Status(err) === 409;
+}
+
+export function isAccessDenied(err: unknown): boolean {
+  const code = s3Code(err);
+  return code === 'AccessDenied' || code === 'Forbidden' || s3Status(err) === 403;
+}
+
+/** S3 computed a different checksum over the bytes it received than the one the request declared. */
+export function isChecksumMismatch(err: unknown): boolean {
+  const code = s3Code(err);
+  return code === 'BadDigest' || code === 'InvalidDigest' || code === 'XAmzContentChecksumMismatch' || code === 'XAmzContentSHA256Mismatch';
+}
+
+/** One line for a message: `AccessDenied (403): Access Denied`. */
+export function describeS3Error(err: unknown): string {
+  const status = s3Status(err);
+  const message = (err as S3ErrorShape | null)?.message;
+  return `${s3Code(err)}${status !== undefined ? ` (${status})` : ''}${message && message !== s3Code(err) ? `: ${message}` : ''}`;
+}
