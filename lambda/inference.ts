@@ -1,11 +1,13 @@
 /**
  * Lambda front: API Gateway proxy events in, the shared router and engine behind. The package is read
- * and its session created once, during init, from MODEL_DIR; the handler itself makes no AWS call.
+ * and its session created once, during init: from MODEL_DIR, or fetched from the model registry and
+ * checked against MODEL_SHA256 (see lib/registry/package-source.ts); the handler itself makes no AWS call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { InferenceEngine } from '../lib/engine/engine';
+import { packageDirFromEnv } from '../lib/registry/package-source';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
 import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, resultFromResponse } from './api-gateway';
 
@@ -14,12 +16,6 @@ const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'modelship',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship',
 });
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set; it must name the model package directory`);
-  return value;
-}
 
 /** Set when a request added metrics: publishing an empty buffer only makes Powertools warn. */
 let pendingMetrics = false;
@@ -35,7 +31,7 @@ function record(event: RouteEvent): void {
 }
 
 // Started at module load so that the model is read and the session created during Lambda's init phase.
-const ready: Promise<ModelRouter> = InferenceEngine.load(requiredEnv('MODEL_DIR')).then((engine) => {
+const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR').then((dir) => InferenceEngine.load(dir)).then((engine) => {
   metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
   logger.appendKeys({ model: engine.name, modelVersion: engine.version });
   logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes });

@@ -4,12 +4,14 @@
  * error or timeout, reports Failed, and CodeDeploy rolls the deployment back.
  *
  * The golden samples ship in this function's own asset (GOLDEN_DIR), not in the version under test, so
- * a broken version can never vouch for itself.
+ * a broken version can never vouch for itself. For a registry package the hook fetches the package itself
+ * at init (MODEL_S3_*), checked against the same sha256 with its own read grant, and reads them there.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@aws-sdk/client-codedeploy';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
+import { packageDirFromEnv } from '../lib/registry/package-source';
 import { checkVersion, type GoldenSet, readGoldenSet } from './pre-traffic-check';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship-pre-traffic' });
@@ -26,18 +28,16 @@ const INVOKE_TIMEOUT_MS = Number(requiredEnv('INVOKE_TIMEOUT_MS'));
 if (!Number.isInteger(INVOKE_TIMEOUT_MS) || INVOKE_TIMEOUT_MS <= 0) {
   throw new Error(`environment variable INVOKE_TIMEOUT_MS must be a positive integer; got ${process.env.INVOKE_TIMEOUT_MS}`);
 }
-const GOLDEN_DIR = requiredEnv('GOLDEN_DIR');
+const GOLDEN_SOURCE = process.env.GOLDEN_DIR || `the registry package ${process.env.MODEL_S3_KEY ?? ''}`;
 
 /**
- * Read once, at init. Unreadable samples cannot be fixed by retrying, but the hook must still report:
- * without a status CodeDeploy would wait an hour for one. So the error is kept and reported as Failed.
+ * Read once, at init. Unreadable samples (or a registry package that cannot be fetched or fails its
+ * sha256) cannot be fixed by retrying, but the hook must still report: without a status CodeDeploy would
+ * wait an hour for one. So the error is kept and reported as Failed.
  */
-let golden: GoldenSet | Error;
-try {
-  golden = readGoldenSet(GOLDEN_DIR);
-} catch (err) {
-  golden = err instanceof Error ? err : new Error(String(err));
-}
+const goldenReady: Promise<GoldenSet | Error> = packageDirFromEnv('GOLDEN_DIR')
+  .then((dir) => readGoldenSet(dir))
+  .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 
 const lambda = new LambdaClient({});
 const codedeploy = new CodeDeployClient({});
@@ -55,8 +55,9 @@ export async function handler(event: LifecycleHookEvent, context?: Context): Pro
   if (context) logger.addContext(context);
   logger.appendKeys({ deploymentId: event.DeploymentId, target: TARGET });
   let problems: string[];
+  const golden = await goldenReady;
   if (golden instanceof Error) {
-    problems = [`the golden samples in ${GOLDEN_DIR} cannot be read: ${golden.message}`];
+    problems = [`the golden samples in ${GOLDEN_SOURCE} cannot be read: ${golden.message}`];
   } else {
     try {
       problems = await checkVersion({

@@ -3,7 +3,7 @@
  * pruned layer, a new version for every change, alias `live`, and a CodeDeploy canary that a version
  * reaches only after it answers the package's golden samples correctly.
  */
-import { AssetStaging, type CfnElement, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, AssetStaging, type CfnElement, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,8 +18,9 @@ import { acknowledge } from './private/nag';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { handlerEntry, ownLockFile } from './private/project-paths';
 import { MODELSHIP_RUNTIME } from './private/runtime';
+import { registryPackageEnvironment } from './private/registry-package';
 import {
-  defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB, MIN_MEMORY_MIB,
+  defaultEphemeralStorage, defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB, MIN_MEMORY_MIB,
 } from './private/sizing';
 import { checkDuration, checkInteger, checkPositive } from './private/validate';
 
@@ -34,7 +35,10 @@ const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** Properties of a {@link LambdaModel}. */
 export interface LambdaModelProps {
-  /** The package to serve; its target must be cpu. */
+  /**
+   * The package to serve; its target must be cpu. A directory package ships in the function's code; a
+   * registry package (ModelPackage.fromRegistry) is fetched from S3 at init and checked against its sha256.
+   */
   readonly modelPackage: ModelPackage;
   /**
    * The function's architecture; the onnxruntime layer holds that architecture's binaries only.
@@ -51,6 +55,11 @@ export interface LambdaModelProps {
    * @default - 10 seconds plus 1 second per 10 MiB of model, at most 29 seconds (API Gateway's limit)
    */
   readonly timeout?: Duration;
+  /**
+   * The function's /tmp storage, where a registry package is downloaded and unpacked.
+   * @default - 512 MiB for a directory package; for a registry package 3x the model plus 256 MiB, at least 1024 MiB
+   */
+  readonly ephemeralStorageSize?: Size;
   /**
    * Concurrency reserved for this function, which is also its ceiling.
    * @default - no reservation: the function draws on the account's unreserved concurrency
@@ -151,9 +160,11 @@ export class LambdaModel extends Construct {
   constructor(scope: Construct, id: string, props: LambdaModelProps) {
     super(scope, id);
     const pkg = props.modelPackage;
-    if (pkg.manifest.target !== 'cpu') {
-      throw new Error(`LambdaModel serves cpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
+    const target = pkg.tryGetManifest()?.target;
+    if (target !== undefined && target !== 'cpu') {
+      throw new Error(`LambdaModel serves cpu packages; ${pkg.name} ${pkg.version} (${pkg.location}) targets ${target}`);
     }
+    const registry = pkg.registrySource;
     checkInteger('memorySize', props.memorySize, MIN_MEMORY_MIB, MAX_MEMORY_MIB);
     checkDuration('timeout', props.timeout, 900);
     checkInteger('reservedConcurrentExecutions', props.reservedConcurrentExecutions, 0, 1_000_000);
@@ -170,13 +181,20 @@ export class LambdaModel extends Construct {
     }
 
     this.modelPackage = pkg;
-    this.memorySize = props.memorySize ?? defaultMemorySize(pkg.manifest.model.bytes);
-    this.timeout = props.timeout ?? defaultTimeout(pkg.manifest.model.bytes);
+    if (registry !== undefined && pkg.modelBytes === undefined && (props.memorySize === undefined || props.timeout === undefined)) {
+      Annotations.of(this).addWarningV2('modelship:registry-package-size-unknown',
+        `${pkg.name}@${pkg.version} comes from the registry with no modelBytes or manifest: memory, timeout and /tmp get the smallest defaults; ` +
+        'pass modelBytes to ModelPackage.fromRegistry, or memorySize, timeout and ephemeralStorageSize here');
+    }
+    const modelBytes = pkg.modelBytes ?? 0;
+    this.memorySize = props.memorySize ?? defaultMemorySize(modelBytes);
+    this.timeout = props.timeout ?? defaultTimeout(modelBytes);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.layer = OnnxRuntimeLayer.of(this, props.architecture ?? lambda.Architecture.X86_64);
 
-    // Fail before copying a package that cannot fit, with the sizes that say why.
-    const known = pkg.totalBytes + this.layer.unzippedBytes;
+    // Fail before copying a package that cannot fit, with the sizes that say why. A registry package
+    // is not in the code: it goes to /tmp at init, whose limit is 10 GiB.
+    const known = (registry === undefined ? pkg.totalBytes : 0) + this.layer.unzippedBytes;
     if (known > LAMBDA_UNZIPPED_LIMIT_BYTES) {
       throw new Error(tooLarge(pkg, `the package (${formatBytes(pkg.totalBytes)}) plus the onnxruntime layer (${formatBytes(this.layer.unzippedBytes)}) is ${formatBytes(known)}`));
     }
@@ -187,7 +205,10 @@ export class LambdaModel extends Construct {
       description: `Model ${pkg.name}: writes its own log group, nothing else`,
     });
     this.logGroup.grantWrite(this.role);
+    // The one tarball object this version loads, and the registry key to decrypt it when SSE-KMS.
+    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
 
+    const ephemeralStorageSize = props.ephemeralStorageSize ?? (registry === undefined ? undefined : defaultEphemeralStorage(modelBytes));
     this.lambdaFunction = new nodejs.NodejsFunction(this, 'Resource', {
       entry: handlerEntry('inference'),
       handler: 'handler',
@@ -196,6 +217,7 @@ export class LambdaModel extends Construct {
       architecture: this.layer.architecture,
       memorySize: this.memorySize,
       timeout: this.timeout,
+      ephemeralStorageSize,
       role: this.role,
       logGroup: this.logGroup,
       layers: [this.layer],
@@ -203,7 +225,7 @@ export class LambdaModel extends Construct {
       reservedConcurrentExecutions: reserved,
       description: `${pkg.name} ${pkg.version} (sha256 ${pkg.sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
       environment: {
-        MODEL_DIR: `/var/task/${MODEL_DIR_IN_ASSET}`,
+        ...(registry === undefined ? { MODEL_DIR: `/var/task/${MODEL_DIR_IN_ASSET}` } : registryPackageEnvironment(pkg, registry)),
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? pkg.name,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'modelship',
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
@@ -212,7 +234,7 @@ export class LambdaModel extends Construct {
       bundling: handlerBundling({
         // Its native binding is loaded by a computed path, so it can never be bundled: it is in the layer.
         externalModules: ['onnxruntime-node'],
-        copy: { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET },
+        copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET } : undefined,
       }),
     });
     // The version's hash covers the code asset already; the model's sha256 and the layer's content make
@@ -261,6 +283,7 @@ export class LambdaModel extends Construct {
       targetTimeout: this.timeout,
       runtime: MODELSHIP_RUNTIME,
       logRetention,
+      ephemeralStorageSize,
     });
     this.preTrafficHook = hook.function;
     // The hook names the version it tests in its environment: CloudFormation must update it before the

@@ -14,6 +14,9 @@ import { EXTENSIONS } from '../router/router';
 import { VERSION } from '../version';
 import { ApiAuth, ApiAuthKind, type AuthBinding } from './api-auth';
 import type { LambdaModel } from './lambda-model';
+import type { ModelPackage } from './model-package';
+import type { SageMakerModel } from './sagemaker-model';
+import type { EcsGpuModel } from './ecs-gpu-model';
 import { acknowledge } from './private/nag';
 import { API_GATEWAY_TIMEOUT_SECONDS } from './private/sizing';
 import { checkInteger, checkPositive } from './private/validate';
@@ -126,6 +129,93 @@ const INFER_REQUEST_SCHEMA: apigw.JsonSchema = {
   },
 };
 
+/** What ModelApi needs of any model it serves. */
+export interface ServedModel {
+  /** The model's name: the `{name}` of its routes. */
+  readonly modelName: string;
+  /** The package version served. */
+  readonly modelVersion: string;
+}
+
+/**
+ * The infer integration of a GPU model: no request template and no content handling, so API Gateway
+ * forwards the method request's body byte for byte (v2 JSON as text, the binary extension as binary),
+ * with its Content-Type, and returns the model's answer the same way.
+ */
+const TRANSPARENT_INFER: apigw.IntegrationOptions = {
+  passthroughBehavior: apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+  requestParameters: {
+    'integration.request.header.Content-Type': 'method.request.header.Content-Type',
+    'integration.request.header.Accept': 'method.request.header.Accept',
+  },
+  integrationResponses: [
+    { statusCode: '200', responseParameters: { 'method.response.header.Content-Type': 'integration.response.header.Content-Type' } },
+    // SageMaker answers 424 with Triton's own {"error": ...} in OriginalMessage, or 400 with its message.
+    {
+      statusCode: '400',
+      selectionPattern: '4\\d{2}',
+      responseTemplates: {
+        'application/json': [
+          "#set($original = $input.path('$.OriginalMessage'))",
+          "#if(\"$!original\" != \"\" && $original.startsWith('{'))$original#else",
+          "#set($m = $input.path('$.message'))#if(\"$!m\" == \"\")#set($m = $input.path('$.Message'))#end",
+          "{\"error\":\"$util.escapeJavaScript($m).replaceAll(\"\\\\'\",\"'\")\"}#end",
+        ].join('\n'),
+      },
+    },
+    { statusCode: '503', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': '{"error":"the model endpoint is unavailable; try again later"}' } },
+  ],
+};
+
+/** Method options of a GPU model's infer route: the headers passed on and the answers it can give. */
+const TRANSPARENT_INFER_METHOD: apigw.MethodOptions = {
+  requestParameters: { 'method.request.header.Content-Type': false, 'method.request.header.Accept': false },
+  methodResponses: [
+    { statusCode: '200', responseParameters: { 'method.response.header.Content-Type': true } },
+    { statusCode: '400' },
+    { statusCode: '503' },
+  ],
+};
+
+const MANIFEST_MOCK_METHOD: apigw.MethodOptions = { methodResponses: [{ statusCode: '200' }, { statusCode: '404' }] };
+
+/** The v2 model metadata the local server's router answers for a package, as JSON. */
+export function modelMetadataJson(pkg: ModelPackage): string {
+  const m = pkg.manifest;
+  return JSON.stringify({ name: m.name, versions: [m.version], platform: 'onnxruntime_onnx', inputs: m.inputs, outputs: m.outputs });
+}
+
+/** The v2 model readiness the local server's router answers for a package, as JSON. */
+export function modelReadyJson(pkg: ModelPackage): string {
+  return JSON.stringify({ name: pkg.name, version: pkg.version, ready: true });
+}
+
+/**
+ * Mock integrations answering a package's metadata and readiness from its manifest. A versioned path
+ * naming another version gets the router's 404.
+ */
+function manifestMocks(pkg: ModelPackage): { metadata: apigw.MockIntegration; ready: apigw.MockIntegration } {
+  const request = {
+    'application/json': [
+      "#set($v = $input.params().path.get('version'))",
+      `#if("$!v" == "" || "$v" == "${pkg.version}"){"statusCode": 200}#else{"statusCode": 404}#end`,
+    ].join('\n'),
+  };
+  const notFound = {
+    statusCode: '404',
+    selectionPattern: '404',
+    responseTemplates: {
+      'application/json': `{"error":"model '${pkg.name}' has no version '$util.escapeJavaScript($input.params().path.get('version')).replaceAll("\\\\'","'")'; it has: ${pkg.version}"}`,
+    },
+  };
+  const mock = (body: string) => new apigw.MockIntegration({
+    passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+    requestTemplates: request,
+    integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': body } }, notFound],
+  });
+  return { metadata: mock(modelMetadataJson(pkg)), ready: mock(modelReadyJson(pkg)) };
+}
+
 /** A stage method setting's resource path: every slash of the path is written ~1, after a leading '/'. */
 function methodSettingPath(path: string): string {
   return `/${path.replace(/\//g, '~1')}`;
@@ -141,7 +231,8 @@ function checkThrottle(what: string, throttle: apigw.ThrottleSettings): Required
 }
 
 /**
- * A regional REST API serving models added with {@link addModel}, each at
+ * A regional REST API serving models added with {@link addModel} (Lambda), {@link addSageMakerModel}
+ * or {@link addEcsModel}, each at
  * `/v2/models/<name>[/versions/{version}][/ready|/infer]`, plus `/v2`, `/v2/health/live` and
  * `/v2/health/ready`. Every route requires the configured auth. The URL is the stack output `Endpoint`.
  */
@@ -165,7 +256,7 @@ export class ModelApi extends Construct {
   private readonly modelsResource: apigw.Resource;
   private readonly bodyValidator: apigw.RequestValidator;
   private readonly inferModel: apigw.Model;
-  private readonly models = new Map<string, LambdaModel>();
+  private readonly models = new Map<string, ServedModel>();
   private readonly modelMethodSettings: apigw.CfnStage.MethodSettingProperty[] = [];
 
   constructor(scope: Construct, id: string, props: ModelApiProps = {}) {
@@ -220,11 +311,13 @@ export class ModelApi extends Construct {
     this.addGatewayResponses(props.cors);
 
     const v2 = this.restApi.root.addResource('v2');
-    v2.addMethod('GET', this.mock({ name: 'modelship', version: VERSION, extensions: EXTENSIONS }), this.methodOptions());
+    // API Gateway refuses an integration response whose status has no method response.
+    const mockOptions = { ...this.methodOptions(), methodResponses: [{ statusCode: '200' }] };
+    v2.addMethod('GET', this.mock({ name: 'modelship', version: VERSION, extensions: EXTENSIONS }), mockOptions);
     const health = v2.addResource('health');
-    health.addResource('live').addMethod('GET', this.mock({ live: true }), this.methodOptions());
+    health.addResource('live').addMethod('GET', this.mock({ live: true }), mockOptions);
     // Each model's function loads its model on start; the API itself is ready once deployed.
-    health.addResource('ready').addMethod('GET', this.mock({ ready: true }), this.methodOptions());
+    health.addResource('ready').addMethod('GET', this.mock({ ready: true }), mockOptions);
     this.modelsResource = v2.addResource('models');
 
     if (props.webAclArn !== undefined) {
@@ -274,24 +367,111 @@ export class ModelApi extends Construct {
    * @throws Error when a model of that name is already served
    */
   addModel(model: LambdaModel, options: AddModelOptions = {}): void {
+    const throttle = this.register(model, options);
     const name = model.modelName;
-    if (this.models.has(name)) throw new Error(`ModelApi already serves a model named "${name}"; each model is served once`);
-    const throttle = options.throttle === undefined ? undefined : checkThrottle(`throttle of model "${name}"`, options.throttle);
-    this.models.set(name, model);
     if (!model.timeout.isUnresolved() && model.timeout.toSeconds() > API_GATEWAY_TIMEOUT_SECONDS) {
       Annotations.of(this).addWarningV2('modelship:timeout-over-api-limit',
         `model "${name}" has a ${model.timeout.toSeconds()} s timeout, but API Gateway gives up after ${API_GATEWAY_TIMEOUT_SECONDS} s`);
     }
-
     const integration = new apigw.LambdaIntegration(model.alias, { proxy: true, allowTestInvoke: false });
+    this.addRoutes(name, { metadata: integration, ready: integration, infer: integration }, throttle);
+    this.addModelWidgets(model);
+  }
+
+  /**
+   * Serves a SageMaker model at the same routes as {@link addModel}, under the same auth and usage
+   * plans. `/infer` is an AWS integration to SageMaker's InvokeEndpoint that forwards the request body
+   * unchanged (v2 JSON, or the binary extension with its SageMaker content type) and returns Triton's
+   * answer unchanged; metadata and `/ready` are answered by API Gateway from the package's manifest,
+   * exactly as the local server answers them.
+   * @throws Error when a model of that name is already served
+   */
+  addSageMakerModel(model: SageMakerModel, options: AddModelOptions = {}): void {
+    const throttle = this.register(model, options);
+    const name = model.modelName;
+    const scope = new Construct(this, name);
+    const role = new iam.Role(scope, 'InvokeRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: `API Gateway: InvokeEndpoint on ${model.modelName}'s endpoint, nothing else`,
+    });
+    model.grantInvoke(role);
+    const infer = new apigw.AwsIntegration({
+      service: 'runtime.sagemaker',
+      path: `endpoints/${model.endpointName}/invocations`,
+      integrationHttpMethod: 'POST',
+      options: {
+        credentialsRole: role,
+        ...TRANSPARENT_INFER,
+      },
+    });
+    this.addRoutes(name, { ...manifestMocks(model.modelPackage), infer }, throttle, { get: MANIFEST_MOCK_METHOD, infer: TRANSPARENT_INFER_METHOD });
+    this.addSageMakerWidgets(model);
+  }
+
+  /**
+   * Permits `grantee` to call the API with IAM SigV4: every route, or only the health routes and
+   * `model`'s routes.
+   * @throws Error unless the API uses ApiAuth.iam()
+   */
+  grantInvoke(grantee: iam.IGrantable, model?: ServedModel): iam.Grant {
+    if (this.auth.kind !== ApiAuthKind.IAM) {
+      throw new Error(`grantInvoke needs ApiAuth.iam(); this API authenticates with ${this.auth.kind}`);
+    }
+    const stage = this.restApi.deploymentStage.stageName;
+    const paths = model === undefined
+      ? ['/*']
+      : ['/v2', '/v2/health/*', `/v2/models/${model.modelName}`, `/v2/models/${model.modelName}/*`];
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: paths.map((p) => this.restApi.arnForExecuteApi('*', p, stage)),
+    });
+  }
+
+  /**
+   * Serves an ECS model at the same routes as {@link addModel}, under the same auth and usage plans.
+   * `/infer` is an HTTP proxy through the model's VPC link to Triton's own `/v2/models/<name>/infer`
+   * on the internal load balancer: body, headers and status pass unchanged. Metadata and `/ready` are
+   * answered by API Gateway from the package's manifest, exactly as the local server answers them.
+   * @throws Error when a model of that name is already served
+   */
+  addEcsModel(model: EcsGpuModel, options: AddModelOptions = {}): void {
+    const throttle = this.register(model, options);
+    const name = model.modelName;
+    const infer = new apigw.Integration({
+      type: apigw.IntegrationType.HTTP_PROXY,
+      integrationHttpMethod: 'POST',
+      uri: `http://${model.loadBalancer.loadBalancerDnsName}/v2/models/${name}/infer`,
+      options: { connectionType: apigw.ConnectionType.VPC_LINK, vpcLink: model.vpcLink, timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS) },
+    });
+    this.addRoutes(name, { ...manifestMocks(model.modelPackage), infer }, throttle, { get: MANIFEST_MOCK_METHOD });
+  }
+
+  /** Checks and records a model's name and throttle; every add* method starts here. */
+  private register(model: ServedModel, options: AddModelOptions): Required<apigw.ThrottleSettings> | undefined {
+    const name = model.modelName;
+    if (this.models.has(name)) throw new Error(`ModelApi already serves a model named "${name}"; each model is served once`);
+    const throttle = options.throttle === undefined ? undefined : checkThrottle(`throttle of model "${name}"`, options.throttle);
+    this.models.set(name, model);
+    return throttle;
+  }
+
+  /** The routes of one model, unversioned and versioned, with their integrations and throttle. */
+  private addRoutes(
+    name: string,
+    integrations: { readonly metadata: apigw.Integration; readonly ready: apigw.Integration; readonly infer: apigw.Integration },
+    throttle: Required<apigw.ThrottleSettings> | undefined,
+    extra: { readonly get?: apigw.MethodOptions; readonly infer?: apigw.MethodOptions } = {},
+  ): void {
     const base = this.modelsResource.addResource(name);
     const versioned = base.addResource('versions').addResource('{version}');
     for (const resource of [base, versioned]) {
       const methods = [
-        resource.addMethod('GET', integration, this.methodOptions()),
-        resource.addResource('ready').addMethod('GET', integration, this.methodOptions()),
-        resource.addResource('infer').addMethod('POST', integration, {
+        resource.addMethod('GET', integrations.metadata, { ...this.methodOptions(), ...extra.get }),
+        resource.addResource('ready').addMethod('GET', integrations.ready, { ...this.methodOptions(), ...extra.get }),
+        resource.addResource('infer').addMethod('POST', integrations.infer, {
           ...this.methodOptions(),
+          ...extra.infer,
           requestValidator: this.bodyValidator,
           requestModels: { 'application/json': this.inferModel },
         }),
@@ -307,27 +487,6 @@ export class ModelApi extends Construct {
         }
       }
     }
-    this.addModelWidgets(model);
-  }
-
-  /**
-   * Permits `grantee` to call the API with IAM SigV4: every route, or only the health routes and
-   * `model`'s routes.
-   * @throws Error unless the API uses ApiAuth.iam()
-   */
-  grantInvoke(grantee: iam.IGrantable, model?: LambdaModel): iam.Grant {
-    if (this.auth.kind !== ApiAuthKind.IAM) {
-      throw new Error(`grantInvoke needs ApiAuth.iam(); this API authenticates with ${this.auth.kind}`);
-    }
-    const stage = this.restApi.deploymentStage.stageName;
-    const paths = model === undefined
-      ? ['/*']
-      : ['/v2', '/v2/health/*', `/v2/models/${model.modelName}`, `/v2/models/${model.modelName}/*`];
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['execute-api:Invoke'],
-      resourceArns: paths.map((p) => this.restApi.arnForExecuteApi('*', p, stage)),
-    });
   }
 
   private methodOptions(): apigw.MethodOptions {
@@ -357,6 +516,33 @@ export class ModelApi extends Construct {
         ...(headers || origin ? { responseHeaders: { ...headers, ...origin } } : {}),
       });
     }
+  }
+
+  private addSageMakerWidgets(model: SageMakerModel): void {
+    const pkg = model.modelPackage;
+    const minute = Duration.minutes(1);
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `### ${pkg.name} ${pkg.version} (SageMaker)\nsha256 \`${pkg.sha256.slice(0, 16)}…\`, ${model.instanceType}, endpoint \`${model.endpointName}\``,
+        width: 24,
+        height: 2,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${pkg.name}: model latency (µs)`,
+        left: [
+          model.metricModelLatency({ statistic: 'p50', label: 'p50', period: minute }),
+          model.metricModelLatency({ statistic: 'p99', label: 'p99', period: minute }),
+        ],
+        leftAnnotations: [model.latencyAlarm.toAnnotation()],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${pkg.name}: invocations and errors`,
+        left: [model.metricInvocations({ label: 'invocations', period: minute })],
+        right: [model.metricInvocation4XXErrors({ label: '4xx', period: minute }), model.metricInvocation5XXErrors({ label: '5xx', period: minute })],
+        width: 16,
+      }),
+    );
   }
 
   private addModelWidgets(model: LambdaModel): void {

@@ -1,15 +1,58 @@
 /**
- * A model package on disk, checked when the app is synthesized: a package that would fail to load in
- * Lambda fails `cdk synth` instead, with the reason.
+ * A model package to deploy: a directory on disk, checked when the app is synthesized (a package that
+ * would fail to load in Lambda fails `cdk synth` instead, with the reason), or a published tarball in a
+ * model registry, named by its sha256 and fetched and checked by the function itself at init.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import { sha256FileSync } from '../package/hash';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../package/manifest';
+import { MANIFEST_FILE, type Manifest, parseManifest, readManifest } from '../package/manifest';
+import type { IModelRegistry } from './model-registry';
+import { checkSha256 } from './private/registry-checks';
+
+/** Options of {@link ModelPackage.fromRegistry}: what synth needs to know without downloading anything. */
+export interface RegistryPackageOptions {
+  /**
+   * SHA-256 of the package tarball (64 lower-case hex digits), as `modelship publish` prints it and the
+   * registry's `<name>/index.json` records it. The function refuses to load any other bytes.
+   */
+  readonly sha256: string;
+  /**
+   * Size of the model file in bytes: it sizes the function's memory, timeout and /tmp storage.
+   * @default - `manifest.model.bytes` when a manifest is given; otherwise unknown: the smallest defaults, and a synth warning
+   */
+  readonly modelBytes?: number;
+  /**
+   * The package's manifest (its modelship.json, e.g. from a `modelship pull`ed copy). Its name and version
+   * must match; its target is checked, its model size sizes the function, and its golden samples size the
+   * pre-traffic hook's timeout.
+   * @default - none: the target is checked by the function at init
+   */
+  readonly manifest?: Manifest;
+}
+
+/** Where a registry package lives: what a function needs to fetch and check it. */
+export interface RegistryPackageSource {
+  readonly registry: IModelRegistry;
+  /** The tarball's key in the registry's bucket. */
+  readonly key: string;
+  /** The tarball's SHA-256. */
+  readonly sha256: string;
+}
+
+/** A package directory that passed every check of {@link ModelPackage.fromDirectory}. */
+interface LocalPackage {
+  readonly directory: string;
+  readonly manifest: Manifest;
+  readonly files: readonly string[];
+  readonly goldenFiles: readonly string[];
+  readonly totalBytes: number;
+}
 
 /**
- * A model package directory whose manifest matches the schema and whose model matches its sha256.
- * Immutable: the files it names are what a deployment ships.
+ * A model package: a checked directory, or a registry tarball named by its sha256. Immutable: the bytes it
+ * names are what a deployment ships or loads.
  */
 export class ModelPackage {
   /**
@@ -40,30 +83,129 @@ export class ModelPackage {
       if (!existsSync(full) || !statSync(full).isFile()) throw new Error(`${full}: a file the manifest names is missing`);
     }
     const totalBytes = files.reduce((sum, f) => sum + statSync(resolve(directory, f)).size, 0);
-    return new ModelPackage(directory, manifest, files, [...new Set(goldenFiles)], totalBytes);
+    const local: LocalPackage = { directory, manifest, files, goldenFiles: [...new Set(goldenFiles)], totalBytes };
+    return new ModelPackage(manifest.name, manifest.version, manifest.model.sha256, directory, local, manifest, undefined);
+  }
+
+  /**
+   * A package published to a registry (`modelship publish`), deployed by reference: synth downloads
+   * nothing, and the function fetches the tarball from S3 at init, checks it against `sha256` and caches
+   * it in /tmp. Its IAM grant covers that one object. Served by {@link LambdaModel}.
+   * @throws RangeError naming the bad name, version, sha256 or size
+   */
+  static fromRegistry(registry: IModelRegistry, name: string, version: string, options: RegistryPackageOptions): ModelPackage {
+    // The registry checks the name and version, and makes the key.
+    const key = registry.packageKey(name, version);
+    checkSha256('fromRegistry: options.sha256', options.sha256);
+    const manifest = options.manifest === undefined ? undefined : parseManifest(options.manifest, `the manifest given for ${name}@${version}`);
+    if (manifest !== undefined && (manifest.name !== name || manifest.version !== version)) {
+      throw new RangeError(`fromRegistry(${name}, ${version}): the manifest given is ${manifest.name}@${manifest.version}`);
+    }
+    const modelBytes = options.modelBytes;
+    if (modelBytes !== undefined && !Token.isUnresolved(modelBytes) && (!Number.isInteger(modelBytes) || modelBytes < 1)) {
+      throw new RangeError(`fromRegistry(${name}, ${version}): modelBytes must be a positive integer; got ${modelBytes}`);
+    }
+    if (manifest !== undefined && modelBytes !== undefined && manifest.model.bytes !== modelBytes) {
+      throw new RangeError(`fromRegistry(${name}, ${version}): modelBytes is ${modelBytes} but the manifest says ${manifest.model.bytes}`);
+    }
+    const location = `${registry.registryUri}/${name}/${version}`;
+    return new ModelPackage(name, version, options.sha256, location, undefined, manifest, {
+      source: { registry, key, sha256: options.sha256 },
+      modelBytes: modelBytes ?? manifest?.model.bytes,
+    });
   }
 
   /** The model's name: DNS-safe, and the `{name}` of its v2 routes. */
   readonly name: string;
   /** The package's semantic version. */
   readonly version: string;
-  /** sha256 of the model file, as the manifest records it and as checked. */
+  /**
+   * What identifies exactly these bytes: the model file's sha256 (a directory package, as its manifest
+   * records it and as checked) or the package tarball's sha256 (a registry package).
+   */
   readonly sha256: string;
+  /** The package directory, or the registry URI `s3://bucket/prefix/name/version`: for messages. */
+  readonly location: string;
+  /** Where a registry package is fetched from; undefined for a directory package. */
+  readonly registrySource?: RegistryPackageSource;
+  /** The model file's size in bytes, when known at synth. */
+  readonly modelBytes?: number;
 
   private constructor(
-    /** Absolute path of the package directory. */
-    readonly directory: string,
-    /** The checked manifest. */
-    readonly manifest: Manifest,
-    /** Package-relative paths of every file the manifest names, the manifest first: what a deployment ships. */
-    readonly files: readonly string[],
-    /** The manifest and the golden sample files: what the canary's pre-traffic hook needs. */
-    readonly goldenFiles: readonly string[],
-    /** Total size of `files`, in bytes. */
-    readonly totalBytes: number,
+    name: string,
+    version: string,
+    sha256: string,
+    location: string,
+    private readonly local: LocalPackage | undefined,
+    private readonly knownManifest: Manifest | undefined,
+    registry: { readonly source: RegistryPackageSource; readonly modelBytes?: number } | undefined,
   ) {
-    this.name = manifest.name;
-    this.version = manifest.version;
-    this.sha256 = manifest.model.sha256;
+    this.name = name;
+    this.version = version;
+    this.sha256 = sha256;
+    this.location = location;
+    this.registrySource = registry?.source;
+    this.modelBytes = registry === undefined ? knownManifest?.model.bytes : registry.modelBytes;
+  }
+
+  /** Whether the package is fetched from a registry at init rather than shipped in the deployment. */
+  get fromRegistry(): boolean {
+    return this.registrySource !== undefined;
+  }
+
+  /** The manifest when it is known at synth: always for a directory package, when given for a registry package. */
+  tryGetManifest(): Manifest | undefined {
+    return this.knownManifest;
+  }
+
+  /**
+   * The checked manifest.
+   * @throws Error for a registry package given no manifest: nothing is downloaded at synth
+   */
+  get manifest(): Manifest {
+    if (this.knownManifest === undefined) throw this.notLocal('has no manifest at synth (pass `manifest` to fromRegistry, or use tryGetManifest())');
+    return this.knownManifest;
+  }
+
+  /**
+   * Absolute path of the package directory.
+   * @throws Error for a registry package
+   */
+  get directory(): string {
+    return this.localPackage('has no local directory').directory;
+  }
+
+  /**
+   * Package-relative paths of every file the manifest names, the manifest first: what a deployment ships.
+   * @throws Error for a registry package
+   */
+  get files(): readonly string[] {
+    return this.localPackage('has no local files').files;
+  }
+
+  /**
+   * The manifest and the golden sample files: what the canary's pre-traffic hook needs.
+   * @throws Error for a registry package
+   */
+  get goldenFiles(): readonly string[] {
+    return this.localPackage('has no local golden samples').goldenFiles;
+  }
+
+  /**
+   * Total size of `files`, in bytes.
+   * @throws Error for a registry package
+   */
+  get totalBytes(): number {
+    return this.localPackage('has no local files').totalBytes;
+  }
+
+  private localPackage(what: string): LocalPackage {
+    if (this.local === undefined) throw this.notLocal(what);
+    return this.local;
+  }
+
+  private notLocal(what: string): Error {
+    return new Error(`${this.name}@${this.version} from the registry (${this.location}, sha256 ${this.sha256}) ${what}: ` +
+      'synth downloads nothing, so a registry package can be served by LambdaModel only, which fetches it at init');
   }
 }

@@ -39,10 +39,20 @@ export function parseRegistryUri(uri: string): RegistryLocation {
     throw new RegistryError(`registry "${uri}": "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
   }
   const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  if (prefix !== '' && !prefix.split('/').every((s) => PREFIX_SEGMENT.test(s))) {
+  if (!isValidPrefix(prefix)) {
     throw new RegistryError(`registry "${uri}": the prefix "${prefix}" may hold only letters, digits, ".", "_", "-" and single "/" separators`);
   }
   return { bucket, prefix };
+}
+
+/** Whether `prefix` is a registry key prefix: '' or segments of letters, digits, '.', '_', '-' joined by single '/'. */
+export function isValidPrefix(prefix: string): boolean {
+  return prefix === '' || prefix.split('/').every((s) => PREFIX_SEGMENT.test(s));
+}
+
+/** Whether `bucket` is a valid general purpose S3 bucket name. */
+export function isValidBucketName(bucket: string): boolean {
+  return BUCKET.test(bucket) && !bucket.includes('..');
 }
 
 /** Accepts a location or its URI. */

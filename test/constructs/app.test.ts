@@ -21,7 +21,7 @@ beforeAll(async () => {
   mkdirSync(models);
   const tiny = await makeTinyMlpPackage(tempDir(), { name: 'tiny-cpu' });
   cpSync(tiny.dir, join(models, 'tiny-cpu'), { recursive: true });
-  // A gpu package: not this stack's to deploy.
+  // A gpu package: deployed on SageMaker (test/constructs/gpu-app.test.ts covers the GPU path).
   cpSync(tiny.dir, join(models, 'tiny-gpu'), { recursive: true });
   const manifest = JSON.parse(readFileSync(join(models, 'tiny-gpu', 'modelship.json'), 'utf8'));
   writeFileSync(join(models, 'tiny-gpu', 'modelship.json'), JSON.stringify({ ...manifest, name: 'tiny-gpu', target: 'gpu' }));
@@ -47,7 +47,7 @@ test('`cdk synth` succeeds offline, without credentials or Docker', () => {
 test('every cpu package of the models directory is deployed, and only those', () => {
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_DIR);
   expect(functions.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)).toEqual(['tiny-cpu']);
-  expect(template.Description).toBe('modelship: tiny-cpu 1.0.0 on Lambda behind API Gateway');
+  expect(template.Description).toBe('modelship: tiny-cpu 1.0.0 on Lambda, tiny-gpu 1.0.0 on SageMaker behind API Gateway');
 });
 
 test('the URL and the API key id are outputs', () => {

@@ -1,9 +1,11 @@
 /**
  * The canary's pre-traffic hook: a function that sends the package's golden samples to the new version
  * and tells CodeDeploy whether its answers match. Its code is lambda/pre-traffic.ts; the golden samples
- * ship inside its own asset, so that the version under test never vouches for itself.
+ * ship inside its own asset, so that the version under test never vouches for itself. A registry package
+ * has no samples at synth: the hook fetches the package itself at init, checked against the same sha256
+ * with its own grant on that one object, and reads the samples from there.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -12,6 +14,7 @@ import { Construct } from 'constructs';
 import type { ModelPackage } from '../model-package';
 import { handlerBundling } from './bundling';
 import { handlerEntry, ownLockFile } from './project-paths';
+import { registryPackageEnvironment } from './registry-package';
 
 /** Where the golden samples sit in the hook's asset. */
 export const GOLDEN_DIR = 'golden';
@@ -28,6 +31,8 @@ export interface PreTrafficHookProps {
   readonly targetTimeout: Duration;
   readonly runtime: lambda.Runtime;
   readonly logRetention: logs.RetentionDays;
+  /** /tmp of the hook when it fetches a registry package. */
+  readonly ephemeralStorageSize?: Size;
 }
 
 export class PreTrafficHook extends Construct {
@@ -39,15 +44,19 @@ export class PreTrafficHook extends Construct {
   constructor(scope: Construct, id: string, props: PreTrafficHookProps) {
     super(scope, id);
     const pkg = props.modelPackage;
+    const registry = pkg.registrySource;
     this.invokeTimeout = Duration.seconds(props.targetTimeout.toSeconds() + INIT_ALLOWANCE.toSeconds() + MARGIN.toSeconds());
-    // One invoke for readiness plus one per sample, each within invokeTimeout, and time to report.
-    const needed = (pkg.manifest.samples.length + 1) * this.invokeTimeout.toSeconds() + 30;
+    // One invoke for readiness plus one per sample, each within invokeTimeout, and time to report. With
+    // the sample count unknown at synth, Lambda's maximum: the hook reports before its time runs out.
+    const samples = pkg.tryGetManifest()?.samples.length;
+    const needed = samples === undefined ? MAX_HOOK_TIMEOUT_SECONDS : (samples + 1) * this.invokeTimeout.toSeconds() + 30;
     const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention });
     this.role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Pre-traffic hook of ${pkg.name}: invokes the new version, reports to CodeDeploy, writes its own log group`,
     });
     logGroup.grantWrite(this.role);
+    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
     this.function = new nodejs.NodejsFunction(this, 'Resource', {
       entry: handlerEntry('pre-traffic'),
       handler: 'handler',
@@ -60,16 +69,18 @@ export class PreTrafficHook extends Construct {
       role: this.role,
       logGroup,
       description: `CodeDeploy pre-traffic hook: golden samples of ${pkg.name} ${pkg.version} against the new version`,
+      // The package is downloaded to /tmp: as much room as the function under test has.
+      ephemeralStorageSize: registry === undefined ? undefined : props.ephemeralStorageSize,
       environment: {
         TARGET_FUNCTION_ARN: props.target.functionArn,
-        GOLDEN_DIR: `/var/task/${GOLDEN_DIR}`,
+        ...(registry === undefined ? { GOLDEN_DIR: `/var/task/${GOLDEN_DIR}` } : registryPackageEnvironment(pkg, registry)),
         INVOKE_TIMEOUT_MS: String(this.invokeTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: `${pkg.name}-pre-traffic`,
       },
       bundling: handlerBundling({
         // The AWS SDK is bundled, so the hook runs against the client version it was tested with.
         externalModules: [],
-        copy: { sourceDir: pkg.directory, files: pkg.goldenFiles, into: GOLDEN_DIR },
+        copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.goldenFiles, into: GOLDEN_DIR } : undefined,
       }),
     });
     props.target.grantInvoke(this.function);

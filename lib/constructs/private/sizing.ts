@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +42,22 @@ export function defaultMemorySize(modelBytes: number): number {
 export function defaultTimeout(modelBytes: number): Duration {
   const seconds = TIMEOUT_BASE_SECONDS + Math.ceil(modelBytes / MiB / TIMEOUT_MIB_PER_SECOND);
   return Duration.seconds(Math.min(API_GATEWAY_TIMEOUT_SECONDS, seconds));
+}
+
+/** Lambda's /tmp range, in MiB. */
+const MIN_EPHEMERAL_MIB = 512;
+const MAX_EPHEMERAL_MIB = 10240;
+/** A registry package's /tmp floor: room for a model whose size synth was not told. */
+const REGISTRY_EPHEMERAL_FLOOR_MIB = 1024;
+/** The downloaded tarball, the unpacked package beside it, and a margin. */
+const EPHEMERAL_PER_MODEL = 3;
+const EPHEMERAL_BASE_MIB = 256;
+
+/** /tmp for a registry package: 256 MiB + 3x the model, in 64 MiB steps, within [1024, 10240] MiB. */
+export function defaultEphemeralStorage(modelBytes: number): Size {
+  const needed = EPHEMERAL_BASE_MIB + EPHEMERAL_PER_MODEL * (modelBytes / MiB);
+  const stepped = Math.ceil(needed / 64) * 64;
+  return Size.mebibytes(Math.min(MAX_EPHEMERAL_MIB, Math.max(REGISTRY_EPHEMERAL_FLOOR_MIB, MIN_EPHEMERAL_MIB, stepped)));
 }
 
 /** Total bytes of the regular files under `path` (or of `path` itself when it is a file). */

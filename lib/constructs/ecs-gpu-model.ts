@@ -1,0 +1,371 @@
+/**
+ * A GPU model on ECS: Triton Inference Server on g5 instances with the ECS GPU-optimized AMI, reading
+ * the package's Triton model repository from S3, behind an internal Network Load Balancer that API
+ * Gateway reaches through a VPC link, rolled out blue/green by CodeDeploy with a canary.
+ */
+import { AssetHashType, Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import type { TritonModelConfigOptions } from '../triton/types';
+import type { ModelPackage } from './model-package';
+import { acknowledge } from './private/nag';
+import { tritonRepositoryBundling } from './private/triton-build';
+import { DEFAULT_ECS_TRITON_IMAGE } from './private/triton-images';
+import { checkInteger } from './private/validate';
+
+/** Triton's HTTP port, where it answers Open Inference Protocol v2. */
+export const TRITON_HTTP_PORT = 8000;
+/** The load balancer's production listener port. */
+export const ECS_PRODUCTION_PORT = 80;
+/** The load balancer's test listener port: CodeDeploy routes it to the new tasks before any traffic. */
+export const ECS_TEST_PORT = 8080;
+
+/** Properties of an {@link EcsGpuModel}. */
+export interface EcsGpuModelProps {
+  /** The package to serve; its target must be gpu. */
+  readonly modelPackage: ModelPackage;
+  /**
+   * The VPC of the instances, the tasks and the load balancer.
+   * @default - A new VPC is created: two availability zones, one NAT gateway, flow logs to CloudWatch Logs.
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The GPU instance type.
+   * @default ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE)
+   */
+  readonly instanceType?: ec2.InstanceType;
+  /**
+   * GPUs each task reserves.
+   * @default 1
+   */
+  readonly gpuCount?: number;
+  /**
+   * Memory each task reserves, in MiB.
+   * @default 12288
+   */
+  readonly memoryReservationMiB?: number;
+  /**
+   * The Triton server image. Pulled by the ECS agent at deployment, never at synth.
+   * @default - ecs.ContainerImage.fromRegistry('nvcr.io/nvidia/tritonserver:24.09-py3')
+   */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * How Triton batches and places the model (config.pbtxt).
+   * @default - lib/triton's defaults: dynamic batching up to 64, one instance per GPU
+   */
+  readonly tritonConfig?: TritonModelConfigOptions;
+  /**
+   * Fewest tasks (and instances) kept.
+   * @default 1
+   */
+  readonly minCapacity?: number;
+  /**
+   * Most tasks (and instances) scaled out to.
+   * @default - twice minCapacity
+   */
+  readonly maxCapacity?: number;
+  /**
+   * Average CPU utilization of the service's tasks that scaling holds, in percent.
+   * @default 70
+   */
+  readonly targetCpuUtilization?: number;
+  /**
+   * How CodeDeploy shifts traffic from the old tasks to the new ones.
+   * @default codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES
+   */
+  readonly deploymentConfig?: codedeploy.IEcsDeploymentConfig;
+  /**
+   * How long Triton's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Serves one gpu model package with Triton on ECS GPU instances. Add it to a {@link ModelApi} with
+ * `addEcsModel`: API Gateway reaches the internal load balancer through {@link vpcLink}.
+ *
+ * The repository goes to S3 under a prefix named by its content hash, so every change to the package
+ * gives a new task definition. The service's deployment controller is CodeDeploy: a new task
+ * definition rolls out as a blue/green deployment of the deployment group (see docs/gpu.md).
+ */
+export class EcsGpuModel extends Construct {
+  /** The package being served. */
+  readonly modelPackage: ModelPackage;
+  /** The VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The ECS cluster. */
+  readonly cluster: ecs.Cluster;
+  /** The GPU instances. */
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /** The capacity provider the service places its tasks with. */
+  readonly capacityProvider: ecs.AsgCapacityProvider;
+  /** The bucket holding the Triton model repositories. */
+  readonly repositoryBucket: s3.Bucket;
+  /** `s3://bucket/prefix` of this package's Triton repository: what Triton's --model-repository reads. */
+  readonly modelRepositoryUrl: string;
+  /** The task definition. */
+  readonly taskDefinition: ecs.Ec2TaskDefinition;
+  /** The tasks' role: reads this repository's objects and nothing else. */
+  readonly taskRole: iam.Role;
+  /** The Triton container. */
+  readonly container: ecs.ContainerDefinition;
+  /** The ECS service, whose deployments CodeDeploy controls. */
+  readonly service: ecs.Ec2Service;
+  /** The internal Network Load Balancer. */
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The production listener (port 80). */
+  readonly listener: elbv2.NetworkListener;
+  /** The test listener (port 8080). */
+  readonly testListener: elbv2.NetworkListener;
+  /** The target group serving production traffic at first. */
+  readonly blueTargetGroup: elbv2.NetworkTargetGroup;
+  /** The target group a deployment's new tasks join. */
+  readonly greenTargetGroup: elbv2.NetworkTargetGroup;
+  /** The API Gateway VPC link to the load balancer. */
+  readonly vpcLink: apigw.VpcLink;
+  /** The CodeDeploy deployment group. */
+  readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
+  /** Alarms on unhealthy targets in either target group; they roll a deployment back. */
+  readonly unhealthyAlarms: readonly cloudwatch.Alarm[];
+  /** Triton's log group. */
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: EcsGpuModelProps) {
+    super(scope, id);
+    const pkg = props.modelPackage;
+    if (pkg.manifest.target !== 'gpu') {
+      throw new Error(`EcsGpuModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
+    }
+    const gpuCount = props.gpuCount ?? 1;
+    checkInteger('gpuCount', gpuCount, 1, 16);
+    const memory = props.memoryReservationMiB ?? 12288;
+    checkInteger('memoryReservationMiB', memory, 128, 4_000_000);
+    const min = props.minCapacity ?? 1;
+    checkInteger('minCapacity', min, 1, 1000);
+    const max = props.maxCapacity ?? min * 2;
+    checkInteger('maxCapacity', max, 1, 1000);
+    if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min) throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
+    checkInteger('targetCpuUtilization', props.targetCpuUtilization, 1, 100);
+    this.modelPackage = pkg;
+
+    if (props.vpc !== undefined) {
+      this.vpc = props.vpc;
+    } else {
+      const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
+      vpc.addFlowLog('FlowLog');
+      this.vpc = vpc;
+    }
+    const privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+
+    // The repository: written by lib/triton at synth, unpacked under a prefix named by its content hash.
+    const repository = new s3assets.Asset(this, 'Repository', {
+      path: pkg.directory,
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: tritonRepositoryBundling(pkg.directory, props.tritonConfig ?? {}),
+    });
+    this.repositoryBucket = new s3.Bucket(this, 'RepositoryBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(this.repositoryBucket, [{
+      id: 'AwsSolutions-S1',
+      reason: 'The bucket holds model repositories written only by this stack\'s deployment and read only by the tasks\' role; CloudTrail covers its API calls',
+    }]);
+    const prefix = `repositories/${repository.assetHash}`;
+    this.modelRepositoryUrl = `s3://${this.repositoryBucket.bucketName}/${prefix}`;
+    const upload = new s3deploy.BucketDeployment(this, 'RepositoryUpload', {
+      sources: [s3deploy.Source.bucket(repository.bucket, repository.s3ObjectKey)],
+      destinationBucket: this.repositoryBucket,
+      destinationKeyPrefix: `${prefix}/`,
+      // Old prefixes stay: the tasks of a deployment being rolled back still read theirs.
+      prune: false,
+      retainOnDelete: true,
+      memoryLimit: 1024,
+      ephemeralStorageSize: Size.mebibytes(Math.min(10240, Math.max(1024, Math.ceil((pkg.manifest.model.bytes * 3) / 2 ** 20)))),
+    });
+    // The handler is a stack-wide singleton of aws-cdk-lib; its findings are acknowledged where it sits.
+    const repositoryBucketId = Stack.of(this).getLogicalId(this.repositoryBucket.node.defaultChild as s3.CfnBucket);
+    acknowledge(upload.handlerRole.node.scope as Construct, [
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'aws-cdk-lib\'s BucketDeployment handler writes its own logs with the AWS-managed basic execution policy' },
+      ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: 'aws-cdk-lib\'s BucketDeployment handler copies the repository with these action groups; it runs only while the stack deploys',
+      })),
+      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'aws-cdk-lib\'s BucketDeployment handler reads the stack\'s asset objects, whose keys are content hashes' },
+      { id: `AwsSolutions-IAM5[Resource::<${repositoryBucketId}.Arn>/*]`, reason: 'aws-cdk-lib\'s BucketDeployment handler writes under a prefix it is told at deployment, in this model\'s own repository bucket' },
+      { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses and updates the BucketDeployment handler\'s runtime' },
+    ]);
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Capacity', {
+      vpc: this.vpc,
+      vpcSubnets: privateSubnets,
+      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE),
+      machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
+      minCapacity: min,
+      maxCapacity: max,
+      requireImdsv2: true,
+      // The Triton image alone is over 10 GB.
+      blockDevices: [{ deviceName: '/dev/xvda', volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }) }],
+    });
+    acknowledge(this.autoScalingGroup, [
+      { id: 'AwsSolutions-AS3', reason: 'Scaling is driven by the ECS capacity provider, whose events ECS reports; no separate notification topic is needed' },
+      { id: 'AwsSolutions-IAM5[Action::ecs:Submit*]', reason: 'The ECS agent on each instance reports task and container state with the ecs:Submit* actions aws-cdk-lib grants the instance role' },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken, which the ECS agent needs, have no resource-level permissions' },
+    ]);
+    this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', { autoScalingGroup: this.autoScalingGroup });
+    this.cluster.addAsgCapacityProvider(this.capacityProvider);
+
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Model ${pkg.name}: reads its own Triton repository, nothing else`,
+    });
+    this.taskRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'ReadOwnRepository',
+      actions: ['s3:GetObject'],
+      resources: [this.repositoryBucket.arnForObjects(`${prefix}/*`)],
+    }));
+    this.taskRole.addToPolicy(new iam.PolicyStatement({
+      sid: 'ListOwnRepository',
+      actions: ['s3:ListBucket'],
+      resources: [this.repositoryBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
+    }));
+    acknowledge(this.taskRole, [{
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.repositoryBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}/*]`,
+      reason: 'The objects of this package\'s own repository prefix, named by its content hash; Triton reads every file under it',
+    }]);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.AWS_VPC, taskRole: this.taskRole });
+    this.container = this.taskDefinition.addContainer('triton', {
+      image: props.image ?? ecs.ContainerImage.fromRegistry(DEFAULT_ECS_TRITON_IMAGE),
+      command: ['tritonserver', `--model-repository=${this.modelRepositoryUrl}`, '--exit-on-error=true'],
+      environment: { AWS_REGION: Aws.REGION, AWS_DEFAULT_REGION: Aws.REGION },
+      gpuCount,
+      memoryReservationMiB: memory,
+      portMappings: [{ containerPort: TRITON_HTTP_PORT, protocol: ecs.Protocol.TCP }],
+      healthCheck: {
+        command: ['CMD-SHELL', `curl -sf http://localhost:${TRITON_HTTP_PORT}/v2/health/ready || exit 1`],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(180),
+      },
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: pkg.name, logGroup: this.logGroup }),
+    });
+    acknowledge(this.taskDefinition, [{
+      id: 'AwsSolutions-ECS2',
+      reason: 'The only environment variables are AWS_REGION and AWS_DEFAULT_REGION, which Triton\'s S3 client needs; nothing secret',
+    }]);
+
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', { vpc: this.vpc, internetFacing: false, vpcSubnets: privateSubnets });
+    acknowledge(this.loadBalancer, [{
+      id: 'AwsSolutions-ELB2',
+      reason: 'Internal load balancer reached only through API Gateway\'s VPC link; API Gateway\'s access logs record every request',
+    }]);
+    const targetGroup = (tgId: string) => new elbv2.NetworkTargetGroup(this, tgId, {
+      vpc: this.vpc,
+      port: TRITON_HTTP_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: { protocol: elbv2.Protocol.HTTP, path: '/v2/health/ready', port: String(TRITON_HTTP_PORT), interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
+    });
+    this.blueTargetGroup = targetGroup('BlueTargetGroup');
+    this.greenTargetGroup = targetGroup('GreenTargetGroup');
+    this.listener = this.loadBalancer.addListener('Listener', { port: ECS_PRODUCTION_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.blueTargetGroup] });
+    this.testListener = this.loadBalancer.addListener('TestListener', { port: ECS_TEST_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.greenTargetGroup] });
+
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: this.vpc,
+      description: `Triton tasks of ${pkg.name}: port ${TRITON_HTTP_PORT} from the VPC (the load balancer), nothing else`,
+      allowAllOutbound: true,
+    });
+    taskSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(TRITON_HTTP_PORT), 'Load balancer to Triton HTTP');
+    acknowledge(taskSecurityGroup, [{
+      id: 'AwsSolutions-EC23',
+      reason: 'Ingress is the VPC\'s own CIDR on Triton\'s port only, where the internal load balancer\'s nodes are; cdk-nag cannot resolve the CIDR token',
+    }]);
+
+    this.service = new ecs.Ec2Service(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: min,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
+      capacityProviderStrategies: [{ capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 }],
+      securityGroups: [taskSecurityGroup],
+      vpcSubnets: privateSubnets,
+      healthCheckGracePeriod: Duration.seconds(300),
+    });
+    this.service.attachToNetworkTargetGroup(this.blueTargetGroup);
+    // Tasks start only once their repository is in S3.
+    this.service.node.addDependency(upload);
+    this.service.autoScaleTaskCount({ minCapacity: min, maxCapacity: max })
+      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.targetCpuUtilization ?? 70 });
+
+    this.unhealthyAlarms = [this.blueTargetGroup, this.greenTargetGroup].map((tg, i) => new cloudwatch.Alarm(this, i === 0 ? 'BlueUnhealthyAlarm' : 'GreenUnhealthyAlarm', {
+      metric: tg.metrics.unHealthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `${pkg.name}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
+    }));
+    this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'Deployment', {
+      service: this.service,
+      blueGreenDeploymentConfig: {
+        blueTargetGroup: this.blueTargetGroup,
+        greenTargetGroup: this.greenTargetGroup,
+        listener: this.listener,
+        testListener: this.testListener,
+      },
+      deploymentConfig: props.deploymentConfig ?? codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      alarms: [...this.unhealthyAlarms],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+    acknowledge(this.deploymentGroup, [{
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
+      reason: 'AWSCodeDeployRoleForECS is the AWS-maintained service role policy for ECS blue/green deployments',
+    }]);
+
+    this.vpcLink = new apigw.VpcLink(this, 'VpcLink', { targets: [this.loadBalancer], description: `API Gateway to ${pkg.name}'s Triton load balancer` });
+  }
+
+  /** The model's name, as the package gives it. */
+  get modelName(): string {
+    return this.modelPackage.name;
+  }
+
+  /** The package version being served. */
+  get modelVersion(): string {
+    return this.modelPackage.version;
+  }
+
+  /** Average CPU utilization of the service's tasks. @default - average over 5 minutes */
+  metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricCpuUtilization(props);
+  }
+
+  /** Targets failing Triton's readiness check in the production target group. @default - average over 5 minutes */
+  metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.blueTargetGroup.metrics.unHealthyHostCount(props);
+  }
+}
