@@ -26,8 +26,9 @@ export interface RegistryPackageOptions {
   /**
    * The package's manifest (its modelship.json, e.g. from a `modelship pull`ed copy). Its name and version
    * must match; its target is checked, its model size sizes the function, and its golden samples size the
-   * pre-traffic hook's timeout.
-   * @default - none: the target is checked by the function at init
+   * pre-traffic hook's timeout. {@link SageMakerModel} needs it: the API answers metadata from it, and
+   * Triton's default model is named by it.
+   * @default - none: the target is checked by the function at init; SageMakerModel refuses the package
    */
   readonly manifest?: Manifest;
 }
@@ -90,7 +91,9 @@ export class ModelPackage {
   /**
    * A package published to a registry (`modelship publish`), deployed by reference: synth downloads
    * nothing, and the function fetches the tarball from S3 at init, checks it against `sha256` and caches
-   * it in /tmp. Its IAM grant covers that one object. Served by {@link LambdaModel}.
+   * it in /tmp. Its IAM grant covers that one object. Served by {@link LambdaModel}, and, for a gpu
+   * package given its `manifest`, by {@link SageMakerModel} from the Triton artifact `modelship publish`
+   * put next to the tarball (`<name>/<version>/sagemaker/model.tar.gz`, default Triton options).
    * @throws RangeError naming the bad name, version, sha256 or size
    */
   static fromRegistry(registry: IModelRegistry, name: string, version: string, options: RegistryPackageOptions): ModelPackage {
@@ -206,6 +209,7 @@ export class ModelPackage {
 
   private notLocal(what: string): Error {
     return new Error(`${this.name}@${this.version} from the registry (${this.location}, sha256 ${this.sha256}) ${what}: ` +
-      'synth downloads nothing, so a registry package can be served by LambdaModel only, which fetches it at init');
+      'synth downloads nothing, so a registry package is served by LambdaModel, which fetches it at init, or by SageMakerModel, ' +
+      'from the Triton artifact published next to it');
   }
 }

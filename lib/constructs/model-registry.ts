@@ -6,6 +6,7 @@
  * ```
  * <prefix>/<name>/index.json
  * <prefix>/<name>/<version>/package.tgz
+ * <prefix>/<name>/<version>/sagemaker/model.tar.gz   (gpu packages: the SageMaker Triton artifact)
  * ```
  */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
@@ -13,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { isValidBucketName, isValidPrefix, MODEL_NAME, packageKey, registryUri } from '../registry/location';
+import { isValidBucketName, isValidPrefix, MODEL_NAME, packageKey, registryUri, sagemakerArtifactKey } from '../registry/location';
 import { acknowledge } from './private/nag';
 import { checkSemver } from './private/registry-checks';
 
@@ -39,6 +40,15 @@ export interface IModelRegistry {
   packageKey(name: string, version: string): string;
   /** The ARN of a package's tarball object. */
   packageObjectArn(name: string, version: string): string;
+  /** The key of a gpu package's SageMaker Triton artifact: `<prefix>/<name>/<version>/sagemaker/model.tar.gz`. */
+  sagemakerArtifactKey(name: string, version: string): string;
+  /** The ARN of a gpu package's SageMaker Triton artifact object. */
+  sagemakerArtifactArn(name: string, version: string): string;
+  /**
+   * Permits `grantee` to read one gpu package's SageMaker Triton artifact: s3:GetObject on exactly that
+   * object, plus kms:Decrypt when SSE-KMS.
+   */
+  grantReadSageMakerArtifact(grantee: iam.IGrantable, name: string, version: string): iam.Grant;
   /**
    * Permits `grantee` to read packages: s3:GetObject on exactly one tarball (name and version), on one
    * model's objects (name), or on every object under the prefix; with a model or the whole registry, also
@@ -169,6 +179,21 @@ abstract class ModelRegistryBase extends Construct implements IModelRegistry {
 
   packageObjectArn(name: string, version: string): string {
     return this.bucket.arnForObjects(this.packageKey(name, version));
+  }
+
+  sagemakerArtifactKey(name: string, version: string): string {
+    checkModelName(name);
+    checkSemver(version);
+    return sagemakerArtifactKey({ bucket: '-', prefix: this.prefix }, name, version);
+  }
+
+  sagemakerArtifactArn(name: string, version: string): string {
+    return this.bucket.arnForObjects(this.sagemakerArtifactKey(name, version));
+  }
+
+  grantReadSageMakerArtifact(grantee: iam.IGrantable, name: string, version: string): iam.Grant {
+    const grant = this.grant(grantee, ['s3:GetObject'], [this.sagemakerArtifactArn(name, version)]);
+    return this.encryptionKey === undefined ? grant : grant.combine(this.encryptionKey.grantDecrypt(grantee));
   }
 
   grantRead(grantee: iam.IGrantable, name?: string, version?: string): iam.Grant {

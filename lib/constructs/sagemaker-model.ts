@@ -1,6 +1,7 @@
 /**
  * A GPU model on a SageMaker real-time endpoint running NVIDIA Triton: the package becomes a
- * deterministic model.tar.gz asset, the endpoint rolls new versions out blue/green with canary or
+ * deterministic model.tar.gz asset (or, for a registry package, the artifact `modelship publish` put
+ * next to it is used where it lies), the endpoint rolls new versions out blue/green with canary or
  * linear traffic shifting, and alarms on p99 latency and 5xx errors roll a deployment back.
  */
 import { ArnFormat, AssetHashType, CfnMapping, Duration, Names, Stack, Token } from 'aws-cdk-lib';
@@ -113,7 +114,10 @@ export interface SageMakerDataCaptureProps {
 
 /** Properties of a {@link SageMakerModel}. */
 export interface SageMakerModelProps {
-  /** The package to serve; its target must be gpu. */
+  /**
+   * The package to serve; its target must be gpu. A registry package (`ModelPackage.fromRegistry`) must be
+   * given its `manifest`, and is served from its published SageMaker artifact, built with default Triton options.
+   */
   readonly modelPackage: ModelPackage;
   /**
    * The instance type of the endpoint's variant.
@@ -146,7 +150,8 @@ export interface SageMakerModelProps {
    */
   readonly imageTag?: string;
   /**
-   * How Triton batches and places the model (config.pbtxt).
+   * How Triton batches and places the model (config.pbtxt). Not for a registry package: its artifact was
+   * built by `modelship publish` with the defaults.
    * @default - lib/triton's defaults: dynamic batching up to 64, one instance per GPU
    */
   readonly tritonConfig?: TritonModelConfigOptions;
@@ -211,8 +216,10 @@ function tritonAccounts(scope: Construct): CfnMapping {
 export class SageMakerModel extends Construct {
   /** The package being served. */
   readonly modelPackage: ModelPackage;
-  /** The model.tar.gz asset. */
-  readonly artifact: s3assets.Asset;
+  /** The model.tar.gz asset; undefined for a registry package, whose published artifact is used. */
+  readonly artifact?: s3assets.Asset;
+  /** Where SageMaker reads model.tar.gz: `s3://bucket/key` of the asset, or of the registry's artifact. */
+  readonly modelDataUrl: string;
   /** The execution role. */
   readonly role: iam.IRole;
   /** The SageMaker model. */
@@ -239,8 +246,17 @@ export class SageMakerModel extends Construct {
   constructor(scope: Construct, id: string, props: SageMakerModelProps) {
     super(scope, id);
     const pkg = props.modelPackage;
+    const source = pkg.registrySource;
+    if (source !== undefined && pkg.tryGetManifest() === undefined) {
+      throw new Error(`SageMakerModel: ${pkg.name}@${pkg.version} from the registry (${pkg.location}) needs its manifest: pass the \`manifest\` option ` +
+        'to ModelPackage.fromRegistry (the modelship.json of a `modelship pull`ed copy); the API answers metadata from it and Triton names the model by it');
+    }
+    if (source !== undefined && props.tritonConfig !== undefined) {
+      throw new Error(`SageMakerModel: tritonConfig cannot be applied to ${pkg.name}@${pkg.version} from the registry (${pkg.location}): ` +
+        'its published artifact was built by `modelship publish` with the default Triton options; deploy the package directory to customize the config');
+    }
     if (pkg.manifest.target !== 'gpu') {
-      throw new Error(`SageMakerModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
+      throw new Error(`SageMakerModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.location}) targets ${pkg.manifest.target}`);
     }
     const initial = props.initialInstanceCount ?? 1;
     checkInteger('initialInstanceCount', initial, 1, 10_000);
@@ -276,12 +292,18 @@ export class SageMakerModel extends Construct {
     this.endpointName = Names.uniqueResourceName(this, { maxLength: 63, separator: '-' }).toLowerCase();
     this.endpointArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: this.endpointName });
 
-    this.artifact = new s3assets.Asset(this, 'Artifact', {
-      path: pkg.directory,
-      // The tarball's own hash: the same package and options always give the same bytes.
-      assetHashType: AssetHashType.OUTPUT,
-      bundling: sageMakerArtifactBundling(pkg.directory, props.tritonConfig ?? {}),
-    });
+    if (source === undefined) {
+      this.artifact = new s3assets.Asset(this, 'Artifact', {
+        path: pkg.directory,
+        // The tarball's own hash: the same package and options always give the same bytes.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: sageMakerArtifactBundling(pkg.directory, props.tritonConfig ?? {}),
+      });
+      this.modelDataUrl = this.artifact.s3ObjectUrl;
+    } else {
+      // Synth downloads nothing: SageMaker reads the artifact `modelship publish` put next to the tarball.
+      this.modelDataUrl = source.registry.bucket.s3UrlForObject(source.registry.sagemakerArtifactKey(pkg.name, pkg.version));
+    }
 
     const stack = Stack.of(this);
     const account = tritonAccounts(this).findInMap(stack.region, 'account');
@@ -291,11 +313,16 @@ export class SageMakerModel extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `Model ${pkg.name}: reads its own artifact, pulls the Triton image, writes its endpoint's logs`,
     });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ReadOwnArtifact',
-      actions: ['s3:GetObject'],
-      resources: [this.artifact.bucket.arnForObjects(this.artifact.s3ObjectKey)],
-    }));
+    if (source !== undefined) {
+      // Exactly the one artifact object, and the registry key's kms:Decrypt when SSE-KMS.
+      source.registry.grantReadSageMakerArtifact(this.role, pkg.name, pkg.version);
+    } else if (this.artifact !== undefined) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReadOwnArtifact',
+        actions: ['s3:GetObject'],
+        resources: [this.artifact.bucket.arnForObjects(this.artifact.s3ObjectKey)],
+      }));
+    }
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'PullTritonImage',
       actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
@@ -342,7 +369,7 @@ export class SageMakerModel extends Construct {
       executionRoleArn: this.role.roleArn,
       primaryContainer: {
         image: this.imageUri,
-        modelDataUrl: this.artifact.s3ObjectUrl,
+        modelDataUrl: this.modelDataUrl,
         environment: { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: pkg.name },
       },
     });

@@ -12,6 +12,7 @@
  *   ]
  * }
  * ```
+ * A gpu package's entry also has `sagemakerSha256`, the sha256 of its `<version>/sagemaker/model.tar.gz`.
  * Versions are kept in ascending semver order. Publishers update the object with a conditional write
  * (If-Match on the ETag read, If-None-Match for the first version) and retry when another publish won.
  */
@@ -36,6 +37,8 @@ export const indexEntrySchema = z.strictObject({
   modelSha256: z.string().regex(SHA256),
   /** When the version was published, ISO 8601 UTC. */
   time: z.string().datetime(),
+  /** gpu packages: sha256 of sagemaker/model.tar.gz, the SageMaker Triton artifact (absent in older entries and for cpu packages). */
+  sagemakerSha256: z.string().regex(SHA256).optional(),
 });
 
 export const registryIndexSchema = z.strictObject({

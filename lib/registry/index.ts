@@ -8,6 +8,7 @@ export { INDEX_FORMAT, latestVersion, readIndex, registryIndexSchema, type Index
 export { listRegistry, type ListOptions, type RegistryModel } from './list';
 export {
   indexKey, INDEX_FILE, METADATA_MODEL_SHA256, METADATA_SHA256, objectUri, PACKAGE_FILE, packageKey, parseRegistryUri, registryUri,
+  SAGEMAKER_ARTIFACT_FILE, sagemakerArtifactKey,
   type RegistryLocation,
 } from './location';
 export { buildPackageTarball, extractPackageTarball, packageFiles, type ExtractLimits, type PackageTarball } from './package-tarball';

@@ -4,6 +4,7 @@
  * ```
  * <prefix>/<name>/index.json                  the model's versions, with sha256, size and time
  * <prefix>/<name>/<version>/package.tgz       the deterministic package tarball
+ * <prefix>/<name>/<version>/sagemaker/model.tar.gz   gpu packages: the Triton artifact SageMaker loads
  * ```
  */
 import { RegistryError } from './errors';
@@ -19,6 +20,8 @@ export const INDEX_FILE = 'index.json';
 export const METADATA_SHA256 = 'sha256';
 export const METADATA_MODEL_SHA256 = 'model-sha256';
 export const PACKAGE_FILE = 'package.tgz';
+/** The SageMaker Triton artifact of a gpu package, built with lib/triton's default options. */
+export const SAGEMAKER_ARTIFACT_FILE = 'sagemaker/model.tar.gz';
 
 /** S3 bucket naming rules for general purpose buckets: 3-63 lower-case letters, digits, '.', '-'. */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -81,6 +84,11 @@ export function indexKey(registry: RegistryLocation, name: string): string {
 /** `<prefix>/<name>/<version>/package.tgz`. */
 export function packageKey(registry: RegistryLocation, name: string, version: string): string {
   return join(registry, name, version, PACKAGE_FILE);
+}
+
+/** `<prefix>/<name>/<version>/sagemaker/model.tar.gz`: a gpu package's SageMaker Triton artifact. */
+export function sagemakerArtifactKey(registry: RegistryLocation, name: string, version: string): string {
+  return join(registry, name, version, SAGEMAKER_ARTIFACT_FILE);
 }
 
 export function objectUri(bucket: string, key: string): string {

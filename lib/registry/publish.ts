@@ -7,7 +7,9 @@
  * 4. The tarball goes up with its SHA-256 checksum, so S3 refuses bytes that changed on the way, and with
  *    If-None-Match: *, so that of two publishers racing for one version only the first wins. Tarballs of
  *    `multipartThresholdBytes` or more go up as a multipart upload, each part with its own checksum.
- * 5. The model's index object gets the new version (see index-object.ts).
+ *    A gpu package's SageMaker Triton artifact (lib/triton's default options) goes up the same way,
+ *    before the tarball, to `<name>/<version>/sagemaker/model.tar.gz`.
+ * 5. The model's index object gets the new version (see index-object.ts), with the artifact's sha256.
  */
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -17,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPackage } from '../package/verify';
 import { PackageError } from '../protocol/errors';
+import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
 import { AlreadyPublishedError, RegistryError } from './errors';
 import { addIndexEntry, type IndexEntry } from './index-object';
-import { indexKey, METADATA_MODEL_SHA256, METADATA_SHA256, objectUri, packageKey, PACKAGE_FILE, type RegistryLocation, toLocation } from './location';
+import { indexKey, METADATA_MODEL_SHA256, METADATA_SHA256, objectUri, packageKey, PACKAGE_FILE, type RegistryLocation, sagemakerArtifactKey, toLocation } from './location';
 import { buildPackageTarball } from './package-tarball';
 import { describeS3Error, isAccessDenied, isChecksumMismatch, isConditionFailed, isNotFound } from './s3';
 
@@ -60,6 +63,8 @@ export interface PublishResult extends IndexEntry {
   readonly indexKey: string;
   /** Whether the tarball went up as a multipart upload. */
   readonly multipart: boolean;
+  /** gpu packages: the key of the SageMaker Triton artifact (`<prefix>/<name>/<version>/sagemaker/model.tar.gz`). */
+  readonly sagemakerKey?: string;
 }
 
 async function assertNotPublished(client: S3Client, bucket: string, key: string, label: string): Promise<void> {
@@ -99,6 +104,86 @@ function uploadError(err: unknown, uri: string, label: string, sha256: string): 
   return new RegistryError(`uploading ${uri} failed: ${describeS3Error(err)}`, { cause: err });
 }
 
+/** Whether `key` holds an object whose recorded sha256 is `sha256`; an object with other bytes is an AlreadyPublishedError. */
+async function sameObjectExists(client: S3Client, bucket: string, key: string, sha256: string, label: string): Promise<boolean> {
+  try {
+    await assertNotPublished(client, bucket, key, label);
+    return false;
+  } catch (err) {
+    if (err instanceof AlreadyPublishedError && err.existingSha256 === sha256) return true;
+    throw err;
+  }
+}
+
+interface UploadContext {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly threshold: number;
+  readonly partSize: number;
+  readonly queueSize: number;
+  readonly label: string;
+  readonly progress?: (progress: UploadProgress) => void;
+}
+
+interface UploadedFile {
+  readonly key: string;
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly modelSha256: string;
+}
+
+/**
+ * Puts one file with its SHA-256 checksum and If-None-Match: *, as a multipart upload from
+ * `threshold` bytes. Returns whether it went up in parts.
+ */
+async function uploadFile(ctx: UploadContext, f: UploadedFile): Promise<boolean> {
+  const { client, bucket, progress } = ctx;
+  const metadata = { [METADATA_SHA256]: f.sha256, [METADATA_MODEL_SHA256]: f.modelSha256 };
+  const multipart = f.bytes >= ctx.threshold;
+  try {
+    if (!multipart) {
+      progress?.({ loaded: 0, total: f.bytes });
+      await client.send(new PutObjectCommand({
+        Bucket: bucket,
+        Key: f.key,
+        Body: await readFile(f.file),
+        ContentLength: f.bytes,
+        ContentType: 'application/gzip',
+        ChecksumAlgorithm: 'SHA256',
+        ChecksumSHA256: Buffer.from(f.sha256, 'hex').toString('base64'),
+        IfNoneMatch: '*',
+        Metadata: metadata,
+      }));
+      progress?.({ loaded: f.bytes, total: f.bytes });
+    } else {
+      const upload = new Upload({
+        client,
+        partSize: ctx.partSize,
+        queueSize: ctx.queueSize,
+        leavePartsOnError: false,
+        params: {
+          Bucket: bucket,
+          Key: f.key,
+          Body: createReadStream(f.file),
+          ContentLength: f.bytes,
+          ContentType: 'application/gzip',
+          // Each part carries its SHA-256; S3 checks every part and keeps a checksum of the parts' checksums.
+          ChecksumAlgorithm: 'SHA256',
+          // Applied to CompleteMultipartUpload: the object appears only if no other publisher got there first.
+          IfNoneMatch: '*',
+          Metadata: metadata,
+        },
+      });
+      if (progress) upload.on('httpUploadProgress', (p) => progress({ loaded: p.loaded ?? 0, total: p.total ?? f.bytes }));
+      await upload.done();
+    }
+  } catch (err) {
+    throw uploadError(err, objectUri(bucket, f.key), ctx.label, f.sha256);
+  }
+  return multipart;
+}
+
 /**
  * Publishes the package in `dir`. Throws a PackageError when it does not verify, an AlreadyPublishedError
  * when the version exists, and a RegistryError when S3 refuses (each naming the object and the cause).
@@ -130,59 +215,36 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
     if (tarball.manifest.model.sha256 !== report.manifest.model.sha256) {
       throw new PackageError(`${options.dir} changed while it was being published; publish it again`);
     }
-    const metadata = { [METADATA_SHA256]: tarball.sha256, [METADATA_MODEL_SHA256]: tarball.manifest.model.sha256 };
-    const multipart = tarball.bytes >= threshold;
-    const progress = options.onProgress;
-    try {
-      if (!multipart) {
-        progress?.({ loaded: 0, total: tarball.bytes });
-        await client.send(new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: await readFile(tarball.file),
-          ContentLength: tarball.bytes,
-          ContentType: 'application/gzip',
-          ChecksumAlgorithm: 'SHA256',
-          ChecksumSHA256: Buffer.from(tarball.sha256, 'hex').toString('base64'),
-          IfNoneMatch: '*',
-          Metadata: metadata,
-        }));
-        progress?.({ loaded: tarball.bytes, total: tarball.bytes });
-      } else {
-        const upload = new Upload({
-          client,
-          partSize,
-          queueSize: options.queueSize ?? 4,
-          leavePartsOnError: false,
-          params: {
-            Bucket: bucket,
-            Key: key,
-            Body: createReadStream(tarball.file),
-            ContentLength: tarball.bytes,
-            ContentType: 'application/gzip',
-            // Each part carries its SHA-256; S3 checks every part and keeps a checksum of the parts' checksums.
-            ChecksumAlgorithm: 'SHA256',
-            // Applied to CompleteMultipartUpload: the object appears only if no other publisher got there first.
-            IfNoneMatch: '*',
-            Metadata: metadata,
-          },
-        });
-        if (progress) upload.on('httpUploadProgress', (p) => progress({ loaded: p.loaded ?? 0, total: p.total ?? tarball.bytes }));
-        await upload.done();
+    const modelSha256 = tarball.manifest.model.sha256;
+    const upload = { client, bucket, threshold, partSize, queueSize: options.queueSize ?? 4, label, progress: options.onProgress };
+
+    // A gpu package also gets the Triton artifact SageMakerModel deploys from the registry, with the
+    // default Triton options. It goes up first: package.tgz, then the index, mark the version published.
+    let sagemaker: { key: string; sha256: string } | undefined;
+    if (tarball.manifest.target === 'gpu') {
+      const artifact = await buildSageMakerArtifact(options.dir, join(work, 'model.tar.gz'));
+      const artifactKey = sagemakerArtifactKey(registry, name, version);
+      // The artifact's bytes are deterministic: one left by an interrupted publish of this same package is kept.
+      if (!(await sameObjectExists(client, bucket, artifactKey, artifact.sha256, label))) {
+        await uploadFile(upload, { key: artifactKey, file: artifact.file, sha256: artifact.sha256, bytes: artifact.bytes, modelSha256 });
       }
-    } catch (err) {
-      throw uploadError(err, uri, label, tarball.sha256);
+      sagemaker = { key: artifactKey, sha256: artifact.sha256 };
     }
+    const multipart = await uploadFile(upload, { key, file: tarball.file, sha256: tarball.sha256, bytes: tarball.bytes, modelSha256 });
 
     const entry: IndexEntry = {
       version,
       sha256: tarball.sha256,
       size: tarball.bytes,
-      modelSha256: tarball.manifest.model.sha256,
+      modelSha256,
       time: (options.now?.() ?? new Date()).toISOString(),
+      ...(sagemaker !== undefined ? { sagemakerSha256: sagemaker.sha256 } : {}),
     };
     await addIndexEntry(client, registry, name, entry);
-    return { ...entry, name, bucket, key, uri, indexKey: indexKey(registry, name), multipart };
+    return {
+      ...entry, name, bucket, key, uri, indexKey: indexKey(registry, name), multipart,
+      ...(sagemaker !== undefined ? { sagemakerKey: sagemaker.key } : {}),
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -211,7 +211,7 @@ describe('ModelPackage.fromRegistry', () => {
     expect(pkg.registrySource).toMatchObject({ key: 'mnist-mlp/1.0.0/package.tgz', sha256: SHA_A });
     expect(pkg.tryGetManifest()).toBeUndefined();
     // Nothing local exists at synth, and constructs that need it say so
-    expect(() => pkg.directory).toThrow(/mnist-mlp@1.0.0 from the registry .* has no local directory.*served by LambdaModel only/);
+    expect(() => pkg.directory).toThrow(/mnist-mlp@1.0.0 from the registry .* has no local directory.*served by LambdaModel, which fetches it at init, or by SageMakerModel/);
     expect(() => pkg.manifest).toThrow(/has no manifest at synth/);
     expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: 'ABC' })).toThrow(/options.sha256 must be 64 lower-case hex digits.*got "ABC"/);
     expect(() => ModelPackage.fromRegistry(registry, 'Mnist', '1.0.0', { sha256: SHA_A })).toThrow(/model name "Mnist" is not DNS-safe/);

@@ -104,15 +104,15 @@ describe('the artifact', () => {
     const hash = /([0-9a-f]{64})\.gz$/.exec(url)![1];
     const other = new App({ context: projectContext(), outdir: join(t.outdir, 'again') });
     const again = new SageMakerModel(new Stack(other, 'Again'), 'Model', { modelPackage: pkg });
-    expect(again.artifact.assetHash).toBe(hash);
-    expect(defaults.model.artifact.assetHash).toBe(hash);
+    expect(again.artifact!.assetHash).toBe(hash);
+    expect(defaults.model.artifact!.assetHash).toBe(hash);
     // The staged file is a gzip stream (tar inside) written by lib/triton.
-    const staged = readFileSync(defaults.model.artifact.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!);
+    const staged = readFileSync(defaults.model.artifact!.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!);
     expect([...staged.subarray(0, 3)]).toEqual([0x1f, 0x8b, 0x08]);
   });
 
   test('the staged artifact is byte for byte what buildSageMakerArtifact writes for the package', async () => {
-    const staged = defaults.model.artifact.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!;
+    const staged = defaults.model.artifact!.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!;
     const direct = join(mkdtempSync(join(tmpdir(), 'modelship-artifact-')), 'model.tar.gz');
     const built = await buildSageMakerArtifact(pkg.directory, direct);
     expect(built.entries).toEqual(['tiny-gpu/config.pbtxt', 'tiny-gpu/1/model.onnx']);
@@ -120,8 +120,8 @@ describe('the artifact', () => {
   });
 
   test('GIVEN tritonConfig WHEN it changes the config THEN the artifact (and so the model) changes', () => {
-    const changed = custom.model.artifact.assetHash;
-    expect(changed).not.toBe(defaults.model.artifact.assetHash);
+    const changed = custom.model.artifact!.assetHash;
+    expect(changed).not.toBe(defaults.model.artifact!.assetHash);
   });
 });
 
@@ -293,7 +293,7 @@ describe('least privilege', () => {
     const role = only(defaults.template, 'AWS::IAM::Role');
     expect(role.props.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }]);
     expect(role.props.ManagedPolicyArns).toBeUndefined();
-    const key = defaults.model.artifact.s3ObjectKey;
+    const key = defaults.model.artifact!.s3ObjectKey;
     expect(statements(defaults.template, role.id)).toEqual([
       {
         Sid: 'ReadOwnArtifact', Effect: 'Allow', Action: 's3:GetObject',
@@ -324,7 +324,7 @@ describe('least privilege', () => {
     expect(all).toEqual(expect.arrayContaining([{ Sid: 'WriteDataCapture', Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/captured/tiny/*']] } }]));
     const s3Statements = all.filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3Statements.map((st) => JSON.stringify(st.Resource))).toEqual([
-      expect.stringContaining(custom.model.artifact.s3ObjectKey),
+      expect.stringContaining(custom.model.artifact!.s3ObjectKey),
       expect.stringContaining('/captured/tiny/*'),
     ]);
   });

@@ -14,8 +14,10 @@ import { pack as tarPack } from 'tar-stream';
 import { gzipSync } from 'node:zlib';
 import {
   AlreadyPublishedError, buildPackageTarball, latestVersion, parsePackageRef, extractPackageTarball, fetchPackage, IntegrityError, listRegistry,
-  packageKey, parseRegistryUri, publishPackage, pullPackage, RegistryError, SOURCE_FILE, type RegistryLocation,
+  packageKey, parseRegistryUri, publishPackage, pullPackage, RegistryError, sagemakerArtifactKey, SOURCE_FILE, type RegistryLocation,
 } from '../../lib/registry';
+import { buildSageMakerArtifact } from '../../lib/triton/sagemaker-artifact';
+import { makeGpuPackage } from '../constructs/gpu-fixtures';
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
 import { makeBigPackage } from './big-package';
 import { BUCKET, corruptOnDisk, s3Client, startLocalS3, type LocalS3 } from './s3-server';
@@ -400,5 +402,82 @@ describe('multipart upload', () => {
     await expect(publishPackage({ client: s3.client, registry: REGISTRY, dir: work, partSizeBytes: 1024 })).rejects.toThrow(
       'partSizeBytes must be an integer of at least 5242880 (S3\'s minimum part size), got 1024',
     );
+  });
+});
+
+describe('gpu packages: the SageMaker Triton artifact', () => {
+  const GPU_REGISTRY: RegistryLocation = { bucket: BUCKET, prefix: 'gpu' };
+  const publishGpu = (dir: string) => publishPackage({ client: s3.client, registry: GPU_REGISTRY, dir, now: () => TIME });
+
+  test('GIVEN a gpu package WHEN published THEN package.tgz and sagemaker/model.tar.gz are both uploaded, with checksums, and the index records sagemakerSha256', async () => {
+    // GIVEN
+    const dir = await makeGpuPackage({ name: 'gpu-one' });
+    const expected = await buildSageMakerArtifact(dir, join(sub('gpu-expected'), 'model.tar.gz'));
+
+    // WHEN
+    const r = await publishGpu(dir);
+
+    // THEN the tarball, as for any package
+    expect(r.key).toBe('gpu/gpu-one/1.0.0/package.tgz');
+    expect(sha256(await getBytes(r.key))).toBe(r.sha256);
+    // AND the Triton artifact with default options, byte for byte, next to it
+    expect(r.sagemakerKey).toBe('gpu/gpu-one/1.0.0/sagemaker/model.tar.gz');
+    expect(sagemakerArtifactKey(GPU_REGISTRY, 'gpu-one', '1.0.0')).toBe(r.sagemakerKey);
+    const artifact = await getBytes(r.sagemakerKey!);
+    expect(artifact.equals(readFileSync(expected.file))).toBe(true);
+    expect(r.sagemakerSha256).toBe(expected.sha256);
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: r.sagemakerKey, ChecksumMode: 'ENABLED' }));
+    expect(head.Metadata).toEqual({ sha256: expected.sha256, 'model-sha256': readManifest(dir).model.sha256 });
+    expect(head.ContentLength).toBe(expected.bytes);
+    // AND the index entry carries the artifact's sha256
+    const index = JSON.parse((await getBytes('gpu/gpu-one/index.json')).toString('utf8'));
+    expect(index.versions).toEqual([{
+      version: '1.0.0', sha256: r.sha256, size: r.size, modelSha256: readManifest(dir).model.sha256, time: '2026-05-01T12:00:00.000Z', sagemakerSha256: expected.sha256,
+    }]);
+    // AND list and pull still read the index
+    expect((await listRegistry({ client: s3.client, registry: GPU_REGISTRY, name: 'gpu-one' }))[0].versions[0]).toMatchObject({ sagemakerSha256: expected.sha256 });
+  });
+
+  test('GIVEN a cpu package WHEN published THEN no SageMaker artifact and no sagemakerSha256', async () => {
+    const cpu = await makeTinyMlpPackage(sub('cpu-only'), { version: '3.0.0', seed: 7 });
+    const r = await publishPackage({ client: s3.client, registry: GPU_REGISTRY, dir: cpu.dir, now: () => TIME });
+    expect(r.sagemakerKey).toBeUndefined();
+    expect(r.sagemakerSha256).toBeUndefined();
+    const err = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: sagemakerArtifactKey(GPU_REGISTRY, 'tiny-mlp', '3.0.0') })).catch((e: unknown) => e);
+    expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(404);
+  });
+
+  test('GIVEN other bytes already at the artifact key WHEN published THEN AlreadyPublishedError, the bytes are unchanged, and no package.tgz', async () => {
+    // GIVEN
+    const dir = await makeGpuPackage({ name: 'gpu-two' });
+    const key = sagemakerArtifactKey(GPU_REGISTRY, 'gpu-two', '1.0.0');
+    const squatter = Buffer.from('not a triton artifact');
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: squatter, Metadata: { sha256: sha256(squatter) } }));
+
+    // WHEN
+    const err = await publishGpu(dir).catch((e: unknown) => e);
+
+    // THEN
+    expect(err).toBeInstanceOf(AlreadyPublishedError);
+    expect((err as Error).message).toMatch(/gpu-two@1\.0\.0 is already published at s3:\/\/[^ ]+\/gpu\/gpu-two\/1\.0\.0\/sagemaker\/model\.tar\.gz/);
+    expect((await getBytes(key)).equals(squatter)).toBe(true);
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: packageKey(GPU_REGISTRY, 'gpu-two', '1.0.0') })).catch((e: unknown) => e);
+    expect((head as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(404);
+  });
+
+  test('GIVEN the same artifact left by an interrupted publish WHEN published again THEN it is kept and the version completes', async () => {
+    // GIVEN: the artifact went up, then the publish stopped before package.tgz
+    const dir = await makeGpuPackage({ name: 'gpu-three' });
+    const built = await buildSageMakerArtifact(dir, join(sub('gpu-three'), 'model.tar.gz'));
+    const key = sagemakerArtifactKey(GPU_REGISTRY, 'gpu-three', '1.0.0');
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(built.file), Metadata: { sha256: built.sha256 } }));
+
+    // WHEN
+    const r = await publishGpu(dir);
+
+    // THEN
+    expect(r.sagemakerSha256).toBe(built.sha256);
+    expect(sha256(await getBytes(key))).toBe(built.sha256);
+    expect(sha256(await getBytes(r.key))).toBe(r.sha256);
   });
 });
