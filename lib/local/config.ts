@@ -11,6 +11,8 @@ import { z } from 'zod';
 
 /** API Gateway's request payload limit, 10 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** API Gateway's default account-level throttle, which a stage inherits unless it sets its own. */
+export const DEFAULT_STAGE_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
 /** API Gateway rejects API key values shorter than this. */
 export const MIN_API_KEY_LENGTH = 20;
 /** API Gateway rejects API key values longer than this. */
@@ -132,6 +134,8 @@ export const serverConfigSchema = z
     sigv4: sigv4Schema.optional(),
     /** Larger bodies get 413 before they are read to the end. */
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
+    /** The stage-wide throttle over all callers together, as API Gateway's stage default always is. */
+    throttle: z.strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) }).default(DEFAULT_STAGE_THROTTLE),
   })
   .superRefine((c, ctx) => {
     const planNames = Object.keys(c.plans);
@@ -208,6 +212,8 @@ export interface ServerConfig {
   /** IAM (SigV4) access keys. @default - SigV4 is not accepted */
   readonly sigv4?: SigV4Config;
   readonly maxBodyBytes: number;
+  /** The stage-wide throttle, over every caller together. @default DEFAULT_STAGE_THROTTLE */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -277,7 +283,7 @@ export function parseServerConfig(
   if (jwt?.jwksFile !== undefined && baseDir !== undefined && !isAbsolute(jwt.jwksFile)) {
     jwt = { ...jwt, jwksFile: resolve(baseDir, jwt.jwksFile) };
   }
-  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), ...(sigv4 ? { sigv4 } : {}), maxBodyBytes: c.maxBodyBytes };
+  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), ...(sigv4 ? { sigv4 } : {}), maxBodyBytes: c.maxBodyBytes, throttle: c.throttle };
 }
 
 /**
@@ -301,5 +307,6 @@ export function defaultDevConfig(): ServerConfig {
     plans: { [DEV_PLAN]: { rateLimit: 1000, burstLimit: 2000 } },
     apiKeys: [{ name: DEV_PLAN, value: randomBytes(32).toString('base64url'), plan: DEV_PLAN, enabled: true }],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    throttle: { ...DEFAULT_STAGE_THROTTLE },
   };
 }

@@ -5,10 +5,10 @@
 import type { EngineOptions } from '../engine/engine';
 import { ModelRouter, type LoadFailure } from '../router/router';
 import { createAuthenticator } from './auth';
-import { defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
+import { DEFAULT_STAGE_THROTTLE, defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
 import { loadPackages } from './load-packages';
 import { UsagePlanLimiter } from './rate-limit';
-import { LocalServer, type AccessLogLine } from './server';
+import { LocalServer, STAGE_THROTTLE_PLAN, type AccessLogLine } from './server';
 
 export interface ServeOptions {
   readonly dirs: readonly string[];
@@ -43,7 +43,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const server = new LocalServer({
     router,
     authenticator: createAuthenticator(config),
-    limiter: new UsagePlanLimiter(config.plans),
+    // The stage throttle is one more plan, under a name no config plan can take (names have no spaces).
+    limiter: new UsagePlanLimiter({ ...config.plans, [STAGE_THROTTLE_PLAN]: config.throttle ?? DEFAULT_STAGE_THROTTLE }),
     maxBodyBytes: config.maxBodyBytes,
     onRequest: options.onRequest,
   });

@@ -11,9 +11,13 @@ import type { ModelRouter } from '../router/router';
 import type { Authenticator } from './auth';
 import type { UsagePlanLimiter } from './rate-limit';
 
+/** The limiter's plan for the stage-wide throttle; the limiter must know it (startServer adds it). */
+export const STAGE_THROTTLE_PLAN = 'stage throttle';
+
 export interface LocalServerOptions {
   readonly router: ModelRouter;
   readonly authenticator: Authenticator;
+  /** Usage plans by name, plus the stage throttle under STAGE_THROTTLE_PLAN. */
   readonly limiter: UsagePlanLimiter;
   /** Bodies larger than this get 413. */
   readonly maxBodyBytes: number;
@@ -153,6 +157,7 @@ export class LocalServer {
       let body = auth.needsBody?.(headers) ? await readBody(req, this.options.maxBodyBytes) : undefined;
       const who = await auth.authenticate(headers, { method, path, query: q === -1 ? '' : url.slice(q + 1), body });
       principal = who.id;
+      this.options.limiter.take('stage', STAGE_THROTTLE_PLAN);
       if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
       body ??= await readBody(req, this.options.maxBodyBytes);
       bytesIn = body.byteLength;
