@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Token } from 'aws-cdk-lib';
-import { sha256FileSync } from '../package/hash';
+import { checkModelFileSync } from '../package/integrity';
 import { MANIFEST_FILE, type Manifest, parseManifest, readManifest } from '../package/manifest';
 import type { IModelRegistry } from './model-registry';
 import { checkSha256 } from './private/registry-checks';
@@ -67,16 +67,7 @@ export class ModelPackage {
       throw new Error(`ModelPackage.fromDirectory: ${directory} is not a directory`);
     }
     const manifest = readManifest(directory);
-    const modelPath = resolve(directory, manifest.model.file);
-    if (!existsSync(modelPath)) throw new Error(`${modelPath}: the model file the manifest names is missing`);
-    const bytes = statSync(modelPath).size;
-    if (bytes !== manifest.model.bytes) {
-      throw new Error(`${modelPath} is ${bytes} bytes but ${MANIFEST_FILE} says ${manifest.model.bytes}: the model changed after packaging`);
-    }
-    const actual = sha256FileSync(modelPath);
-    if (actual !== manifest.model.sha256) {
-      throw new Error(`${modelPath} has sha256 ${actual} but ${MANIFEST_FILE} says ${manifest.model.sha256}: the model changed after packaging`);
-    }
+    checkModelFileSync(directory, manifest.model);
     const goldenFiles = [MANIFEST_FILE, ...manifest.samples.flatMap((s) => [s.request, s.response])];
     const files = [...new Set([...goldenFiles, manifest.model.file, ...(manifest.labels === undefined ? [] : [manifest.labels])])];
     for (const file of files) {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type Manifest } from '../package/manifest';
-import { sha256 } from '../package/hash';
+import { checkModelBytes } from '../package/integrity';
 import { DATATYPE_INFO, datatypeFromOrt, type TensorData } from '../protocol/datatypes';
 import { decodeInferRequest } from '../protocol/decode';
 import { encodeInferResponse } from '../protocol/encode';
@@ -38,13 +38,7 @@ export class InferenceEngine {
     } catch (err) {
       throw new PackageError(`${modelPath} cannot be read: ${(err as Error).message}`);
     }
-    if (bytes.length !== manifest.model.bytes) {
-      throw new PackageError(`${modelPath} is ${bytes.length} bytes but the manifest says ${manifest.model.bytes}: the model has been changed since it was packaged`);
-    }
-    const actual = sha256(bytes);
-    if (actual !== manifest.model.sha256) {
-      throw new PackageError(`${modelPath} has sha256 ${actual} but the manifest says ${manifest.model.sha256}: refusing to load a tampered model`);
-    }
+    checkModelBytes(bytes, manifest.model, modelPath);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, {

@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../package/hash';
+import { checkModelFile } from '../package/integrity';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
 import { PackageError } from '../protocol/errors';
 import { IntegrityError, RegistryError } from './errors';
@@ -125,15 +126,9 @@ export async function checkPackageFiles(dir: string): Promise<Manifest> {
     const info = await stat(join(dir, name)).catch(() => undefined);
     if (!info?.isFile()) throw new IntegrityError(`${join(dir, name)}: a file the manifest names is missing`);
   }
-  const modelPath = join(dir, manifest.model.file);
-  const size = (await stat(modelPath)).size;
-  if (size !== manifest.model.bytes) {
-    throw new IntegrityError(`${modelPath} has ${size} bytes but the manifest says ${manifest.model.bytes}: the package is corrupted`);
-  }
-  const actual = await sha256File(modelPath);
-  if (actual !== manifest.model.sha256) {
-    throw new IntegrityError(`${modelPath} has sha256 ${actual} but the manifest says ${manifest.model.sha256}: the model has been tampered with or corrupted`);
-  }
+  await checkModelFile(dir, manifest.model).catch((err: Error) => {
+    throw new IntegrityError(err.message);
+  });
   return manifest;
 }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashMismatch, sizeMismatch } from '../package/integrity';
 import type { Manifest } from '../package/manifest';
 import { PackageError } from '../protocol/errors';
 
@@ -28,9 +29,7 @@ export async function openVerifiedModel(packageDir: string, manifest: Manifest):
     throw new PackageError(`${path}: the model the manifest names cannot be read: ${err.message}`);
   });
   if (!info.isFile()) throw new PackageError(`${path}: the model the manifest names is not a file`);
-  if (info.size !== bytes) {
-    throw new PackageError(`${path} has ${info.size} bytes but the manifest says ${bytes}: the model has been changed since it was packaged`);
-  }
+  if (info.size !== bytes) throw sizeMismatch(path, info.size, manifest.model);
   async function* chunks(): AsyncIterable<Buffer> {
     const hash = createHash('sha256');
     let read = 0;
@@ -41,9 +40,7 @@ export async function openVerifiedModel(packageDir: string, manifest: Manifest):
     }
     const actual = hash.digest('hex');
     if (read !== bytes) throw new PackageError(`${path} changed size while it was read (${read} bytes, the manifest says ${bytes})`);
-    if (actual !== sha256) {
-      throw new PackageError(`${path} has sha256 ${actual} but the manifest says ${sha256}: the model has been tampered with or corrupted`);
-    }
+    if (actual !== sha256) throw hashMismatch(path, actual, manifest.model);
   }
   return { path, bytes, sha256, chunks };
 }

@@ -53,12 +53,12 @@ test('a model changed after packaging is a synth error giving both sha256', () =
     writeFileSync(join(d, 'model.onnx'), model);
   });
   // THEN synth refuses it, with the actual and the recorded hash
-  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx has sha256 [0-9a-f]{64} but modelship\.json says [0-9a-f]{64}: the model changed after packaging/);
+  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/);
 });
 
 test('a model of another size is a synth error giving both sizes', () => {
   const dir = copyWith((d) => writeFileSync(join(d, 'model.onnx'), Buffer.concat([readFileSync(join(d, 'model.onnx')), Buffer.from([0])])));
-  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx is \d+ bytes but modelship\.json says \d+/);
+  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx is \d+ bytes but the manifest says \d+: the model has been changed since it was packaged/);
 });
 
 test('a missing golden sample is a synth error naming the file', () => {

@@ -112,7 +112,7 @@ describe('verifyPackage', () => {
     flipByte(join(dir, 'model.onnx'), 200);
     const report = await verifyPackage(dir);
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.stringMatching(/model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: refusing to load a tampered model/)]);
+    expect(report.problems).toEqual([expect.stringMatching(/model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/)]);
   });
 
   test('fails when a golden answer differs, naming the file, sample, output, element and difference', async () => {

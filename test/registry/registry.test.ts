@@ -362,7 +362,7 @@ describe('fetchPackage: the Lambda init path', () => {
     writeFileSync(join(cacheDir, 'model.onnx'), model);
 
     await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: published.sha256, cacheDir })).rejects.toThrow(
-      /model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or corrupted$/,
+      /model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged$/,
     );
   });
 
