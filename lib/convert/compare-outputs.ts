@@ -2,10 +2,10 @@
  * Compares the converted model's outputs with the original's, element by element, the way
  * numpy.allclose does: |actual - expected| <= atol + rtol * |expected|.
  */
-export interface Tolerance {
-  readonly atol: number;
-  readonly rtol: number;
-}
+import { allowedDifference } from '../package/golden';
+import type { Tolerance } from '../package/manifest';
+
+export type { Tolerance };
 
 export interface Comparison {
   /** Largest |actual - expected| over all elements. */
@@ -25,11 +25,12 @@ export function compareOutputs(expected: ArrayLike<number>, actual: ArrayLike<nu
     const a = actual[i];
     const diff = Math.abs(a - e);
     // NaN never compares as close: a NaN on either side is a conversion failure, not noise.
-    const bad = Number.isNaN(diff) || diff > tol.atol + tol.rtol * Math.abs(e);
+    const allowed = allowedDifference(e, tol);
+    const bad = Number.isNaN(diff) || diff > allowed;
     // Once NaN, maxAbsDiff stays NaN: `diff > NaN` is always false.
     if (Number.isNaN(diff)) maxAbsDiff = Number.NaN;
     else if (diff > maxAbsDiff) maxAbsDiff = diff;
-    if (bad && !failure) failure = { index: i, expected: e, actual: a, diff, allowed: tol.atol + tol.rtol * Math.abs(e) };
+    if (bad && !failure) failure = { index: i, expected: e, actual: a, diff, allowed };
   }
   return { maxAbsDiff, failure };
 }

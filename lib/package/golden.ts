@@ -61,13 +61,18 @@ export function syntheticRequest(inputs: readonly TensorMetadata[], seed: number
   };
 }
 
+/** How far `actual` may be from `expected`, numpy.allclose's rule: atol + rtol * |expected|. */
+export function allowedDifference(expected: number, tol: Tolerance): number {
+  return tol.atol + tol.rtol * Math.abs(expected);
+}
+
 function differs(a: unknown, e: unknown, tol: Tolerance | undefined): string | undefined {
   if (tol === undefined) return String(a) === String(e) ? undefined : 'not equal';
   // null stands for NaN or an infinity in JSON; two nulls agree.
   if (a === null || e === null) return a === e ? undefined : 'one is null';
   if (typeof a !== 'number' || typeof e !== 'number') return 'not a number';
   const diff = Math.abs(a - e);
-  const allowed = tol.atol + tol.rtol * Math.abs(e);
+  const allowed = allowedDifference(e, tol);
   return diff <= allowed ? undefined : `|diff| ${diff.toPrecision(3)} > tolerance ${allowed.toPrecision(3)}`;
 }
 
