@@ -12,20 +12,22 @@ function integer(value: string): number {
   return n;
 }
 
-/** Turns an expected failure (bad package, bad config) into one clear line and exit code 1. */
+const debug = process.argv.includes('--debug');
+
+/**
+ * Turns an expected failure (any ModelshipError: a bad package, config, model file, registry or call)
+ * into one line and exit code 1, or 2 for a command line that cannot work. Anything else is a bug and
+ * keeps its stack; `--debug` shows the stack for every error.
+ */
 async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    const e = err as Error;
-    const expected = [
-      'PackageError', 'ConfigError', 'ConversionError', 'UsageError',
-      // registry (publish, pull, list) and client (invoke) failures: each message says what happened
-      'RegistryError', 'AlreadyPublishedError', 'IntegrityError',
-      'ModelClientError', 'HttpError', 'AuthError', 'RateLimitedError', 'TimeoutError', 'NetworkError', 'ResponseError',
-    ].includes(e.name);
-    process.stderr.write(`modelship: ${expected ? e.message : e.stack ?? e.message}\n`);
-    process.exitCode = 1;
+    const { ModelshipError, UsageError } = await import('../lib/errors');
+    const expected = err instanceof ModelshipError;
+    const text = err instanceof Error ? (expected && !debug ? err.message : (err.stack ?? err.message)) : String(err);
+    process.stderr.write(`modelship: ${text}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
   }
 }
 
@@ -34,7 +36,10 @@ const program = new Command()
   .description('Package, check, serve and deploy ONNX models behind the Open Inference Protocol v2.')
   .version(VERSION)
   // `package --version 1.0.0` must reach the subcommand, not print the CLI's own version.
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  .option('--debug', 'print the stack of every error, not just of unexpected ones', false)
+  // commander's own usage errors (unknown option, missing argument) exit 2, as ours do.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : err.code.startsWith('commander.help') || err.code === 'commander.version' ? 0 : 2));
 
 program
   .command('package')
@@ -100,7 +105,8 @@ program
     try {
       require.resolve('@tensorflow/tfjs');
     } catch {
-      throw Object.assign(new Error('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4'), { name: 'ConversionError' });
+      const { ConversionError } = await import('../lib/convert/errors');
+      throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
     }
     const { convertTfjsModelFile } = await import('../lib/convert/tfjs-to-onnx');
     const result = await convertTfjsModelFile(modelJson, o.out, { checkSamples: o.checkSamples });
@@ -176,7 +182,9 @@ program
       // Bad option values and an existing output are the user's to fix: one line, not a stack.
       const e = err as NodeJS.ErrnoException;
       if (e instanceof RangeError || e instanceof TypeError || e.code === 'EEXIST' || e.code === 'EINVAL') {
-        throw Object.assign(new Error(o.force || e.code !== 'EEXIST' ? e.message : `${e.message} (--force replaces it)`), { name: 'ConfigError' });
+        const { OutputExistsError, UsageError } = await import('../lib/errors');
+        if (e.code === 'EEXIST') throw new OutputExistsError(o.force ? e.message : `${e.message} (--force replaces it)`);
+        throw new UsageError(e.message);
       }
       throw err;
     }

@@ -4,17 +4,11 @@
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors';
 import { stringifyJson } from '../protocol/json';
 import { ModelClient, type ClientAuth } from './model-client';
 import { parseRequestBody, tensorToJson } from './tensors';
 
-/** A command line that cannot work as given; reported as one line, without a stack. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface InvokeOptions {
   /** A URL ending in /v2/models/NAME[/versions/V][/infer], or a model name (with --url). */

@@ -3,12 +3,10 @@
  * what happened, and HTTP errors carry the status and the server's own `error` message. Messages name
  * the method and URL path, never a credential.
  */
+import { ModelshipError } from '../errors';
 
-export class ModelClientError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+export class ModelClientError extends ModelshipError {
+  readonly kind = 'client';
 }
 
 /** The server answered with a status outside 2xx (after any retries). */
@@ -16,7 +14,7 @@ export class HttpError extends ModelClientError {
   constructor(
     message: string,
     /** The HTTP status. */
-    readonly status: number,
+    override readonly status: number,
     /** The server's `{"error": ...}` message, when the body had one. */
     readonly serverMessage: string | undefined,
     /** Response headers, names in lower case. */

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { assertOutputsClose, Tolerance } from './compare-outputs';
 import { SeededRandom } from '../package/seeded-random';
+import { ConversionError } from './errors';
 
 export interface CheckOptions extends Tolerance {
   /** Rows in the checked batch. */
@@ -25,10 +26,10 @@ export interface ConvertedModel {
 /** Throws, naming the sample, when the ONNX model disagrees with tfjs; returns the largest |diff|. */
 export async function checkConversion(model: tf.LayersModel, converted: ConvertedModel, opts: CheckOptions): Promise<{ maxAbsDiff: number }> {
   const n = opts.samples;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`checkSamples must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConversionError(`checkSamples must be a positive integer, got ${n}`);
   const dims = model.inputs[0].shape.slice(1);
   if (dims.some((d) => d === null)) {
-    throw new Error(`cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?')}] has a dynamic non-batch dimension`);
+    throw new ConversionError(`cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?')}] has a dynamic non-batch dimension`);
   }
   const shape = [n, ...(dims as number[])];
   const [lo, hi] = opts.inputRange ?? [-1, 1];
@@ -36,7 +37,7 @@ export async function checkConversion(model: tf.LayersModel, converted: Converte
 
   const expected = tf.tidy(() => {
     const y = model.predict(tf.tensor(data, shape, 'float32'));
-    if (!(y instanceof tf.Tensor)) throw new Error(`model '${model.name}' returned several outputs; only one is supported`);
+    if (!(y instanceof tf.Tensor)) throw new ConversionError(`model '${model.name}' returned several outputs; only one is supported`);
     return Float32Array.from(y.dataSync());
   });
 

@@ -4,6 +4,7 @@
  */
 import { allowedDifference } from '../package/golden';
 import type { Tolerance } from '../package/manifest';
+import { ConversionError } from './errors';
 
 export type { Tolerance };
 
@@ -16,7 +17,7 @@ export interface Comparison {
 
 export function compareOutputs(expected: ArrayLike<number>, actual: ArrayLike<number>, tol: Tolerance): Comparison {
   if (expected.length !== actual.length) {
-    throw new Error(`output sizes differ: expected ${expected.length} elements, got ${actual.length}`);
+    throw new ConversionError(`output sizes differ: expected ${expected.length} elements, got ${actual.length}`);
   }
   let maxAbsDiff = 0;
   let failure: Comparison['failure'];
@@ -45,7 +46,7 @@ export function assertOutputsClose(expected: ArrayLike<number>, actual: ArrayLik
     const perSample = expected.length / samples;
     const { index, expected: e, actual: a, diff, allowed } = result.failure;
     const sample = Math.floor(index / perSample);
-    throw new Error(
+    throw new ConversionError(
       `ONNX output differs from tfjs at sample ${sample} (element ${index - sample * perSample}): `
       + `expected ${e}, got ${a}, |diff| = ${diff} > ${allowed} (atol ${tol.atol} + rtol ${tol.rtol} * |expected|)`,
     );

@@ -3,6 +3,7 @@
  * because tfjs serializes camelCase ('hardSigmoid') and Keras files snake_case ('hard_sigmoid').
  */
 import type { OnnxGraphEmitter } from './onnx-graph-emitter';
+import { ConversionError } from './errors';
 
 type Emit = (g: OnnxGraphEmitter, x: string, base: string) => string;
 
@@ -66,7 +67,7 @@ export function emitActivation(g: OnnxGraphEmitter, activation: string | null | 
   if (activation === null || activation === undefined) return x;
   const emit = ACTIVATIONS[key(activation)];
   if (!emit) {
-    throw new Error(`${where}: activation '${activation}' is not supported (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`);
+    throw new ConversionError(`${where}: activation '${activation}' is not supported (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`);
   }
   return emit(g, x, base);
 }

@@ -6,6 +6,7 @@ import { emitActivation } from './keras-activations';
 import {
   booleanOr, LayerConverter, numberOr, optionalString, unsupported, weight,
 } from './keras-layer-context';
+import { ConversionError } from './errors';
 
 const identity: LayerConverter = (ctx) => ctx.x;
 
@@ -29,14 +30,14 @@ const dense: LayerConverter = (ctx) => {
 
 const activation: LayerConverter = (ctx) => {
   const name = optionalString(ctx, 'activation');
-  if (name === undefined) throw new Error(`${ctx.where}: config 'activation' is missing`);
+  if (name === undefined) throw new ConversionError(`${ctx.where}: config 'activation' is missing`);
   return emitActivation(ctx.g, name, ctx.x, ctx.base, ctx.where);
 };
 
 const relu: LayerConverter = (ctx) => {
   const max = ctx.config.maxValue;
   if (max === undefined || max === null) return ctx.g.node('Relu', [ctx.x], ctx.base);
-  if (typeof max !== 'number') throw new Error(`${ctx.where}: config 'maxValue' must be a number, got ${JSON.stringify(max)}`);
+  if (typeof max !== 'number') throw new ConversionError(`${ctx.where}: config 'maxValue' must be a number, got ${JSON.stringify(max)}`);
   return ctx.g.node('Clip', [ctx.x, ctx.g.scalar(0), ctx.g.scalar(max)], ctx.base);
 };
 
@@ -74,7 +75,7 @@ const reshape: LayerConverter = (ctx) => {
   const target = ctx.config.targetShape;
   // tfjs stores Keras' inferred dimension (-1) as null.
   if (!Array.isArray(target) || !target.every((d) => d === null || (typeof d === 'number' && Number.isInteger(d)))) {
-    throw new Error(`${ctx.where}: config 'targetShape' must be a list of integers, got ${JSON.stringify(target)}`);
+    throw new ConversionError(`${ctx.where}: config 'targetShape' must be a list of integers, got ${JSON.stringify(target)}`);
   }
   // 0 copies the batch dimension from the input (opset 13 Reshape), which keeps the batch dynamic.
   const dims = [0, ...(target as Array<number | null>).map((d) => d ?? -1)];
@@ -85,7 +86,7 @@ const reshape: LayerConverter = (ctx) => {
 const permute: LayerConverter = (ctx) => {
   const dims = ctx.config.dims;
   if (!Array.isArray(dims) || !dims.every((d) => typeof d === 'number')) {
-    throw new Error(`${ctx.where}: config 'dims' must be a list of integers, got ${JSON.stringify(dims)}`);
+    throw new ConversionError(`${ctx.where}: config 'dims' must be a list of integers, got ${JSON.stringify(dims)}`);
   }
   // Keras' dims are 1-based and exclude the batch axis.
   return ctx.g.node('Transpose', [ctx.x], ctx.base, { perm: [0, ...(dims as number[])] });

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { OnnxGraphEmitter } from './onnx-graph-emitter';
+import { ConversionError } from './errors';
 
 /** A Keras shape: batch first, null where a dimension is unknown. */
 export type KerasShape = ReadonlyArray<number | null>;
@@ -33,33 +34,33 @@ export interface LayerContext {
 export type LayerConverter = (ctx: LayerContext) => string;
 
 export function unsupported(ctx: LayerContext, what: string): Error {
-  return new Error(`${ctx.where}: ${what} is not supported by the tfjs-to-ONNX converter`);
+  return new ConversionError(`${ctx.where}: ${what} is not supported by the tfjs-to-ONNX converter`);
 }
 
 export function weight(ctx: LayerContext, name: string): LayerWeight {
   const w = ctx.weights.get(name);
-  if (!w) throw new Error(`${ctx.where}: expected a weight named '${name}', found [${[...ctx.weights.keys()].join(', ')}]`);
+  if (!w) throw new ConversionError(`${ctx.where}: expected a weight named '${name}', found [${[...ctx.weights.keys()].join(', ')}]`);
   return w;
 }
 
 export function numberOr(ctx: LayerContext, key: string, fallback: number): number {
   const v = ctx.config[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number') throw new Error(`${ctx.where}: config '${key}' must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number') throw new ConversionError(`${ctx.where}: config '${key}' must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function optionalString(ctx: LayerContext, key: string): string | undefined {
   const v = ctx.config[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new Error(`${ctx.where}: config '${key}' must be a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new ConversionError(`${ctx.where}: config '${key}' must be a string, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function booleanOr(ctx: LayerContext, key: string, fallback: boolean): boolean {
   const v = ctx.config[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new Error(`${ctx.where}: config '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ConversionError(`${ctx.where}: config '${key}' must be a boolean, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -68,11 +69,11 @@ export function intList(ctx: LayerContext, key: string, length: number, fallback
   const v = ctx.config[key];
   if (v === undefined || v === null) {
     if (fallback) return fallback;
-    throw new Error(`${ctx.where}: config '${key}' is missing`);
+    throw new ConversionError(`${ctx.where}: config '${key}' is missing`);
   }
   const list = typeof v === 'number' ? new Array<number>(length).fill(v) : v;
   if (!Array.isArray(list) || list.length !== length || !list.every((n) => typeof n === 'number' && Number.isInteger(n))) {
-    throw new Error(`${ctx.where}: config '${key}' must be ${length} integer(s), got ${JSON.stringify(v)}`);
+    throw new ConversionError(`${ctx.where}: config '${key}' must be ${length} integer(s), got ${JSON.stringify(v)}`);
   }
   return list as number[];
 }

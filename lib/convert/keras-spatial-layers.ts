@@ -9,6 +9,7 @@ import {
   booleanOr, intList, LayerContext, LayerConverter, optionalString, requireChannelsLast, unsupported, weight,
 } from './keras-layer-context';
 import { transposeArray } from './transpose-array';
+import { ConversionError } from './errors';
 
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
 
@@ -53,7 +54,7 @@ const conv = (r: number): LayerConverter => (ctx) => {
   if (groups !== undefined && groups !== null && groups !== 1) throw unsupported(ctx, `groups=${JSON.stringify(groups)}`);
   const { g, base } = ctx;
   const kernel = weight(ctx, 'kernel');
-  if (kernel.shape.length !== r + 2) throw new Error(`${ctx.where}: kernel has shape [${kernel.shape}], expected rank ${r + 2}`);
+  if (kernel.shape.length !== r + 2) throw new ConversionError(`${ctx.where}: kernel has shape [${kernel.shape}], expected rank ${r + 2}`);
   const kernelShape = kernel.shape.slice(0, r);
   const ones = new Array<number>(r).fill(1);
   const strides = intList(ctx, 'strides', r, ones);

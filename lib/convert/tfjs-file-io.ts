@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ConversionError } from './errors';
 
 const WEIGHTS_FILE = 'weights.bin';
 
@@ -17,10 +18,10 @@ export function fileLoader(modelJsonPath: string): tf.io.IOHandler {
       try {
         json = JSON.parse(await fs.promises.readFile(modelJsonPath, 'utf8')) as tf.io.ModelJSON;
       } catch (err) {
-        throw new Error(`cannot read tfjs model ${modelJsonPath}: ${(err as Error).message}`);
+        throw new ConversionError(`cannot read tfjs model ${modelJsonPath}: ${(err as Error).message}`);
       }
       if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-        throw new Error(`${modelJsonPath} is not a tfjs layers model.json (no modelTopology or weightsManifest)`);
+        throw new ConversionError(`${modelJsonPath} is not a tfjs layers model.json (no modelTopology or weightsManifest)`);
       }
       const dir = path.dirname(modelJsonPath);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {

@@ -13,6 +13,7 @@ import { SPATIAL_LAYERS } from './keras-spatial-layers';
 import { encodeOnnxModel } from './onnx-builder';
 import { OnnxGraphEmitter } from './onnx-graph-emitter';
 import { loadLayersModelFromFile } from './tfjs-file-io';
+import { ConversionError } from './errors';
 
 export interface ConvertResult {
   onnx: Uint8Array;
@@ -54,7 +55,7 @@ const MIN_OPSET = 13;
 const MAX_OPSET = 17;
 
 function singleShape(shape: tf.Shape | tf.Shape[], where: string): KerasShape {
-  if (shape.length > 0 && Array.isArray(shape[0])) throw new Error(`${where} has several inputs or outputs; only one is supported`);
+  if (shape.length > 0 && Array.isArray(shape[0])) throw new ConversionError(`${where} has several inputs or outputs; only one is supported`);
   return shape as tf.Shape;
 }
 
@@ -67,7 +68,7 @@ function layerWeights(layer: tf.layers.Layer, where: string): Map<string, LayerW
   const values = layer.getWeights();
   const weights = new Map<string, LayerWeight>();
   layer.weights.forEach((variable, i) => {
-    if (variable.dtype !== 'float32') throw new Error(`${where}: weight '${variable.name}' is ${variable.dtype}; only float32 is supported`);
+    if (variable.dtype !== 'float32') throw new ConversionError(`${where}: weight '${variable.name}' is ${variable.dtype}; only float32 is supported`);
     // 'dense_Dense1/kernel' and Keras' 'sequential/dense/kernel:0' both end in the short name.
     const short = (variable.originalName ?? variable.name).split('/').pop()?.replace(/:\d+$/, '') ?? variable.name;
     weights.set(short, { shape: [...variable.shape] as number[], data: Float32Array.from(values[i].dataSync()) });
@@ -79,23 +80,23 @@ function layerWeights(layer: tf.layers.Layer, where: string): Map<string, LayerW
 export function convertLayersModel(model: tf.LayersModel, opts: ConvertOptions = {}): ConvertResult {
   const opset = opts.opset ?? MIN_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new Error(`opset ${opset} is not supported; use ${MIN_OPSET}-${MAX_OPSET}`);
+    throw new ConversionError(`opset ${opset} is not supported; use ${MIN_OPSET}-${MAX_OPSET}`);
   }
   if (model.getClassName() !== 'Sequential') {
-    throw new Error(
+    throw new ConversionError(
       `model '${model.name}' is a ${model.getClassName()} (functional) model with layers [${model.layers.map((l) => `${l.name} (${l.getClassName()})`).join(', ')}]; `
       + 'only Sequential models are supported',
     );
   }
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs; exactly one of each is supported`);
+    throw new ConversionError(`model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs; exactly one of each is supported`);
   }
   for (const t of [model.inputs[0], model.outputs[0]]) {
-    if (t.dtype !== 'float32') throw new Error(`model '${model.name}': tensor '${t.name}' is ${t.dtype}; only float32 inputs and outputs are supported`);
+    if (t.dtype !== 'float32') throw new ConversionError(`model '${model.name}': tensor '${t.name}' is ${t.dtype}; only float32 inputs and outputs are supported`);
   }
   const inputName = opts.inputName ?? 'input';
   const outputName = opts.outputName ?? 'output';
-  if (inputName === outputName) throw new Error(`input and output must have different names, both are '${inputName}'`);
+  if (inputName === outputName) throw new ConversionError(`input and output must have different names, both are '${inputName}'`);
 
   const g = new OnnxGraphEmitter();
   g.reserve(inputName);
@@ -109,7 +110,7 @@ export function convertLayersModel(model: tf.LayersModel, opts: ConvertOptions =
     const where = `layer '${layer.name}' (${className})`;
     const convert = CONVERTERS[className];
     if (!convert) {
-      throw new Error(`${where} is not supported by the tfjs-to-ONNX converter; supported layers: ${SUPPORTED_LAYERS.join(', ')}`);
+      throw new ConversionError(`${where} is not supported by the tfjs-to-ONNX converter; supported layers: ${SUPPORTED_LAYERS.join(', ')}`);
     }
     const outShape = singleShape(layer.outputShape, where);
     x = convert({ g, className, config: layer.getConfig(), x, inShape: shape, outShape, weights: layerWeights(layer, where), where, base: layer.name });

@@ -1,7 +1,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Manifest, TensorSpec } from '../package/manifest';
 import { datatypeFromOrt } from '../protocol/datatypes';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from '../package/errors';
 
 type ValueMetadata = InferenceSession.ValueMetadata;
 

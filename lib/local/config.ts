@@ -5,6 +5,7 @@
  * locally means the same thing when deployed.
  */
 import { randomBytes } from 'node:crypto';
+import { ModelshipError } from '../errors';
 import { readJsonFile } from '../util/read-json-file';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -19,11 +20,8 @@ export const MIN_API_KEY_LENGTH = 20;
 export const MAX_API_KEY_LENGTH = 128;
 
 /** A config file that cannot be read or does not match the schema. Not an HTTP error: it stops a start. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+export class ConfigError extends ModelshipError {
+  readonly kind = 'config';
 }
 
 /** Names that are safe in logs and cannot be mistaken for a principal id prefix such as `jwt:`. */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { ModelshipError, NotReadyError, UnauthorizedError } from '../protocol/errors';
+import { ProtocolError, NotReadyError, UnauthorizedError } from '../protocol/errors';
 import type { AuthScheme, Principal, RequestHeaders } from './auth';
 import { ConfigError, type JwtConfig } from './config';
 
@@ -42,7 +42,7 @@ function readJwksFile(path: string): JSONWebKeySet {
 }
 
 /** Turns jose's failures into answers that say which check failed and never repeat the token. */
-function toHttpError(err: unknown, keySource: string): ModelshipError {
+function toHttpError(err: unknown, keySource: string): ProtocolError {
   if (err instanceof KeySetUnavailable) {
     return new NotReadyError(`cannot get the JWT signing keys from ${keySource}: ${err.message}`);
   }

@@ -7,7 +7,7 @@ import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/engine';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from './errors';
 import { parseJson, stringifyJson } from '../protocol/json';
 import { VERSION } from '../version';
 import { DEFAULT_TOLERANCE, type GoldenResponse, type SampleRequest, syntheticRequest } from './golden';

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from './errors';
 import { sha256, sha256File, sha256FileSync } from './hash';
 import type { Manifest } from './manifest';
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DATATYPES } from '../protocol/datatypes';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from './errors';
 import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';

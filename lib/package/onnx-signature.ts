@@ -5,7 +5,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { Reader } from 'protobufjs';
 import { datatypeFromOrt } from '../protocol/datatypes';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from './errors';
 import type { TensorSpec } from './manifest';
 
 function toSpec(kind: string, m: InferenceSession.ValueMetadata): TensorSpec {

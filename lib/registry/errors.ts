@@ -2,14 +2,12 @@
  * Errors of the model registry. Each message names the model, version or S3 object at fault and says
  * what to do; none of them carries credentials.
  */
-import { PackageError } from '../protocol/errors';
+import { ModelshipError } from '../errors';
+import { PackageError } from '../package/errors';
 
 /** The registry cannot do what was asked: an unknown model or version, a refused upload, denied access. */
-export class RegistryError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RegistryError';
-  }
+export class RegistryError extends ModelshipError {
+  readonly kind: 'registry' = 'registry';
 }
 
 /** The version is already in the registry; published versions are immutable. */
@@ -21,7 +19,6 @@ export class AlreadyPublishedError extends RegistryError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'AlreadyPublishedError';
   }
 }
 
@@ -29,9 +26,4 @@ export class AlreadyPublishedError extends RegistryError {
  * Bytes that do not hash to what they should: a corrupted or tampered tarball, or a package whose model
  * does not match its manifest. Nothing is installed when this is thrown.
  */
-export class IntegrityError extends PackageError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IntegrityError';
-  }
-}
+export class IntegrityError extends PackageError {}

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../package/hash';
 import { checkModelFile } from '../package/integrity';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from '../package/errors';
 import { IntegrityError, RegistryError } from './errors';
 import { objectUri } from './location';
 import { extractPackageTarball, packageFiles } from './package-tarball';

@@ -21,7 +21,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from '../package/errors';
 import { type TarEntry, type TarGzResult, writeDeterministicTarGz } from '../triton/deterministic-tar-gz';
 import { openVerifiedModel } from '../triton/verified-model';
 

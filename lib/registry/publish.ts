@@ -18,7 +18,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPackage } from '../package/verify';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from '../package/errors';
 import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
 import { AlreadyPublishedError, RegistryError } from './errors';
 import { addIndexEntry, type IndexEntry } from './index-object';

@@ -1,4 +1,4 @@
-import { MethodNotAllowedError, ModelshipError, TooManyRequestsError } from '../protocol/errors';
+import { MethodNotAllowedError, ProtocolError, TooManyRequestsError } from '../protocol/errors';
 import type { HttpResponse } from '../protocol/types';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -12,7 +12,7 @@ export function jsonResponse(status: number, value: unknown, headers: Record<str
  * the caller; anything else is our fault, so its message (which may hold paths or internals) stays in the log.
  */
 export function errorResponse(err: unknown): HttpResponse {
-  if (err instanceof ModelshipError) {
+  if (err instanceof ProtocolError) {
     const headers: Record<string, string> = {};
     if (err instanceof TooManyRequestsError) headers['retry-after'] = String(err.retryAfterSeconds);
     if (err instanceof MethodNotAllowedError) headers.allow = err.allow.join(', ');

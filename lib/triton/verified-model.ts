@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashMismatch, sizeMismatch } from '../package/integrity';
 import type { Manifest } from '../package/manifest';
-import { PackageError } from '../protocol/errors';
+import { PackageError } from '../package/errors';
 
 export interface VerifiedModel {
   readonly path: string;

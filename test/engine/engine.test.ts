@@ -4,7 +4,8 @@ import { InferenceEngine } from '../../lib/engine/engine';
 import { encodeOnnxModel } from '../../lib/convert/onnx-builder';
 import { createPackage } from '../../lib/package/create';
 import { sha256 } from '../../lib/package/hash';
-import { BadRequestError, PackageError } from '../../lib/protocol/errors';
+import { BadRequestError } from '../../lib/protocol/errors';
+import { PackageError } from '../../lib/package/errors';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
 function rewriteManifest(dir: string, edit: (m: any) => void): void {

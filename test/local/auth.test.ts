@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
 import { createAuthenticator, type AuthScheme, type Principal, type RequestHeaders } from '../../lib/local/auth';
 import { ConfigError, type ServerConfig } from '../../lib/local/config';
-import { ForbiddenError, ModelshipError, NotReadyError, UnauthorizedError } from '../../lib/protocol/errors';
+import { ForbiddenError, ProtocolError, NotReadyError, UnauthorizedError } from '../../lib/protocol/errors';
 
 const ALICE_KEY = 'alice-key-0123456789abcdefghij';
 const BOB_KEY = 'bob-key-0123456789abcdefghijklm';
@@ -68,13 +68,13 @@ const jwtSettings = (source: { jwksFile: string } | { jwksUrl: string }, extra: 
 });
 
 /** Runs authenticate() and returns what it threw, failing the test when it succeeded. */
-async function failure(promise: Promise<Principal>): Promise<ModelshipError> {
+async function failure(promise: Promise<Principal>): Promise<ProtocolError> {
   let principal: Principal;
   try {
     principal = await promise;
   } catch (err) {
-    expect(err).toBeInstanceOf(ModelshipError);
-    return err as ModelshipError;
+    expect(err).toBeInstanceOf(ProtocolError);
+    return err as ProtocolError;
   }
   throw new Error(`expected a failure, got principal ${principal.id}`);
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../lib/package/manifest';
-import { PackageError } from '../../lib/protocol/errors';
+import { PackageError } from '../../lib/package/errors';
 import { pack as tarPack } from 'tar-stream';
 import { gzipSync } from 'node:zlib';
 import {

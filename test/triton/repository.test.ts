@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
-import { PackageError } from '../../lib/protocol/errors';
+import { PackageError } from '../../lib/package/errors';
 import { writeTritonRepository } from '../../lib/triton';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import { sha256 } from '../../lib/package/hash';
-import { PackageError } from '../../lib/protocol/errors';
+import { PackageError } from '../../lib/package/errors';
 import { buildSageMakerArtifact, writeTritonRepository } from '../../lib/triton';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
