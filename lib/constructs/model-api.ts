@@ -10,8 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { EXTENSIONS } from '../router/router';
-import { VERSION } from '../version';
+import { liveBody, modelMetadataBody, modelReadyBody, readyBody, serverMetadataBody } from '../protocol/responses';
 import { ApiAuth, ApiAuthKind, type AuthBinding } from './api-auth';
 import type { LambdaModel } from './lambda-model';
 import type { ModelPackage } from './model-package';
@@ -181,13 +180,12 @@ const MANIFEST_MOCK_METHOD: apigw.MethodOptions = { methodResponses: [{ statusCo
 
 /** The v2 model metadata the local server's router answers for a package, as JSON. */
 export function modelMetadataJson(pkg: ModelPackage): string {
-  const m = pkg.manifest;
-  return JSON.stringify({ name: m.name, versions: [m.version], platform: 'onnxruntime_onnx', inputs: m.inputs, outputs: m.outputs });
+  return modelMetadataBody(pkg.manifest, [pkg.manifest.version]);
 }
 
 /** The v2 model readiness the local server's router answers for a package, as JSON. */
 export function modelReadyJson(pkg: ModelPackage): string {
-  return JSON.stringify({ name: pkg.name, version: pkg.version, ready: true });
+  return modelReadyBody(pkg.name, pkg.version);
 }
 
 /**
@@ -313,11 +311,11 @@ export class ModelApi extends Construct {
     const v2 = this.restApi.root.addResource('v2');
     // API Gateway refuses an integration response whose status has no method response.
     const mockOptions = { ...this.methodOptions(), methodResponses: [{ statusCode: '200' }] };
-    v2.addMethod('GET', this.mock({ name: 'modelship', version: VERSION, extensions: EXTENSIONS }), mockOptions);
+    v2.addMethod('GET', this.mock(serverMetadataBody()), mockOptions);
     const health = v2.addResource('health');
-    health.addResource('live').addMethod('GET', this.mock({ live: true }), mockOptions);
+    health.addResource('live').addMethod('GET', this.mock(liveBody()), mockOptions);
     // Each model's function loads its model on start; the API itself is ready once deployed.
-    health.addResource('ready').addMethod('GET', this.mock({ ready: true }), mockOptions);
+    health.addResource('ready').addMethod('GET', this.mock(readyBody()), mockOptions);
     this.modelsResource = v2.addResource('models');
 
     if (props.webAclArn !== undefined) {
@@ -493,10 +491,10 @@ export class ModelApi extends Construct {
     return this.binding.methodOptions;
   }
 
-  private mock(body: object): apigw.MockIntegration {
+  private mock(body: string): apigw.MockIntegration {
     return new apigw.MockIntegration({
       requestTemplates: { 'application/json': '{"statusCode": 200}' },
-      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': JSON.stringify(body) } }],
+      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': body } }],
     });
   }
 

@@ -1,10 +1,12 @@
 import { MethodNotAllowedError, ProtocolError, TooManyRequestsError } from '../protocol/errors';
+import { errorBody } from '../protocol/responses';
 import type { HttpResponse } from '../protocol/types';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
-export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(value) };
+/** A JSON answer; `body` is already JSON text, built by lib/protocol/responses.ts. */
+export function jsonResponse(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body };
 }
 
 /**
@@ -16,7 +18,7 @@ export function errorResponse(err: unknown): HttpResponse {
     const headers: Record<string, string> = {};
     if (err instanceof TooManyRequestsError) headers['retry-after'] = String(err.retryAfterSeconds);
     if (err instanceof MethodNotAllowedError) headers.allow = err.allow.join(', ');
-    return jsonResponse(err.status, { error: err.message }, headers);
+    return jsonResponse(err.status, errorBody(err.message), headers);
   }
-  return jsonResponse(500, { error: 'internal error' });
+  return jsonResponse(500, errorBody('internal error'));
 }

@@ -7,8 +7,8 @@
 import rcompare from 'semver/functions/rcompare';
 import type { InferenceEngine } from '../engine/engine';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, NotReadyError } from '../protocol/errors';
-import type { HttpRequest, HttpResponse, ServerMetadata } from '../protocol/types';
-import { VERSION } from '../version';
+import { liveBody, modelMetadataBody, modelReadyBody, readyBody, serverMetadataBody, unknownVersionMessage } from '../protocol/responses';
+import type { HttpRequest, HttpResponse } from '../protocol/types';
 import { errorResponse, jsonResponse } from './error-response';
 
 /** A package that could not be loaded; its routes answer 503 with the reason instead of vanishing. */
@@ -36,9 +36,6 @@ export interface RouterOptions {
   readonly onResult?: (event: RouteEvent) => void;
 }
 
-/** Protocol extensions this server implements, reported by GET /v2. */
-export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as const;
-
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?\/?$/;
 
 function decodeSegment(segment: string, what: string): string {
@@ -54,7 +51,6 @@ export class ModelRouter {
   private readonly models = new Map<string, InferenceEngine[]>();
   private readonly failures: readonly LoadFailure[];
   private readonly onResult?: (event: RouteEvent) => void;
-  private readonly serverMetadata: ServerMetadata = { name: 'modelship', version: VERSION, extensions: EXTENSIONS };
 
   constructor(engines: readonly InferenceEngine[], options: RouterOptions = {}) {
     for (const e of engines) {
@@ -94,19 +90,19 @@ export class ModelRouter {
     if (path === '/v2' || path === '/v2/') {
       ctx.route = 'server-metadata';
       allow(req, 'GET');
-      return jsonResponse(200, this.serverMetadata);
+      return jsonResponse(200, serverMetadataBody());
     }
     if (path === '/v2/health/live') {
       ctx.route = 'live';
       allow(req, 'GET');
-      return jsonResponse(200, { live: true });
+      return jsonResponse(200, liveBody());
     }
     if (path === '/v2/health/ready') {
       ctx.route = 'ready';
       allow(req, 'GET');
       // As Triton does by default: the server is ready only when every model it was given is.
       if (this.failures.length > 0) throw new NotReadyError(`not ready: ${this.failures.map((f) => `model '${f.name}' failed to load`).join('; ')}`);
-      return jsonResponse(200, { ready: true });
+      return jsonResponse(200, readyBody());
     }
     const m = MODEL_PATH.exec(path);
     if (!m) throw new NotFoundError(`no route for ${req.method} ${path}; see GET /v2 and the Open Inference Protocol v2 paths`);
@@ -122,9 +118,9 @@ export class ModelRouter {
       case 'infer':
         return engine.inferBody(req.body, req.headers);
       case 'ready':
-        return jsonResponse(200, { name, version: engine.version, ready: true });
+        return jsonResponse(200, modelReadyBody(name, engine.version));
       default:
-        return jsonResponse(200, { ...engine.metadata(), versions: this.models.get(name)!.map((e) => e.version) });
+        return jsonResponse(200, modelMetadataBody(engine.manifest, this.models.get(name)!.map((e) => e.version)));
     }
   }
 
@@ -135,7 +131,7 @@ export class ModelRouter {
     if (engine) return engine;
     if (failed) throw new NotReadyError(`model '${name}' is not ready: ${failed.reason}`);
     if (!list) throw new NotFoundError(`unknown model '${name}'; this server has: ${[...this.models.keys()].join(', ') || 'no models'}`);
-    throw new NotFoundError(`model '${name}' has no version '${version}'; it has: ${list.map((e) => e.version).join(', ')}`);
+    throw new NotFoundError(unknownVersionMessage(name, version!, list.map((e) => e.version)));
   }
 }
 
