@@ -127,6 +127,17 @@ describe('verifyPackage', () => {
     expect(report.problems[0]).toMatch(/samples\/1\.request\.json: output 'probabilities' differs in 1 of 3 elements; first at element 2: got [\d.e-]+, expected [\d.e-]+ \(\|diff\| 0\.0100 > tolerance/);
   });
 
+  test('fails a sample that asks for binary outputs, which a golden file cannot hold', async () => {
+    // GIVEN a package whose first sample request was edited to ask for binary tensor data back
+    const { dir } = await makeTinyMlpPackage();
+    const path = join(dir, 'samples/0.request.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), parameters: { binary_data_output: true } }));
+    // WHEN it is verified THEN that sample is the one problem, and says why
+    const report = await verifyPackage(dir);
+    expect(report.problems).toEqual([`${path}: the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it`]);
+    expect(report.samplesChecked).toBe(2);
+  });
+
   test('a difference inside the tolerance passes', async () => {
     const { dir } = await makeTinyMlpPackage();
     const path = join(dir, 'samples/0.response.json');
