@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getFloat16 } from '@petamoriken/float16';
+import type { GoldenResponse, SampleRequest } from '../../lib/package/golden';
+import type { Manifest } from '../../lib/package/manifest';
 import { decodeInferResponse, encodeInferRequest } from '../../lib/protocol/client-codec';
 import { DATATYPE_INFO, DATATYPES, type Datatype } from '../../lib/protocol/datatypes';
 import { halfBitsFromNumbers } from '../../lib/protocol/fp16';
@@ -60,14 +63,14 @@ function plain(t: Tensor): unknown[] {
   if (t.datatype === 'BOOL') return Array.from(t.data as Uint8Array, (v) => v === 1);
   if (t.datatype === 'FP16') {
     const view = new DataView((t.data as Uint16Array).buffer);
-    return Array.from({ length: t.data.length }, (_, i) => require('@petamoriken/float16').getFloat16(view, i * 2, true));
+    return Array.from({ length: t.data.length }, (_, i) => getFloat16(view, i * 2, true));
   }
   return Array.from(t.data as ArrayLike<unknown>);
 }
 
-function json(res: FrontResponse): any {
+function json(res: FrontResponse): Record<string, unknown> {
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  return JSON.parse(res.body.toString('utf8'));
+  return JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
 }
 
 function expectError(status: number, pattern: RegExp) {
@@ -92,15 +95,16 @@ export interface ContractPackages {
 export function contractCases(p: ContractPackages): ContractCase[] {
   const tinyInfer = `/v2/models/${p.tiny.name}/infer`;
   const goldenRequest = readFileSync(join(p.tiny.dir, 'samples/0.request.json'), 'utf8');
-  const golden = JSON.parse(readFileSync(join(p.tiny.dir, 'samples/0.response.json'), 'utf8'));
-  const manifest = JSON.parse(readFileSync(join(p.tiny.dir, 'modelship.json'), 'utf8'));
-  const goldenInput: number[] = JSON.parse(goldenRequest).inputs[0].data;
+  const golden = JSON.parse(readFileSync(join(p.tiny.dir, 'samples/0.response.json'), 'utf8')) as GoldenResponse;
+  const manifest = JSON.parse(readFileSync(join(p.tiny.dir, 'modelship.json'), 'utf8')) as Manifest;
+  const goldenInputs = (JSON.parse(goldenRequest) as SampleRequest).inputs;
+  const goldenInput = goldenInputs[0].data as number[];
   const expectGolden = (outputs: Tensor[], names = ['logits', 'probabilities']) => {
     expect(outputs.map((o) => o.name)).toEqual(names);
     for (const o of outputs) {
-      const g = golden.outputs.find((x: { name: string }) => x.name === o.name);
+      const g = golden.outputs.find((x) => x.name === o.name)!;
       expect(o.shape).toEqual(g.shape);
-      (plain(o) as number[]).forEach((v, i) => expect(v).toBeCloseTo(g.data[i], 6));
+      (plain(o) as number[]).forEach((v, i) => expect(v).toBeCloseTo(g.data[i] as number, 6));
     }
   };
   const allInfer = `/v2/models/${p.allTypes.name}/infer`;
@@ -160,7 +164,7 @@ export function contractCases(p: ContractPackages): ContractCase[] {
     },
     {
       name: 'a requested subset of outputs',
-      request: post(tinyInfer, JSON.stringify({ inputs: JSON.parse(goldenRequest).inputs, outputs: [{ name: 'probabilities' }] })),
+      request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'probabilities' }] })),
       check: (res) => { expect(res.status).toBe(200); expectGolden(decodeInferResponse(res.body, res.headers).outputs, ['probabilities']); },
     },
     (() => {
@@ -250,7 +254,7 @@ export function contractCases(p: ContractPackages): ContractCase[] {
     },
     {
       name: '400 unknown output',
-      request: post(tinyInfer, JSON.stringify({ inputs: JSON.parse(goldenRequest).inputs, outputs: [{ name: 'nope' }] })),
+      request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'nope' }] })),
       check: expectError(400, /unknown output 'nope'/),
     },
     { name: '404 unknown model', request: get('/v2/models/nope'), check: expectError(404, /unknown model 'nope'/), sameBodyEverywhere: false },

@@ -118,6 +118,7 @@ export function loadLambdaHandler(dir: string): Handler {
   process.env.MODEL_DIR = dir;
   let handler: Handler | undefined;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module per package needs a synchronous load inside isolateModules
     handler = (require('../../lambda/inference') as { handler: Handler }).handler;
   });
   process.env.MODEL_DIR = previous;

@@ -7,11 +7,18 @@ import { sha256 } from '../../lib/package/hash';
 import { decodeInferRequest } from '../../lib/protocol/decode';
 import { BadRequestError } from '../../lib/protocol/errors';
 import { PackageError } from '../../lib/package/errors';
+import type { Manifest } from '../../lib/package/manifest';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
-function rewriteManifest(dir: string, edit: (m: any) => void): void {
+/** The manifest fields these tests break, writable. */
+interface EditableManifest {
+  inputs: Array<{ name: string; datatype: string; shape: number[] }>;
+  model: { file: string };
+}
+
+function rewriteManifest(dir: string, edit: (m: EditableManifest) => void): void {
   const path = join(dir, 'modelship.json');
-  const m = JSON.parse(readFileSync(path, 'utf8'));
+  const m = JSON.parse(readFileSync(path, 'utf8')) as EditableManifest;
   edit(m);
   writeFileSync(path, JSON.stringify(m));
 }
@@ -90,7 +97,7 @@ describe('InferenceEngine.metadata', () => {
   test('is the v2 model metadata of its one version, as the manifest gives it', async () => {
     const { dir } = await makeTinyMlpPackage();
     const engine = await InferenceEngine.load(dir);
-    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as Manifest;
     expect(engine.metadata()).toEqual({ name: 'tiny-mlp', versions: ['1.0.0'], platform: 'onnxruntime_onnx', inputs: manifest.inputs, outputs: manifest.outputs });
     await engine.release();
   });

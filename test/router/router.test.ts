@@ -5,7 +5,7 @@ import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
 const get = (path: string, method = 'GET'): HttpRequest => ({ method, path, headers: {}, body: new Uint8Array(0) });
 const post = (path: string, json: unknown, headers: Record<string, string> = {}): HttpRequest => ({ method: 'POST', path, headers, body: Buffer.from(JSON.stringify(json)) });
-const body = (r: { body: string | Uint8Array }) => JSON.parse(Buffer.from(r.body as string).toString());
+const body = (r: { body: string | Uint8Array }) => JSON.parse(Buffer.from(r.body as string).toString()) as Record<string, unknown>;
 
 describe('ModelRouter', () => {
   let v1: InferenceEngine;
