@@ -19,8 +19,8 @@ export interface EncodedResponse {
   readonly body: string | Uint8Array;
 }
 
-// Shared by every JSON answer: nothing downstream mutates a response's headers.
-const JSON_HEADERS = { 'content-type': JSON_CONTENT_TYPE } as const;
+// Shared by every JSON answer, and frozen so that no front can change it for the others.
+const JSON_HEADERS = Object.freeze({ 'content-type': JSON_CONTENT_TYPE });
 
 /**
  * JSON text of a tensor's elements. Typed arrays join straight to JSON numbers (BigInt included, exactly);

@@ -23,11 +23,12 @@ export interface HttpResponse {
   readonly body: string | Uint8Array;
 }
 
-const JSON_HEADERS = { 'content-type': JSON_CONTENT_TYPE } as const;
+// Shared by every answer without extra headers rather than copied for each; frozen, so that a front that
+// tried to add to it would throw rather than change it for every other answer.
+const JSON_HEADERS = Object.freeze({ 'content-type': JSON_CONTENT_TYPE });
 
 /** A JSON answer; `body` is already JSON text, built by lib/protocol/responses.ts. */
 export function jsonResponse(status: number, body: string, headers?: Record<string, string>): HttpResponse {
-  // Responses are never mutated, so the common case shares one headers object instead of copying it.
   return { status, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body };
 }
 
