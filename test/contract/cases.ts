@@ -292,8 +292,8 @@ export function contractCases(p: ContractPackages): ContractCase[] {
 
 /**
  * A package the engine refused (its model no longer matches its sha256) beside a good one. Only the fronts
- * that serve several packages can answer for a refused one: a Lambda function serves one package, and one
- * it refuses fails the function's init, so the version never passes its pre-traffic hook.
+ * that serve several packages can answer for a refused one: a Lambda function serves one package, and when
+ * it refuses it the function errors instead of answering, so that version never passes its pre-traffic hook.
  */
 export const REFUSED_FRONTS: readonly FrontName[] = ['router', 'local server'];
 
