@@ -5,8 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
-import type { HttpRequest, HttpResponse } from '../protocol/types';
-import { errorResponse } from '../router/error-response';
+import { errorResponse, type HttpRequest, type HttpResponse } from '../router/http';
 import type { ModelRouter } from '../router/router';
 import type { Authenticator } from './auth';
 import type { UsagePlanLimiter } from './rate-limit';

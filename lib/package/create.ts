@@ -10,7 +10,8 @@ import { InferenceEngine } from '../engine/engine';
 import { PackageError } from './errors';
 import { parseJson, stringifyJson } from '../protocol/json';
 import { VERSION } from '../version';
-import { DEFAULT_TOLERANCE, type GoldenResponse, type SampleRequest, syntheticRequest } from './golden';
+import { answerSample } from './answer-sample';
+import { DEFAULT_TOLERANCE, type SampleRequest, syntheticRequest } from './golden';
 import { sha256 } from './hash';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, parseManifest } from './manifest';
 import { readOpset, readSignature } from './onnx-signature';
@@ -104,10 +105,9 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
   const engine = await InferenceEngine.load(outDir);
   try {
     for (const [i, request] of sampleRequests.entries()) {
-      const response = await engine.inferBody(Buffer.from(stringifyJson(request)), {}).catch((err: Error) => {
+      const golden = await answerSample(engine, Buffer.from(stringifyJson(request))).catch((err: Error) => {
         throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
       });
-      const golden: GoldenResponse = { outputs: (parseJson(response.body as string) as GoldenResponse).outputs };
       await writeFile(join(outDir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
       await writeFile(join(outDir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
     }

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceEngine } from '../engine/engine';
 import { parseJson } from '../protocol/json';
+import { answerSample } from './answer-sample';
 import { type GoldenResponse, compareOutputs } from './golden';
 import { readManifest, type Manifest } from './manifest';
 
@@ -38,8 +39,7 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
       try {
         const request = await readFile(path);
         const expected = parseJson(await readFile(join(dir, sample.response), 'utf8'), sample.response) as GoldenResponse;
-        const response = await engine.inferBody(request, {});
-        const actual = (parseJson(response.body as string) as GoldenResponse).outputs;
+        const actual = (await answerSample(engine, request)).outputs;
         problems.push(...compareOutputs(expected.outputs, actual, sample.tolerance).map((p) => `${path}: ${p}`));
       } catch (err) {
         problems.push(`${path}: ${(err as Error).message}`);
