@@ -39,8 +39,9 @@ async function run(action: () => Promise<void>): Promise<void> {
 async function runWriting(action: () => Promise<void>): Promise<void> {
   const { abandonPendingWrites } = await import('../lib/util/atomic-dir');
   const onSignal = (signal: NodeJS.Signals) => {
+    // A write cut before its rename leaves the old output; one already renamed in is complete and stays.
     const undone = abandonPendingWrites();
-    process.stderr.write(`modelship: interrupted by ${signal}${undone > 0 ? '; the output is as it was' : ''}\n`);
+    process.stderr.write(`modelship: interrupted by ${signal}${undone > 0 ? '; no partial output was left' : ''}\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.on('SIGINT', onSignal);
