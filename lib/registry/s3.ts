@@ -81,8 +81,10 @@ export function isConditionFailed(err: unknown): boolean {
   return code === 'PreconditionFailed' || code === 'ConditionalRequestConflict' || s3Status(err) === 412 || s3Status(err) === 409;
 }
 
+/** Credentials S3 accepted but a policy refused; a bad signature or unknown key is a 403 too, but not this. */
 export function isAccessDenied(err: unknown): boolean {
   const code = s3Code(err);
+  if (code === 'SignatureDoesNotMatch' || code === 'InvalidAccessKeyId') return false;
   return code === 'AccessDenied' || code === 'Forbidden' || s3Status(err) === 403;
 }
 

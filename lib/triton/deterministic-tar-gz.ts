@@ -83,8 +83,9 @@ function addEntry(pack: Pack, entry: TarEntry): Promise<void> {
       }
       sink.end(null); // streamx types demand an argument; null adds no data
     })().catch((err: unknown) => {
-      sink.destroy(err as Error);
-      reject(err as Error);
+      const error = err instanceof Error ? err : new Error(String(err));
+      sink.destroy(error);
+      reject(error);
     });
   });
 }
@@ -101,13 +102,14 @@ export async function writeDeterministicTarGz(entries: readonly TarEntry[], outF
     const header = new FixedGzipHeader();
     const gzip = createGzip({ level: 9, windowBits: 15, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
     const written = pipeline(pack as unknown as AsyncIterable<Buffer>, gzip, header, createWriteStream(partial));
-    let entryError: unknown;
+    // An entry's own error (a model failing its sha256 as it is read) explains more than the broken pipe it causes.
+    let entryError: Error | undefined;
     const adding = (async () => {
       for (const entry of entries) await addEntry(pack, entry);
       pack.finalize();
     })().catch((err: unknown) => {
-      entryError = err;
-      pack.destroy(err as Error);
+      entryError = err instanceof Error ? err : new Error(String(err));
+      pack.destroy(entryError);
     });
     try {
       await Promise.all([adding, written]);

@@ -92,8 +92,9 @@ describe('writeDirAtomically', () => {
     const before = snapshot(dest);
     let filled = false;
 
-    const writing = writeDirAtomically(dest, async () => {
+    const writing = writeDirAtomically(dest, () => {
       filled = true;
+      return Promise.resolve();
     }, { occupied: `${dest} already holds a package` });
 
     await expect(writing).rejects.toThrow(OutputExistsError);
