@@ -27,7 +27,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputExistsError } from '../errors';
 import {
-  findSiblings, fsyncDir, fsyncTree, isPending, removeStaleTemps, removeSync, renameSyncIfPresent, siblingPath, trackWrite, writerAlive,
+  findSiblings, fsyncDir, fsyncTree, isPending, makeParent, removeStaleTemps, removeSync, renameSyncIfPresent, siblingPath, trackWrite, writerAlive,
 } from './temp-siblings';
 
 export { abandonPendingWrites } from './temp-siblings';
@@ -98,7 +98,7 @@ export interface WriteDirOptions {
 export async function writeDirAtomically<T>(destDir: string, fill: (stagedDir: string) => Promise<T>, options: WriteDirOptions = {}): Promise<T> {
   const dest = resolve(destDir);
   const occupied = () => new OutputExistsError(options.occupied ?? `${destDir} is not empty`);
-  await mkdir(dirname(dest), { recursive: true });
+  const undoParent = await makeParent(dest);
   await recoverInterruptedWrite(dest);
   if (!options.replace && !(await isEmptyOrMissing(dest))) throw occupied();
 
@@ -150,6 +150,7 @@ export async function writeDirAtomically<T>(destDir: string, fill: (stagedDir: s
       // An aside wrapper still holding the old copy (its move back failed) is left for recovery.
       if (aside !== undefined && destState(join(aside, basename(dest))) === 'missing') removeSync(aside);
       removeSync(wrapper);
+      await undoParent();
     }
     throw err;
   } finally {
@@ -163,7 +164,7 @@ export async function writeDirAtomically<T>(destDir: string, fill: (stagedDir: s
  */
 export async function withTempSibling<T>(dest: string, work: (dir: string) => Promise<T>): Promise<T> {
   const target = resolve(dest);
-  await mkdir(dirname(target), { recursive: true });
+  const undoParent = await makeParent(target);
   const dir = siblingPath(target, 'tmp');
   const untrack = trackWrite({ paths: () => [dir], abandon: () => removeSync(dir) });
   try {
@@ -172,5 +173,6 @@ export async function withTempSibling<T>(dest: string, work: (dir: string) => Pr
   } finally {
     untrack();
     await rm(dir, { recursive: true, force: true });
+    if (!(await exists(target))) await undoParent();
   }
 }

@@ -6,9 +6,9 @@
  * is removed by the next write of the same destination.
  */
 import { renameSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { fsyncDir, fsyncTree, removeStaleTemps, removeSync, siblingPath, trackWrite } from './temp-siblings';
+import { fsyncDir, fsyncTree, makeParent, removeStaleTemps, removeSync, siblingPath, trackWrite } from './temp-siblings';
 
 /**
  * `fill` writes the new file at the temporary path it is given; when it resolves, the file is fsynced and
@@ -17,7 +17,7 @@ import { fsyncDir, fsyncTree, removeStaleTemps, removeSync, siblingPath, trackWr
  */
 export async function writeFileAtomically<T>(destFile: string, fill: (tempFile: string) => Promise<T>): Promise<T> {
   const dest = resolve(destFile);
-  await mkdir(dirname(dest), { recursive: true });
+  const undoParent = await makeParent(dest);
   await removeStaleTemps(dest);
   const temp = siblingPath(dest, 'tmp');
   const untrack = trackWrite({ paths: () => [temp], abandon: () => removeSync(temp) });
@@ -29,6 +29,7 @@ export async function writeFileAtomically<T>(destFile: string, fill: (tempFile: 
     return result;
   } catch (err) {
     await rm(temp, { force: true, recursive: true });
+    await undoParent();
     throw err;
   } finally {
     untrack();

@@ -15,8 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 
 export type SiblingKind = 'tmp' | 'old';
 
@@ -145,4 +145,20 @@ export function renameSyncIfPresent(from: string, to: string): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * Creates the parent of `dest` and returns an undo: a writer that fails must not leave behind even the
+ * directories it made for its output. The undo removes them, deepest first, while they are empty.
+ */
+export async function makeParent(dest: string): Promise<() => Promise<void>> {
+  const parent = dirname(dest);
+  const first = await mkdir(parent, { recursive: true });
+  if (first === undefined) return () => Promise.resolve();
+  return async () => {
+    for (let dir = parent; !relative(first, dir).startsWith('..'); dir = dirname(dir)) {
+      const removed = await rmdir(dir).then(() => true, () => false);
+      if (!removed || dir === first) return;
+    }
+  };
 }

@@ -63,10 +63,10 @@ describe('a failed package', () => {
     expect((await verifyPackage(out)).ok).toBe(true);
   });
 
-  test('GIVEN no out directory WHEN the samples are refused THEN it stays absent and nothing is left beside it', async () => {
+  test('GIVEN no out directory, nor its parents WHEN the samples are refused THEN nothing is left: no out, no temporary copy, no parents', async () => {
     const parent = tempDir();
 
-    const r = await modelship('package', model, '--name', 'tiny-mlp', '--version', '1.0.0', '--samples', badSamples, '--out', join(parent, 'out'));
+    const r = await modelship('package', model, '--name', 'tiny-mlp', '--version', '1.0.0', '--samples', badSamples, '--out', join(parent, 'a', 'b', 'out'));
 
     expect(r.code).toBe(1);
     expect(readdirSync(parent)).toEqual([]);

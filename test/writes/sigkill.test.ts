@@ -71,7 +71,7 @@ describe('modelship package, killed with SIGKILL', () => {
   }
 
   test.each([
-    ['replacing an old package with --force', 14, true],
+    ['replacing an old package with --force', 12, true],
     ['into a missing out directory', 4, false],
   ])('GIVEN %s WHEN killed at %i spread points THEN out is as it was, or the new package, whole', async (_what, count, withOld) => {
     // One whole run: it must succeed, and says how long the write takes here.
@@ -128,13 +128,13 @@ describe('modelship pull, killed with SIGKILL', () => {
     return join(parent, 'out');
   }
 
-  test('GIVEN a published package WHEN a pull is killed at 14 spread points THEN out is absent, or the package, whole', async () => {
+  test('GIVEN a published package WHEN a pull is killed at 15 spread points THEN out is absent, or the package, whole', async () => {
     const whole = fresh(-1);
     const ended = await runCli(args(whole), { env, watchDir: join(whole, '..') });
     expect(ended.code).toBe(0);
     expect((await check(whole, undefined, '1.0.0')).outcome).toBe('new');
     const outcomes: { outcome: Outcome; midWrite: boolean; point: KillPoint }[] = [];
-    for (const [i, point] of killPoints(14, ended.writeMs).entries()) {
+    for (const [i, point] of killPoints(15, ended.writeMs).entries()) {
       const out = fresh(i);
       await runCli(args(out), { env, point, watchDir: join(out, '..') });
       outcomes.push({ ...(await check(out, undefined, '1.0.0')), point });
