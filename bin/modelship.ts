@@ -76,7 +76,7 @@ program
   .option('--samples <file>', 'JSON file with a v2 request body, or an array of them, to record as golden samples')
   .option('--labels <file>', 'JSON array of class labels')
   .option('--description <text>', 'what the model does', '')
-  .option('--force', 'replace a package already in --out', false)
+  .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
   .action((model: string, o: Record<string, string | boolean | undefined>) => runWriting(async () => {
     const { createPackage, readSampleRequests } = await import('../lib/package/create');
     const { readFile } = await import('node:fs/promises');

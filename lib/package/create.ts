@@ -3,7 +3,7 @@
  * outputs come from onnxruntime itself, and the golden samples are answered by the same engine
  * that will serve the package, so a package is checked by the code that runs it.
  */
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/engine';
@@ -111,7 +111,8 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
 
   return writeDirAtomically(outDir, async (dir) => {
     await mkdir(join(dir, SAMPLES_DIR), { recursive: true });
-    await copyFile(options.modelPath, join(dir, MODEL_FILE));
+    // The bytes that were hashed, not a second read of a file that may have changed since.
+    await writeFile(join(dir, MODEL_FILE), model);
     if (options.labels) await writeFile(join(dir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
     await writeFile(join(dir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
 
