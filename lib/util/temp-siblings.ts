@@ -33,7 +33,8 @@ export function siblingPath(dest: string, kind: SiblingKind): string {
 export async function findSiblings(dest: string, kind: SiblingKind): Promise<{ path: string; pid: number }[]> {
   const pattern = new RegExp(`^\\.${escapeRegExp(basename(dest))}\\.${kind}-(\\d+)-[0-9a-f]{12}$`);
   const names = await readdir(dirname(dest)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [] as string[];
+    // No parent, or one this process may not read: there is nothing it could recover there anyway.
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EACCES' || err.code === 'EPERM') return [] as string[];
     throw err;
   });
   return names.flatMap((name) => {
