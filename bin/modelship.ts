@@ -31,6 +31,29 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * `run` for the commands that write a package or an artifact (package, convert, pull, triton). Their
+ * writes are atomic (lib/util/atomic-dir.ts); on Ctrl-C or SIGTERM the write in flight is undone before
+ * the process exits, so nothing half-written is left and a package being replaced is still there.
+ */
+async function runWriting(action: () => Promise<void>): Promise<void> {
+  const { abandonPendingWrites } = await import('../lib/util/atomic-dir');
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A write cut before its rename leaves the old output; one already renamed in is complete and stays.
+    const undone = abandonPendingWrites();
+    process.stderr.write(`modelship: interrupted by ${signal}${undone > 0 ? '; no partial output was left' : ''}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await run(action);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 const program = new Command()
   .name('modelship')
   .description('Package, check, serve and deploy ONNX models behind the Open Inference Protocol v2.')
@@ -53,8 +76,8 @@ program
   .option('--samples <file>', 'JSON file with a v2 request body, or an array of them, to record as golden samples')
   .option('--labels <file>', 'JSON array of class labels')
   .option('--description <text>', 'what the model does', '')
-  .option('--force', 'replace a package already in --out', false)
-  .action((model: string, o: Record<string, string | boolean | undefined>) => run(async () => {
+  .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
+  .action((model: string, o: Record<string, string | boolean | undefined>) => runWriting(async () => {
     const { createPackage, readSampleRequests } = await import('../lib/package/create');
     const { readFile } = await import('node:fs/promises');
     const manifest = await createPackage({
@@ -101,7 +124,7 @@ program
   .argument('<model-json>', 'the tfjs model.json')
   .requiredOption('--out <file>', 'the .onnx file to write')
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
-  .action((modelJson: string, o: { out: string; checkSamples: number }) => run(async () => {
+  .action((modelJson: string, o: { out: string; checkSamples: number }) => runWriting(async () => {
     try {
       require.resolve('@tensorflow/tfjs');
     } catch {
@@ -156,7 +179,7 @@ program
   .addOption(new Option('--kind <kind>', 'where instances run').choices(['gpu', 'cpu']).default('gpu'))
   .option('--tar <file>', 'also write the SageMaker model.tar.gz here')
   .option('--force', 'replace <out>/<name> when it exists', false)
-  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => run(async () => {
+  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => runWriting(async () => {
     const { buildSageMakerArtifact, writeTritonRepository } = await import('../lib/triton');
     const options = {
       maxBatchSize: o.maxBatchSize,
@@ -181,11 +204,9 @@ program
     } catch (err) {
       // Bad option values and an existing output are the user's to fix: one line, not a stack.
       const e = err as NodeJS.ErrnoException;
-      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EEXIST' || e.code === 'EINVAL') {
-        const { OutputExistsError, UsageError } = await import('../lib/errors');
-        if (e.code === 'EEXIST') throw new OutputExistsError(o.force ? e.message : `${e.message} (--force replaces it)`);
-        throw new UsageError(e.message);
-      }
+      const { OutputExistsError, UsageError } = await import('../lib/errors');
+      if (e instanceof OutputExistsError) throw new OutputExistsError(`${e.message} (--force replaces it)`);
+      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EINVAL') throw new UsageError(e.message);
       throw err;
     }
   }));
@@ -214,10 +235,10 @@ registryOptions(program
   .command('pull')
   .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
   .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
-  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty)')
+  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
   .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
   .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'))
-  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => run(async () => {
+  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => runWriting(async () => {
     const { runPull } = await import('../lib/registry/cli');
     await runPull(ref, o);
   }));

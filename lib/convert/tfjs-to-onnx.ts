@@ -2,8 +2,6 @@
  * Converts a tfjs/Keras Sequential model into ONNX (opset 13), layer by layer, and checks the
  * result numerically against tfjs before anything is written.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { cancelTransposePairs } from './cancel-transposes';
 import { checkConversion } from './check-conversion';
@@ -14,6 +12,7 @@ import { encodeOnnxModel } from './onnx-builder';
 import { OnnxGraphEmitter } from './onnx-graph-emitter';
 import { loadLayersModelFromFile } from './tfjs-file-io';
 import { ConversionError } from './errors';
+import { writeDataAtomically } from '../util/atomic-file';
 
 export interface ConvertResult {
   onnx: Uint8Array;
@@ -149,8 +148,8 @@ export async function convertTfjsModelFile(
     const { maxAbsDiff } = await checkConversion(model, converted, {
       samples, atol: opts.atol ?? 1e-4, rtol: opts.rtol ?? 1e-3, inputRange: opts.inputRange,
     });
-    await fs.promises.mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
-    await fs.promises.writeFile(outPath, converted.onnx);
+    // Atomic: an existing .onnx at outPath is replaced whole or kept whole, never left half-written.
+    await writeDataAtomically(outPath, converted.onnx);
     return { layers: converted.layers, maxAbsDiff, samples };
   } finally {
     model.dispose();

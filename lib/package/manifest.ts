@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
+import { SHA256_HEX } from './hash';
 import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';
@@ -55,7 +56,7 @@ export const manifestSchema = z.strictObject({
   model: z.strictObject({
     file: z.string().regex(RELATIVE_PATH),
     bytes: z.number().int().positive(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+    sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
   }),
   samples: z.array(z.strictObject({
     /** A v2 infer request body, usable as it is: curl --data @<package>/<request>. */

@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceEngine } from '../engine/engine';
+import { recoverInterruptedWrite } from '../util/atomic-dir';
 import { parseJson } from '../protocol/json';
 import { answerSample } from './answer-sample';
 import { type GoldenResponse, compareOutputs } from './golden';
@@ -23,6 +24,8 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
   let manifest: Manifest;
   let engine: InferenceEngine;
   try {
+    // A --force replace cut by a crash leaves the old package aside and none in place; put it back first.
+    await recoverInterruptedWrite(dir);
     manifest = readManifest(dir);
     engine = await InferenceEngine.load(dir);
   } catch (err) {
