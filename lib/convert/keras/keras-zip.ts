@@ -3,7 +3,10 @@
  * (keras/src/saving/saving_lib.py). yauzl does the zip work. Only those three entries are read, and
  * each is capped by its declared size before a byte is inflated; yauzl's validateEntrySizes then
  * refuses an entry that inflates past what it declared, so a zip bomb ends in an error, not in memory.
+ * yauzl leaves CRC-32 checks to its caller; they are made here, since a flipped bit in a stored weight
+ * would otherwise convert into a model that silently answers differently.
  */
+import { crc32 } from 'node:zlib';
 import * as yauzl from 'yauzl';
 import { ConversionError } from '../errors';
 
@@ -75,7 +78,9 @@ export function readKerasZip(bytes: Buffer, what: string, limits: KerasZipLimits
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('error', (err: Error) => stop(fail(what, `${name}: ${err.message}`)));
           stream.on('end', () => {
-            found.set(name, Buffer.concat(chunks));
+            const data = Buffer.concat(chunks);
+            if (crc32(data) !== entry.crc32) return stop(fail(what, `${name} fails its CRC-32 check: the file is corrupt`));
+            found.set(name, data);
             zip.readEntry();
           });
         });
