@@ -69,6 +69,7 @@ test('200 mutations of Keras files end in a clean error or a clean read, none ha
       });
       next();
     });
+    worker.stdin.end();
     worker.kill('SIGKILL');
 
     expect(hung).toBeUndefined();
