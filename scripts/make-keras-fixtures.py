@@ -414,6 +414,9 @@ def make(name, build):
         "inputs": tensors([t._keras_history.operation.name for t in model.inputs], xs),
         "outputs": tensors(output_names(model), ys),
         "reloadedDiff": {"keras": max_diff(ys, predict(loaded_keras, xs)), "h5": max_diff(ys, predict(loaded_h5, xs))},
+        # Each layer's weights in layer.weights order: shape and float64 sum, so that a reader's order is checked.
+        "weights": {l.name: [{"shape": list(w.shape), "sum": float(np.asarray(w, dtype="float64").sum())} for w in l.weights]
+                    for l in model.layers},
     }
     if name in KERAS2_MODELS:
         path = os.path.join(out, "keras2.h5")
@@ -444,6 +447,45 @@ def make_lambda_fixture():
     print("lambda-layer: written")
 
 
+def make_bad_fixtures():
+    """Files that must be refused with a clear error: each is made from the mlp fixture."""
+    import zipfile
+    src = os.path.join(ROOT, "mlp")
+    out = os.path.join(ROOT, "bad")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    with zipfile.ZipFile(os.path.join(src, "model.keras")) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+
+    def write_zip(name, files):
+        with zipfile.ZipFile(os.path.join(out, name), "w", zipfile.ZIP_DEFLATED) as z:
+            for n, data in files.items():
+                z.writestr(n, data)
+
+    meta = json.loads(entries["metadata.json"])
+    write_zip("future-version.keras", {**entries, "metadata.json": json.dumps({**meta, "keras_version": "4.0.0"})})
+    write_zip("no-weights.keras", {n: d for n, d in entries.items() if n != "model.weights.h5"})
+    # 16 MiB of zeros inflates from about 16 KB: the reader's size cap must stop it before it inflates.
+    write_zip("bomb.keras", {**entries, "model.weights.h5": bytes(16 * 1024 * 1024)})
+    config = json.loads(entries["config.json"])
+    config["config"]["layers"][1]["registered_name"] = "my_package>MyDense"
+    config["config"]["layers"][1]["module"] = "my_package.layers"
+    write_zip("custom-object.keras", {**entries, "config.json": json.dumps(config)})
+    config = json.loads(entries["config.json"])
+    config["config"]["layers"][1]["class_name"] = "FancyDense"
+    write_zip("unknown-class.keras", {**entries, "config.json": json.dumps(config)})
+    # NaN in a weight: h5py copies the weights file and poisons one kernel element.
+    nan_path = os.path.join(out, "nan.weights.h5")
+    shutil.copy(os.path.join(src, "model.weights.h5"), nan_path)
+    with h5py.File(nan_path, "r+") as f:
+        k = f["layers/dense/vars/0"]
+        v = k[...]
+        v[3, 2] = np.nan
+        k[...] = v
+    shutil.copy(os.path.join(src, "config.json"), os.path.join(out, "nan.config.json"))
+    print("bad: written")
+
+
 def main():
     only = set(sys.argv[1:])
     for name, build in MODELS.items():
@@ -451,6 +493,8 @@ def main():
             make(name, build)
     if not only or "lambda-layer" in only:
         make_lambda_fixture()
+    if not only or "bad" in only:
+        make_bad_fixtures()
 
 
 if __name__ == "__main__":
