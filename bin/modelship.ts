@@ -66,8 +66,8 @@ const program = new Command()
 
 program
   .command('package')
-  .description('package an ONNX model: manifest (I/O read from onnxruntime, sha256), model and golden samples')
-  .argument('<model>', 'the .onnx file')
+  .description('package a model: manifest (I/O read from onnxruntime, sha256), model and golden samples; a Keras file is converted to ONNX first')
+  .argument('<model>', 'the .onnx file, or a Keras .keras / .h5 (or .weights.h5 with --config) to convert first')
   .requiredOption('--name <name>', 'DNS-safe model name')
   .requiredOption('--version <version>', 'semantic version, such as 1.0.0')
   .requiredOption('--out <dir>', 'directory to write the package to')
@@ -75,13 +75,14 @@ program
   .addOption(new Option('--gpu-platform <platform>', 'for gpu targets: how bin/app.ts deploys it').choices(['sagemaker', 'ecs']))
   .option('--samples <file>', 'JSON file with a v2 request body, or an array of them, to record as golden samples')
   .option('--labels <file>', 'JSON array of class labels')
+  .option('--config <file>', 'for a Keras .weights.h5: the model config JSON')
   .option('--description <text>', 'what the model does', '')
   .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
   .action((model: string, o: Record<string, string | boolean | undefined>) => runWriting(async () => {
     const { createPackage, readSampleRequests } = await import('../lib/package/create');
     const { readFile } = await import('node:fs/promises');
-    const manifest = await createPackage({
-      modelPath: model,
+    const pack = async (modelPath: string, source?: Parameters<typeof createPackage>[0]['source']) => createPackage({
+      modelPath,
       name: o.name as string,
       version: o.version as string,
       outDir: o.out as string,
@@ -91,7 +92,16 @@ program
       samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
       labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
       force: o.force === true,
+      source,
     });
+    // Only a Keras file pays for loading tfjs and the converter.
+    const { isKerasFile } = await import('../lib/convert/keras/model-format');
+    const manifest = await isKerasFile(model)
+      ? await (await import('../lib/convert/keras-for-packaging')).withConvertedKeras(model, { configPath: o.config as string | undefined }, async (onnxPath, source, report) => {
+        console.log(`converted ${model} (Keras ${source.kerasVersion ?? 'version not recorded'}) to ONNX: ${report.layers.length} layers, max |diff| against tfjs ${report.maxAbsDiff.toExponential(2)}`);
+        return pack(onnxPath, source);
+      })
+      : await pack(model);
     const io = (list: typeof manifest.inputs) => list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
     console.log(`packaged ${manifest.name}@${manifest.version} into ${o.out as string}`);
     console.log(`  inputs:  ${io(manifest.inputs)}`);
@@ -120,20 +130,26 @@ program
 
 program
   .command('convert')
-  .description('convert a tfjs/Keras Sequential model (model.json + weights) to ONNX, checked against tfjs predictions')
-  .argument('<model-json>', 'the tfjs model.json')
+  .description('convert a Keras model (.keras, .h5, or .weights.h5 with --config) or a tfjs model.json to ONNX, checked against a tfjs twin of the model')
+  .argument('<model>', 'the model file; its format is read from its bytes, not its extension')
   .requiredOption('--out <file>', 'the .onnx file to write')
+  .option('--config <file>', 'for a .weights.h5: the model config JSON (model.to_json(), or config.json from a .keras file)')
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
-  .action((modelJson: string, o: { out: string; checkSamples: number }) => runWriting(async () => {
+  .action((model: string, o: { out: string; config?: string; checkSamples: number }) => runWriting(async () => {
     try {
       require.resolve('@tensorflow/tfjs');
     } catch {
       const { ConversionError } = await import('../lib/convert/errors');
       throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
     }
-    const { convertTfjsModelFile } = await import('../lib/convert/tfjs-to-onnx');
-    const result = await convertTfjsModelFile(modelJson, o.out, { checkSamples: o.checkSamples });
-    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) to ${o.out}`);
+    const { convertModelFile } = await import('../lib/convert/convert-model-file');
+    const result = await convertModelFile(model, o.out, { configPath: o.config, checkSamples: o.checkSamples });
+    const from = result.source.format === 'keras'
+      ? `Keras ${result.source.kerasVersion ?? '(version not recorded)'} ${result.source.container === 'keras' ? '.keras' : result.source.container === 'h5' ? '.h5' : '.weights.h5'}`
+      : 'tfjs model.json';
+    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) from ${from} to ${o.out}`);
+    const io = (list: typeof result.inputs) => (list ?? []).map((t) => `${t.name} ${t.datatype}[${t.shape.map((d) => d ?? -1).join(',')}]`).join(', ');
+    if (result.inputs) console.log(`  inputs:  ${io(result.inputs)}\n  outputs: ${io(result.outputs)}`);
     console.log(`  checked ${result.samples} inputs against tfjs: max |diff| ${result.maxAbsDiff.toExponential(2)}`);
   }));
 

@@ -44,6 +44,8 @@ export interface CreatePackageOptions {
   readonly labels?: readonly string[];
   /** Replace an existing package in outDir. @default false */
   readonly force?: boolean;
+  /** What the ONNX model was converted from, recorded in the manifest. @default - nothing: the model was ONNX to begin with */
+  readonly source?: Manifest['source'];
 }
 
 /** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
@@ -107,6 +109,7 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       tolerance,
     })),
     ...(options.labels ? { labels: LABELS_FILE } : {}),
+    ...(options.source ? { source: options.source } : {}),
     created: { tool: 'modelship', version: VERSION },
   }, `package ${options.name}`);
 

@@ -67,6 +67,16 @@ export const manifestSchema = z.strictObject({
     tolerance: toleranceByDatatypeSchema,
   })),
   labels: z.string().regex(RELATIVE_PATH).optional(),
+  /** What a converted model came from: the Keras file that `modelship package MODEL.keras` converted. */
+  source: z.strictObject({
+    format: z.literal('keras'),
+    /** Which Keras file: a .keras zip, a full .h5, or a .weights.h5 with its config. */
+    container: z.enum(['keras', 'h5', 'weights-h5']),
+    /** The Keras version that wrote it, when the file records one. */
+    kerasVersion: z.string().optional(),
+    /** The sha256 of the file as it was read. */
+    sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
+  }).optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),

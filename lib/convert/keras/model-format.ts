@@ -2,6 +2,8 @@
  * Which model file this is, from its first bytes, never its extension: a `.h5` renamed `.keras`, or a
  * model.json saved without one, is still read for what it is.
  */
+import { open } from 'node:fs/promises';
+
 export type ModelFileFormat = 'zip' | 'hdf5' | 'json';
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04]; // "PK\3\4": a local file header
@@ -22,4 +24,18 @@ export function detectModelFormat(bytes: Uint8Array): ModelFileFormat | undefine
     return b === 0x7b ? 'json' : undefined; // '{'
   }
   return undefined;
+}
+
+/** True when the file is a Keras container (zip or HDF5) rather than ONNX; read from its first bytes. */
+export async function isKerasFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return false; // the packager reports the unreadable file in its own words
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const format = detectModelFormat(head.subarray(0, bytesRead));
+    return format === 'zip' || format === 'hdf5';
+  } finally {
+    await handle.close();
+  }
 }
