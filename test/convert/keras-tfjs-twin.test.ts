@@ -24,7 +24,7 @@ const MIRRORED: Array<[string, number]> = [
 
 /** What tfjs lacks, named by the error; these need references written from Keras's own definitions. */
 const NOT_MIRRORED: Array<[string, RegExp]> = [
-  ['activations', /Unknown activation: leakyRelu/],
+  ['activations', /uses Keras 3's 'hard_sigmoid', which tfjs computes differently/],
   ['gru-sequences', /GRUCell does not support reset_after/],
   ['bidirectional', /GRUCell does not support reset_after/],
   ['merges', /Unknown layer: Subtract/],
@@ -68,4 +68,10 @@ test('weights that do not fit the config are refused, naming the layer and both 
   await expect(buildTfjsModel(skewed, 'mlp')).rejects.toThrow(/weight \/layers\/dense\/vars\/0 of layer 'hidden' has shape \[16, 20\]; its config needs \[20, 16\]/);
   const short = { ...file, weights: new Map(file.weights).set('hidden', [hidden[0]]) };
   await expect(buildTfjsModel(short, 'mlp')).rejects.toThrow(/layer 'hidden' \(Dense\) has 1 weight\(s\) in the file; its config needs 2/);
+});
+
+test("Keras 3's hard_sigmoid is refused rather than mirrored with tfjs's (Keras 2's) definition", async () => {
+  const file = await readKerasModelFile(join(ROOT, 'mlp', 'model.keras'));
+  const layers = file.graph.layers.map((l) => (l.name === 'hidden' ? { ...l, config: { ...l.config, activation: 'hard_sigmoid' } } : l));
+  await expect(buildTfjsModel({ ...file, graph: { ...file.graph, layers } }, 'mlp')).rejects.toThrow(/layer 'hidden' \(Dense\) uses Keras 3's 'hard_sigmoid', which tfjs computes differently/);
 });

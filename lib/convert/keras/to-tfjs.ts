@@ -59,8 +59,26 @@ export function tfjsTopology(graph: KerasModelGraph): Json {
   };
 }
 
+/**
+ * Names whose meaning changed between Keras 2 (which tfjs follows) and Keras 3. Keras 3's hard_sigmoid
+ * is relu6(x + 3) / 6; tfjs's is 0.2x + 0.5. Mirroring it would give a twin and a graph that agree with
+ * each other and not with Keras, so it is refused until a reference of Keras 3's definition exists.
+ */
+const KERAS3_CHANGED_ACTIVATIONS = new Set(['hard_sigmoid']);
+
+function refuseChangedMeanings(graph: KerasModelGraph, what: string): void {
+  if (graph.serialization !== 'keras3') return;
+  for (const layer of graph.layers) {
+    const activation = layer.config.activation;
+    if (typeof activation === 'string' && KERAS3_CHANGED_ACTIVATIONS.has(activation)) {
+      throw new ConversionError(`${what}: layer '${layer.name}' (${layer.className}) uses Keras 3's '${activation}', which tfjs computes differently (Keras 2's definition); it is not converted yet`);
+    }
+  }
+}
+
 /** The tfjs model of a Keras file, holding its weights. The caller disposes it. */
 export async function buildTfjsModel(file: KerasModelFile, what: string): Promise<tf.LayersModel> {
+  refuseChangedMeanings(file.graph, what);
   let model: tf.LayersModel;
   try {
     model = await tf.models.modelFromJSON({ modelTopology: tfjsTopology(file.graph) } as unknown as tf.io.ModelJSON);
