@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServerStartError } from '../errors';
 import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
 import type { HttpRequest, HttpResponse } from '../protocol/types';
 import { errorResponse } from '../router/error-response';
@@ -69,6 +70,25 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * A failed bind as one line that names the address and what to change; other errors pass through.
+ * The CLI prints a ServerStartError without a stack, and its --port and --host are how to change them.
+ */
+function startError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  const code = err.code;
+  const where = `port ${port} on ${host}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ServerStartError(`${where} is already in use; stop the other server or choose another port with --port`, { cause: err });
+    case 'EACCES':
+      return new ServerStartError(`${where} may not be bound by this user (ports below 1024 need privileges); choose another port with --port`, { cause: err });
+    case 'EADDRNOTAVAIL':
+      return new ServerStartError(`${host} is not an address of this machine; choose another with --host`, { cause: err });
+    default:
+      return err;
+  }
+}
+
 function send(res: ServerResponse, response: HttpResponse, close: boolean): void {
   const body = response.body;
   const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
@@ -84,6 +104,11 @@ export class LocalServer {
   private inFlight = 0;
   private closing = false;
   private drained?: () => void;
+
+  /** Requests received and not yet answered; exposed so tests can wait for a request to arrive, not sleep. */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
 
   constructor(private readonly options: LocalServerOptions) {
     this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => {
@@ -106,9 +131,10 @@ export class LocalServer {
   /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
   listen(port: number, host = '127.0.0.1'): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) => reject(startError(err, port, host));
+      this.server.once('error', failed);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         const address = this.server.address() as AddressInfo;
         const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         resolve(`http://${shown}:${address.port}`);
