@@ -105,11 +105,6 @@ export class LocalServer {
   private closing = false;
   private drained?: () => void;
 
-  /** Requests received and not yet answered; exposed so tests can wait for a request to arrive, not sleep. */
-  get inFlightCount(): number {
-    return this.inFlight;
-  }
-
   constructor(private readonly options: LocalServerOptions) {
     this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => {
       void this.serve(req, res);
