@@ -300,7 +300,7 @@ export const DEV_PLAN = 'dev';
  * under its stage's throttle. Below it rather than equal, a lone dev caller is stopped by its own plan,
  * and the 429 names that plan rather than the stage.
  */
-export const DEV_PLAN_LIMITS = { rateLimit: 50, burstLimit: 100 } as const;
+const DEV_PLAN_LIMITS = { rateLimit: 50, burstLimit: 100 } as const;
 
 /**
  * A config for `modelship serve` without `--config`: one API key with a fresh random value
