@@ -95,3 +95,10 @@ test.each<[string, (url: string) => string[], number, RegExp]>([
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 });
+
+test('GIVEN MODELSHIP_URL and MODELSHIP_API_KEY set but empty WHEN invoked THEN they count as unset: exit 2 asking for a server', async () => {
+  const r = await modelship(['--model', 'mnist-mlp', '--data', `@${SAMPLE}`], { MODELSHIP_URL: '', MODELSHIP_API_KEY: '' });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^modelship: no server: give --url \(or MODELSHIP_URL\)/m);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});

@@ -132,6 +132,10 @@ describe('parseServerConfig cross-field checks', () => {
     expect(problemsOf(validFile(), {})).toContain('apiKeys[1].valueFromEnv: environment variable BOB_KEY is not set');
   });
 
+  test('GIVEN valueFromEnv naming a variable set to the empty string WHEN parsed THEN it counts as unset', () => {
+    expect(problemsOf(validFile(), { BOB_KEY: '' })).toContain('apiKeys[1].valueFromEnv: environment variable BOB_KEY is not set');
+  });
+
   test('GIVEN an env-held key shorter than 20 characters WHEN parsed THEN the error gives its length', () => {
     expect(problemsOf(validFile(), { BOB_KEY: 'x'.repeat(19) })).toContain(
       'apiKeys[1].valueFromEnv: BOB_KEY holds 19 characters; API keys must have 20-128',
