@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The modelship CLI. Each command loads its implementation only when it runs, so `modelship serve`
- * starts without paying for the converter, tfjs or the CDK (cold start is a design target, P3).
+ * starts without paying for the converter, tfjs or the CDK (P3 cold start, in the README's Benchmarks).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../lib/version';
