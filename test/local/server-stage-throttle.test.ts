@@ -11,7 +11,7 @@ import { makeTinyMlpPackage } from '../helpers/fixtures';
 const A = 'stage-throttle-key-a-0123456789abcd';
 const B = 'stage-throttle-key-b-0123456789abcd';
 let running: RunningServer;
-/** Stands still, so the stage's bucket never refills during the test. */
+/** Moves only when the test moves it, so the stage's bucket refills only then. */
 const clock = new ManualClock();
 
 beforeAll(async () => {
