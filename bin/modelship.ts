@@ -61,6 +61,8 @@ const program = new Command()
   // `package --version 1.0.0` must reach the subcommand, not print the CLI's own version.
   .enablePositionalOptions()
   .option('--debug', 'print the stack of every error, not just of unexpected ones', false)
+  // commander's own usage errors carry the same prefix as ours.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'modelship: ')) })
   // commander's own usage errors (unknown option, missing argument) exit 2, as ours do.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : err.code.startsWith('commander.help') || err.code === 'commander.version' ? 0 : 2));
 
