@@ -54,13 +54,19 @@ beforeAll(() => {
 describe('convert', () => {
   test('GIVEN a model.json that does not exist WHEN converted THEN one line naming it, exit 1', async () => {
     const r = await modelship(['convert', 'nope.json', '--out', 'x.onnx']);
-    expectOneLine(r, 1, /^modelship: cannot read tfjs model nope\.json: ENOENT/);
+    expectOneLine(r, 1, /^modelship: cannot read nope\.json: ENOENT/);
   });
 
-  test('GIVEN a model.json that is not JSON WHEN converted THEN one line naming it, exit 1', async () => {
+  test('GIVEN a file that is no model format WHEN converted THEN one line naming it and what it is not, exit 1', async () => {
     writeFileSync(join(dir, 'not-json.json'), 'this is not JSON');
     const r = await modelship(['convert', 'not-json.json', '--out', 'x.onnx']);
-    expectOneLine(r, 1, /^modelship: cannot read tfjs model not-json\.json: .*JSON/);
+    expectOneLine(r, 1, /^modelship: not-json\.json is neither a \.keras zip, an HDF5 file, nor a tfjs model\.json/);
+  });
+
+  test('GIVEN a model.json that starts as JSON but is malformed WHEN converted THEN one line naming it, exit 1', async () => {
+    writeFileSync(join(dir, 'broken.json'), '{"modelTopology": ');
+    const r = await modelship(['convert', 'broken.json', '--out', 'x.onnx']);
+    expectOneLine(r, 1, /^modelship: cannot read tfjs model broken\.json: .*JSON/);
   });
 });
 
