@@ -7,12 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { jwtScheme } from '../lib/local/jwt-auth';
 import { UnauthorizedError } from '../lib/protocol/errors';
+import { requireEnv } from '../lib/util/env';
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+const requiredEnv = (name: string): string => requireEnv(process.env, name);
 
 function audienceFromEnv(): string[] {
   const value: unknown = JSON.parse(requiredEnv('JWT_AUDIENCE'));

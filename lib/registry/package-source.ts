@@ -8,6 +8,7 @@
  * with its package in its code starts as fast as before.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { requireEnv, type Env } from '../util/env';
 import { IntegrityError } from './errors';
 
 /** The environment variables a registry-sourced function is configured with (set by LambdaModel). */
@@ -34,13 +35,6 @@ export interface RegistryPackageRef {
   readonly cacheDir: string;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-function required(env: Env, name: string, why: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set; it must name ${why}`);
-  return value;
-}
 
 /**
  * The registry tarball the environment names, or undefined when MODEL_S3_BUCKET is not set. Throws naming
@@ -49,13 +43,13 @@ function required(env: Env, name: string, why: string): string {
 export function registryPackageFromEnv(env: Env = process.env): RegistryPackageRef | undefined {
   const bucket = env[REGISTRY_ENV.BUCKET];
   if (!bucket) return undefined;
-  const sha256 = required(env, REGISTRY_ENV.SHA256, 'the sha256 of the package tarball');
+  const sha256 = requireEnv(env, REGISTRY_ENV.SHA256, 'the sha256 of the package tarball');
   return {
     bucket,
-    key: required(env, REGISTRY_ENV.KEY, `the package tarball's key in s3://${bucket}`),
+    key: requireEnv(env, REGISTRY_ENV.KEY, `the package tarball's key in s3://${bucket}`),
     sha256,
-    name: required(env, REGISTRY_ENV.NAME, 'the model the package must hold'),
-    version: required(env, REGISTRY_ENV.VERSION, 'the version the package must hold'),
+    name: requireEnv(env, REGISTRY_ENV.NAME, 'the model the package must hold'),
+    version: requireEnv(env, REGISTRY_ENV.VERSION, 'the version the package must hold'),
     cacheDir: `${(env[REGISTRY_ENV.CACHE_DIR] || DEFAULT_CACHE_DIR).replace(/\/+$/, '')}/${sha256}`,
   };
 }
@@ -95,5 +89,5 @@ export async function fetchRegistryPackage(ref: RegistryPackageRef, client?: S3C
 export function packageDirFromEnv(dirVariable: string, env: Env = process.env): Promise<string> {
   const ref = registryPackageFromEnv(env);
   if (ref !== undefined) return fetchRegistryPackage(ref);
-  return Promise.resolve(required(env, dirVariable, 'the model package directory'));
+  return Promise.resolve(requireEnv(env, dirVariable, 'the model package directory'));
 }
