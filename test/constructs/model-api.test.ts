@@ -5,13 +5,16 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuth } from '../../lib/constructs/api-auth';
 import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelApi } from '../../lib/constructs/model-api';
+import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from '../../lib/constructs/model-backend';
 import { ModelPackage } from '../../lib/constructs/model-package';
+import { Construct } from 'constructs';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { projectContext, testApp, type TestApp } from './synth-helpers';
 
@@ -26,6 +29,7 @@ let t: TestApp;
 let pkg: ModelPackage;
 const built: Record<'apiKey' | 'custom' | 'iam' | 'jwt' | 'cognito', Built> = {} as never;
 let iamCallers: { all: iam.Role; one: iam.Role };
+let ownBackend: { stack: Stack; api: ModelApi; backend: IModelBackend; template: Template };
 
 function build(id: string, props: ConstructorParameters<typeof ModelApi>[2], options: Parameters<ModelApi['addModel']>[1] = {}): Built {
   const stack = t.stack(id);
@@ -125,7 +129,30 @@ beforeAll(async () => {
     built.cognito = { stack, api, model, template: undefined as never };
   }
 
+  {
+    // A backend of one's own: ModelApi knows backends only by what they bind.
+    const stack = t.stack('OwnBackend');
+    const api = new ModelApi(stack, 'Api');
+    class EchoBackend extends Construct implements IModelBackend {
+      readonly modelPackage = pkg;
+      readonly modelName = 'echo';
+      readonly modelVersion = pkg.version;
+      bind(options: ModelBackendBindOptions): ModelBackendBinding {
+        new iam.Role(options.scope, 'Probe', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
+        const mock = new apigw.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode": 200}' }, integrationResponses: [{ statusCode: '200' }] });
+        return {
+          integrations: { metadata: mock, ready: mock, infer: mock },
+          readMethodOptions: { methodResponses: [{ statusCode: '200' }] },
+          widgets: [new cloudwatch.TextWidget({ markdown: '### echo', width: 24 })],
+        };
+      }
+    }
+    ownBackend = { stack, api, backend: new EchoBackend(stack, 'Echo'), template: undefined as never };
+    api.addModel(ownBackend.backend, { throttle: { rateLimit: 7, burstLimit: 14 } });
+  }
+
   for (const b of Object.values(built)) b.template = Template.fromStack(b.stack);
+  ownBackend.template = Template.fromStack(ownBackend.stack);
 });
 
 afterAll(() => t.cleanup());
@@ -160,6 +187,43 @@ describe('routes and defaults', () => {
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
       Integration: { Type: 'MOCK', IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"extensions":\\["binary_tensor_data","sagemaker_triton_binary"\\]') } }] },
     });
+  });
+
+  test('addModel(LambdaModel): every model route is the Lambda proxy of alias live, with no method responses of its own; only infer is validated', () => {
+    // GIVEN an API  WHEN a LambdaModel is added  THEN its binding gives one proxy integration for all three routes
+    const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }), RequestTemplates: Match.absent() },
+      MethodResponses: Match.absent(),
+      RequestValidatorId: Match.absent(),
+      ApiKeyRequired: true,
+    });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }) },
+      MethodResponses: Match.absent(),
+      RequestParameters: Match.absent(),
+      RequestValidatorId: Match.anyValue(),
+      ApiKeyRequired: true,
+    });
+    // The Lambda backend grants API Gateway by the function's resource policy: no role under the API.
+    expect(logicalIds(built.apiKey.template, 'AWS::IAM::Role').filter((id) => id.startsWith('Apitinymlp'))).toEqual([]);
+  });
+
+  test('addModel of a backend of one\'s own: its integrations, options, scope, widgets and the throttle, and nothing that knows its kind', () => {
+    const template = ownBackend.template;
+    const routes = methodPaths(template).filter((m) => m.path.startsWith('/v2/models/'));
+    expect(routes.map((m) => `${String(m.method.HttpMethod)} ${m.path}`).sort()).toEqual(MODEL_ROUTES.map((r) => r.replaceAll('tiny-mlp', 'echo')).sort());
+    for (const { method } of routes) expect(method).toMatchObject({ Integration: { Type: 'MOCK' }, ApiKeyRequired: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', MethodResponses: [{ StatusCode: '200' }], RequestValidatorId: Match.absent() });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', Integration: { Type: 'MOCK' }, MethodResponses: Match.absent(), RequestValidatorId: Match.anyValue() });
+    // The scope the API gives is its own, one per model: the probe's logical id says where it sits.
+    expect(logicalIds(template, 'AWS::IAM::Role').filter((id) => /^ApiechoProbe[0-9A-F]{8}$/.test(id))).toHaveLength(1);
+    expect(JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties)).toContain('### echo');
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect((stage.Properties as { MethodSettings: unknown[] }).MethodSettings.slice(1)).toHaveLength(6);
+    expect(ownBackend.api.modelNames).toEqual(['echo']);
   });
 
   test('API Gateway may invoke the alias only, from each model method, not from the console\'s test-invoke', () => {
@@ -446,7 +510,7 @@ describe('bad configurations are refused with the value at fault', () => {
     ['a JWT issuer over http', () => ApiAuth.jwt({ issuer: 'http://login.example.com', audience: ['a'] }), /issuer must be an https URL; got "http:\/\/login\.example\.com"/],
     ['a JWT without audience', () => ApiAuth.jwt({ issuer: 'https://login.example.com', audience: [] }), /audience needs at least one/],
     ['Cognito without a pool', () => ApiAuth.cognito({ userPools: [] }), /needs at least one user pool/],
-    ['a stage throttle without a burst', () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }), /throttle needs both rateLimit and burstLimit/],
+    ['a stage throttle without a burst', () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }), /ModelApi needs both throttle\.rateLimit and throttle\.burstLimit/],
   ])('%s', (_what, make, error) => {
     expect(make).toThrow(error);
   });
