@@ -16,7 +16,7 @@ import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { Construct } from 'constructs';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
-import { projectContext, testApp, type TestApp } from './synth-helpers';
+import { apiMethods, defined, findResources, type MethodProps, type PolicyDocument, projectContext, testApp, type TestApp } from './synth-helpers';
 
 interface Built {
   readonly stack: Stack;
@@ -49,24 +49,26 @@ function only(ids: string[]): string {
 }
 
 /** The resource path of a method, e.g. '/v2/models/tiny-mlp/infer', from the template's resource tree. */
-function methodPaths(template: Template): Array<{ path: string; method: Record<string, any> }> {
-  const resources = template.findResources('AWS::ApiGateway::Resource');
-  const pathOf = (ref: any): string => {
-    if (ref['Fn::GetAtt']) return '';
-    const r = resources[ref.Ref];
-    return `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}`;
+function methodPaths(template: Template): Array<{ path: string; method: MethodProps }> {
+  return apiMethods(template).map(({ route, props }) => ({ path: route.slice(route.indexOf(' ') + 1), method: props }));
+}
+
+/** A dashboard widget, as far as these tests read it. */
+interface Widget {
+  readonly properties: {
+    readonly title?: string;
+    readonly markdown?: string;
+    readonly metrics: Array<Array<string | { readonly stat?: string; readonly expression?: string; readonly [key: string]: unknown }>>;
+    readonly annotations: { readonly horizontal: ReadonlyArray<{ readonly value: number }> };
   };
-  return Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => ({
-    path: m.Properties.ResourceId['Fn::GetAtt'] ? '/' : pathOf(m.Properties.ResourceId),
-    method: m.Properties,
-  }));
 }
 
 /** The dashboard's widgets, each Ref in its body written {LogicalId}. */
-function dashboardWidgets(template: Template): any[] {
-  const body = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody;
-  const text = body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : `{${(p as { Ref: string }).Ref}}`)).join('');
-  return JSON.parse(text).widgets;
+function dashboardWidgets(template: Template): Widget[] {
+  const [dashboard] = Object.values(findResources(template, 'AWS::CloudWatch::Dashboard'));
+  const body = dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : `{${(p as { Ref: string }).Ref}}`)).join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
 }
 
 const MODEL_ROUTES = [
@@ -228,7 +230,7 @@ describe('routes and defaults', () => {
 
   test('API Gateway may invoke the alias only, from each model method, not from the console\'s test-invoke', () => {
     const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
-    const permissions = built.apiKey.template.findResources('AWS::Lambda::Permission');
+    const permissions = findResources(built.apiKey.template, 'AWS::Lambda::Permission');
     expect(Object.keys(permissions)).toHaveLength(6);
     for (const p of Object.values(permissions)) {
       expect(p.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: alias } });
@@ -263,8 +265,8 @@ describe('routes and defaults', () => {
   });
 
   test('access logs: JSON with the key id and principal, never a key value, kept a month', () => {
-    const stage = Object.values(built.apiKey.template.findResources('AWS::ApiGateway::Stage'))[0];
-    const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
+    const stage = Object.values(findResources(built.apiKey.template, 'AWS::ApiGateway::Stage'))[0] as unknown as { Properties: { AccessLogSetting: { Format: string; DestinationArn: unknown } } };
+    const format = JSON.parse(stage.Properties.AccessLogSetting.Format) as unknown;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', apiKeyId: '$context.identity.apiKeyId', principalId: '$context.authorizer.principalId' });
     expect(stage.Properties.AccessLogSetting.Format).not.toMatch(/\$context\.identity\.apiKey(?!Id)/);
     expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(only(logicalIds(built.apiKey.template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } }).filter((id) => id.startsWith('ApiAccessLogs'))));
@@ -296,7 +298,7 @@ describe('routes and defaults', () => {
     built.apiKey.template.hasOutput('*', {
       Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: api }, '.execute-api.'])] },
     });
-    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(expect.objectContaining({ 'Fn::Join': expect.any(Array) }));
+    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(expect.objectContaining({ 'Fn::Join': expect.any(Array) as unknown }) as unknown);
     expect(built.apiKey.api.modelNames).toEqual(['tiny-mlp']);
   });
 
@@ -304,20 +306,21 @@ describe('routes and defaults', () => {
     built.apiKey.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const widgets = dashboardWidgets(built.apiKey.template);
     const fn = `{${only(logicalIds(built.apiKey.template, 'AWS::Lambda::Function').filter((id) => /^Model[0-9A-F]{8}$/.test(id)))}}`;
-    const byTitle = (title: string) => widgets.find((w) => w.properties.title === title)!.properties;
-    expect(widgets.map((w) => w.properties.title ?? w.properties.markdown.split('\n')[0])).toEqual([
+    const byTitle = (title: string): Widget['properties'] => defined(widgets.find((w) => w.properties.title === title), title).properties;
+    const stat = (m: Widget['properties']['metrics'][number]): unknown => (m.at(-1) as { stat?: string }).stat;
+    expect(widgets.map((w) => w.properties.title ?? w.properties.markdown?.split('\n')[0])).toEqual([
       'API latency (ms)', 'API requests and errors', '### tiny-mlp 1.0.0',
       'tiny-mlp: latency (ms)', 'tiny-mlp: errors and throttles', 'tiny-mlp: invocations by version serving',
     ]);
-    expect(byTitle('API latency (ms)').metrics.map((m: any[]) => [m[1], m.at(-1).stat])).toEqual([['Latency', 'p50'], ['Latency', 'p99']]);
-    expect(byTitle('API requests and errors').metrics.map((m: any[]) => m[1])).toEqual(['Count', '4XXError', '5XXError']);
+    expect(byTitle('API latency (ms)').metrics.map((m) => [m[1], stat(m)])).toEqual([['Latency', 'p50'], ['Latency', 'p99']]);
+    expect(byTitle('API requests and errors').metrics.map((m) => m[1])).toEqual(['Count', '4XXError', '5XXError']);
     expect(byTitle('tiny-mlp: latency (ms)').metrics).toEqual([
       ['AWS/Lambda', 'Duration', 'FunctionName', fn, 'Resource', `${fn}:live`, { label: 'p50', period: 60, stat: 'p50' }],
       ['AWS/Lambda', 'Duration', 'FunctionName', fn, 'Resource', `${fn}:live`, { label: 'p99', period: 60, stat: 'p99' }],
     ]);
     expect(byTitle('tiny-mlp: latency (ms)').annotations.horizontal[0].value).toBe(8800);
-    expect(byTitle('tiny-mlp: errors and throttles').metrics.map((m: any[]) => m[1])).toEqual(['Errors', 'Throttles']);
-    expect(byTitle('tiny-mlp: invocations by version serving').metrics[0][0].expression).toBe(
+    expect(byTitle('tiny-mlp: errors and throttles').metrics.map((m) => m[1])).toEqual(['Errors', 'Throttles']);
+    expect((byTitle('tiny-mlp: invocations by version serving').metrics[0][0] as { expression?: string }).expression).toBe(
       `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="Invocations" FunctionName="${fn}"', 'Sum', 60)`,
     );
   });
@@ -328,11 +331,13 @@ describe('props', () => {
 
   test('name, stage, default throttle, tracing, and the per-model throttle on each of the model\'s routes', () => {
     custom().template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'digits-api' });
-    const stage = Object.values(custom().template.findResources('AWS::ApiGateway::Stage'))[0].Properties;
+    const stage = Object.values(findResources(custom().template, 'AWS::ApiGateway::Stage'))[0].Properties as {
+      StageName: string; TracingEnabled: boolean; MethodSettings: Array<{ HttpMethod: string; ResourcePath: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    };
     expect(stage.StageName).toBe('v1');
     expect(stage.TracingEnabled).toBe(true);
     expect(stage.MethodSettings[0]).toMatchObject({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    expect(stage.MethodSettings.slice(1).map((s: any) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`).sort()).toEqual([
+    expect(stage.MethodSettings.slice(1).map((s) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`).sort()).toEqual([
       'GET /~1v2~1models~1tiny-mlp 5/10',
       'GET /~1v2~1models~1tiny-mlp~1ready 5/10',
       'GET /~1v2~1models~1tiny-mlp~1versions~1{version} 5/10',
@@ -409,13 +414,13 @@ describe('auth: API keys (the default)', () => {
 
   test('key values appear nowhere: no key has a Value, and outputs carry key ids only', () => {
     for (const b of Object.values(built)) {
-      const json = b.template.toJSON();
-      for (const key of Object.values(b.template.findResources('AWS::ApiGateway::ApiKey'))) {
+      const json = b.template.toJSON() as { Outputs?: Record<string, { Value: unknown }> };
+      for (const key of Object.values(findResources(b.template, 'AWS::ApiGateway::ApiKey'))) {
         expect(key.Properties.Value).toBeUndefined();
         expect(key.Properties.GenerateDistinctId).toBeUndefined();
       }
       const keyIds = new Set(Object.keys(b.template.findResources('AWS::ApiGateway::ApiKey')));
-      for (const output of Object.values<any>(json.Outputs ?? {})) {
+      for (const output of Object.values(json.Outputs ?? {})) {
         // A key can only be referred to by Ref (its id); no attribute of it is a secret either, but none is output.
         const text = JSON.stringify(output.Value);
         for (const id of keyIds) expect(text.includes(`"Fn::GetAtt":["${id}"`)).toBe(false);
@@ -436,15 +441,18 @@ describe('auth: IAM', () => {
   });
 
   test('grantInvoke: execute-api:Invoke on the stage, or on the health routes and one model', () => {
-    const policyOf = (role: string) => Object.values(built.iam.template.findResources('AWS::IAM::Policy'))
-      .find((p) => JSON.stringify(p.Properties.Roles).includes(role))!.Properties.PolicyDocument.Statement;
+    const policyOf = (role: string): PolicyDocument['Statement'] =>
+      (defined(Object.values(findResources(built.iam.template, 'AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes(role)), `the policy of ${role}`)
+        .Properties.PolicyDocument as PolicyDocument).Statement;
+    // The last parts of an ARN the template joins.
+    const tail = (arn: unknown, n: number): unknown[] => (arn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].slice(-n);
     const all = policyOf(only(logicalIds(built.iam.template, 'AWS::IAM::Role').filter((id) => id.startsWith('AllRoutes'))));
     expect(all).toHaveLength(1);
     expect(all[0].Action).toBe('execute-api:Invoke');
     const stage = { Ref: only(logicalIds(built.iam.template, 'AWS::ApiGateway::Stage')) };
-    expect(all[0].Resource['Fn::Join'][1].slice(-3)).toEqual(['/', stage, '/*/*']);
+    expect(tail(all[0].Resource, 3)).toEqual(['/', stage, '/*/*']);
     const one = policyOf(only(logicalIds(built.iam.template, 'AWS::IAM::Role').filter((id) => id.startsWith('OneModel'))));
-    expect(one[0].Resource.map((r: any) => r['Fn::Join'][1].slice(-2))).toEqual([
+    expect((one[0].Resource as unknown[]).map((r) => tail(r, 2))).toEqual([
       [stage, '/*/v2'],
       [stage, '/*/v2/health/*'],
       [stage, '/*/v2/models/tiny-mlp'],
