@@ -58,8 +58,7 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const list = cpus();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
+  const ortVersion = (JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string }).version;
   return {
     cpuModel: list[0]?.model.trim() ?? 'unknown',
     cores: list.length,

@@ -16,7 +16,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node
 import { join, relative, resolve } from 'node:path';
 import { readManifest } from '../lib/package/manifest';
 
-/** The design's ceiling for function + layer, unzipped (60 MB, taken as 60 * 10^6 bytes: the stricter reading). */
+/** Target P4's ceiling (README.md, "Benchmarks") for function + layer, unzipped (60 MB, taken as 60 * 10^6 bytes: the stricter reading). */
 export const LAMBDA_ARTIFACT_TARGET_BYTES = 60_000_000;
 
 export interface ArtifactPart {

@@ -4,9 +4,9 @@
  * `done` and exits. `node minimal-cold.js MODEL.onnx INPUT_NAME FEATURES`.
  */
 // Loaded with require, as a hand-written script would, and timed from process spawn by the parent.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the baseline loads modules as a hand-written script does
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
 const { readFileSync } = require('node:fs') as typeof import('node:fs');
 
 async function main(): Promise<void> {

@@ -3,9 +3,9 @@
  *
  * - raw:    our own InferenceSession on the same model bytes and options, `session.run(feeds)` with the feeds
  *           built once beforehand. The floor: every v2 front pays this.
- * - json:   `engine.inferBody(body, headers)` with a v2 JSON body: UTF-8 + JSON parse, validation against the
- *           manifest, typed-array fill, run, JSON encode of the outputs.
- * - binary: `engine.inferBody` with Triton's binary extension (Inference-Header-Content-Length, FP32 bytes
+ * - json:   `inferResponse(engine, body, headers)`, what the router runs for POST .../infer, with a v2 JSON
+ *           body: UTF-8 + JSON parse, validation against the manifest, typed-array fill, run, JSON encode.
+ * - binary: `inferResponse` with Triton's binary extension (Inference-Header-Content-Length, FP32 bytes
  *           after a small JSON header) and binary outputs requested.
  *
  * The variants alternate in blocks, in a shuffled order each round, so drift (turbo, thermal, GC, other
@@ -17,7 +17,8 @@ import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../lib/engine/engine';
 import { readManifest } from '../lib/package/manifest';
 import { seededRandom } from '../lib/package/seeded-random';
-import type { HttpResponse } from '../lib/protocol/types';
+import type { HttpResponse } from '../lib/router/http';
+import { inferResponse } from '../lib/router/router';
 import { mean, median, progress, quantile, round, shuffled } from './common';
 import { type BenchModel, requestBodies } from './model';
 
@@ -110,15 +111,15 @@ async function benchBatch(model: BenchModel, engine: InferenceEngine, session: o
   const out = model.outputNames[0];
   const calls: Record<OverheadVariant, () => Promise<unknown>> = {
     raw: () => session.run(feeds),
-    json: () => engine.inferBody(bodies.json, bodies.jsonHeaders),
-    binary: () => engine.inferBody(bodies.binary, bodies.binaryHeaders),
+    json: () => inferResponse(engine, bodies.json, bodies.jsonHeaders),
+    binary: () => inferResponse(engine, bodies.binary, bodies.binaryHeaders),
   };
 
   // The variants must do the same inference: compare their answers once before timing anything.
   const raw = (await session.run(feeds))[out].data as Float32Array;
   const diff = {
-    json: maxAbsDiff(raw, responseData(await engine.inferBody(bodies.json, bodies.jsonHeaders), out)),
-    binary: maxAbsDiff(raw, responseData(await engine.inferBody(bodies.binary, bodies.binaryHeaders), out)),
+    json: maxAbsDiff(raw, responseData(await inferResponse(engine, bodies.json, bodies.jsonHeaders), out)),
+    binary: maxAbsDiff(raw, responseData(await inferResponse(engine, bodies.binary, bodies.binaryHeaders), out)),
   };
 
   const bar = progress(`P1 batch ${plan.batch}`, plan.rounds + 1);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the design's performance targets P1-P4, measured on this machine in one run and quoted as
+ * `npm run bench`: the performance targets P1-P4 of README.md's "Benchmarks" table, measured on this machine in one run and quoted as
  * ratios next to their targets. Figures only: a missed target is reported, never a failure (the exit status
  * is non-zero only when a part could not be measured at all).
  *
@@ -53,15 +53,15 @@ function p1Rows(figures: readonly OverheadFigures[]): TargetRow[] {
   const rows: TargetRow[] = [];
   for (const f of figures) {
     const v = f.variants;
-    // The design's P1 targets are stated for batch 1; batch 64 is reported for information.
+    // The P1 targets are stated for batch 1; batch 64 is reported for information.
     const targeted = f.batch === 1;
     rows.push({ id: 'P1', variant: `batch ${f.batch}: raw session.run`, figure: `${fmt(v.raw.medianUs)} µs/call`, ratio: 1 });
     rows.push({
-      id: 'P1', variant: `batch ${f.batch}: engine.inferBody JSON`, figure: `${fmt(v.json.medianUs)} µs/call`, ratio: v.json.ratio,
+      id: 'P1', variant: `batch ${f.batch}: inferResponse JSON`, figure: `${fmt(v.json.medianUs)} µs/call`, ratio: v.json.ratio,
       target: targeted ? '≤ 1.30x' : undefined, met: targeted ? v.json.ratio <= 1.3 : undefined,
     });
     rows.push({
-      id: 'P1', variant: `batch ${f.batch}: engine.inferBody binary`, figure: `${fmt(v.binary.medianUs)} µs/call`, ratio: v.binary.ratio,
+      id: 'P1', variant: `batch ${f.batch}: inferResponse binary`, figure: `${fmt(v.binary.medianUs)} µs/call`, ratio: v.binary.ratio,
       target: targeted ? '≤ 1.10x' : undefined, met: targeted ? v.binary.ratio <= 1.1 : undefined,
     });
   }
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     return { ...measured, computedTotalBytes: computed?.totalBytes };
   });
   const p1 = await guard('p1', async () => {
-    section('P1 warm overhead (in process: raw session.run vs engine.inferBody JSON / binary)');
+    section('P1 warm overhead (in process: raw session.run vs inferResponse JSON / binary)');
     return benchOverhead(model);
   });
   const p2 = await guard('p2', async () => {

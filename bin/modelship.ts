@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The modelship CLI. Each command loads its implementation only when it runs, so `modelship serve`
- * starts without paying for the converter, tfjs or the CDK (cold start is a design target, P3).
+ * starts without paying for the converter, tfjs or the CDK (cold start is target P3 in README.md, "Benchmarks").
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../lib/version';
@@ -31,6 +31,29 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * `run` for the commands that write a package or an artifact (package, convert, pull, triton). Their
+ * writes are atomic (lib/util/atomic-dir.ts); on Ctrl-C or SIGTERM the write in flight is undone before
+ * the process exits, so nothing half-written is left and a package being replaced is still there.
+ */
+async function runWriting(action: () => Promise<void>): Promise<void> {
+  const { abandonPendingWrites } = await import('../lib/util/atomic-dir');
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A write cut before its rename leaves the old output; one already renamed in is complete and stays.
+    const undone = abandonPendingWrites();
+    process.stderr.write(`modelship: interrupted by ${signal}${undone > 0 ? '; no partial output was left' : ''}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await run(action);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 const program = new Command()
   .name('modelship')
   .description('Package, check, serve and deploy ONNX models behind the Open Inference Protocol v2.')
@@ -38,13 +61,15 @@ const program = new Command()
   // `package --version 1.0.0` must reach the subcommand, not print the CLI's own version.
   .enablePositionalOptions()
   .option('--debug', 'print the stack of every error, not just of unexpected ones', false)
+  // commander's own usage errors carry the same prefix as ours.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'modelship: ')) })
   // commander's own usage errors (unknown option, missing argument) exit 2, as ours do.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : err.code.startsWith('commander.help') || err.code === 'commander.version' ? 0 : 2));
 
 program
   .command('package')
-  .description('package an ONNX model: manifest (I/O read from onnxruntime, sha256), model and golden samples')
-  .argument('<model>', 'the .onnx file')
+  .description('package a model: manifest (I/O read from onnxruntime, sha256), model and golden samples; a Keras file is converted to ONNX first')
+  .argument('<model>', 'the .onnx file, or a Keras .keras / .h5 (or .weights.h5 with --config) to convert first')
   .requiredOption('--name <name>', 'DNS-safe model name')
   .requiredOption('--version <version>', 'semantic version, such as 1.0.0')
   .requiredOption('--out <dir>', 'directory to write the package to')
@@ -52,13 +77,14 @@ program
   .addOption(new Option('--gpu-platform <platform>', 'for gpu targets: how bin/app.ts deploys it').choices(['sagemaker', 'ecs']))
   .option('--samples <file>', 'JSON file with a v2 request body, or an array of them, to record as golden samples')
   .option('--labels <file>', 'JSON array of class labels')
+  .option('--config <file>', 'for a Keras .weights.h5: the model config JSON')
   .option('--description <text>', 'what the model does', '')
-  .option('--force', 'replace a package already in --out', false)
-  .action((model: string, o: Record<string, string | boolean | undefined>) => run(async () => {
+  .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
+  .action((model: string, o: Record<string, string | boolean | undefined>) => runWriting(async () => {
     const { createPackage, readSampleRequests } = await import('../lib/package/create');
     const { readFile } = await import('node:fs/promises');
-    const manifest = await createPackage({
-      modelPath: model,
+    const pack = async (modelPath: string, source?: Parameters<typeof createPackage>[0]['source']) => createPackage({
+      modelPath,
       name: o.name as string,
       version: o.version as string,
       outDir: o.out as string,
@@ -68,7 +94,16 @@ program
       samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
       labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
       force: o.force === true,
+      source,
     });
+    // Only a Keras file pays for loading tfjs and the converter.
+    const { isKerasFile } = await import('../lib/convert/keras/model-format');
+    const manifest = await isKerasFile(model)
+      ? await (await import('../lib/convert/keras-for-packaging')).withConvertedKeras(model, { configPath: o.config as string | undefined }, async (onnxPath, source, report) => {
+        console.log(`converted ${model} (Keras ${source.kerasVersion ?? 'version not recorded'}) to ONNX: ${report.layers.length} layers, max |diff| against tfjs ${report.maxAbsDiff.toExponential(2)}`);
+        return pack(onnxPath, source);
+      })
+      : await pack(model);
     const io = (list: typeof manifest.inputs) => list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
     console.log(`packaged ${manifest.name}@${manifest.version} into ${o.out as string}`);
     console.log(`  inputs:  ${io(manifest.inputs)}`);
@@ -97,20 +132,26 @@ program
 
 program
   .command('convert')
-  .description('convert a tfjs/Keras Sequential model (model.json + weights) to ONNX, checked against tfjs predictions')
-  .argument('<model-json>', 'the tfjs model.json')
+  .description('convert a Keras model (.keras, .h5, or .weights.h5 with --config) or a tfjs model.json to ONNX, checked against a tfjs twin of the model')
+  .argument('<model>', 'the model file; its format is read from its bytes, not its extension')
   .requiredOption('--out <file>', 'the .onnx file to write')
+  .option('--config <file>', 'for a .weights.h5: the model config JSON (model.to_json(), or config.json from a .keras file)')
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
-  .action((modelJson: string, o: { out: string; checkSamples: number }) => run(async () => {
+  .action((model: string, o: { out: string; config?: string; checkSamples: number }) => runWriting(async () => {
     try {
       require.resolve('@tensorflow/tfjs');
     } catch {
       const { ConversionError } = await import('../lib/convert/errors');
       throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
     }
-    const { convertTfjsModelFile } = await import('../lib/convert/tfjs-to-onnx');
-    const result = await convertTfjsModelFile(modelJson, o.out, { checkSamples: o.checkSamples });
-    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) to ${o.out}`);
+    const { convertModelFile } = await import('../lib/convert/convert-model-file');
+    const result = await convertModelFile(model, o.out, { configPath: o.config, checkSamples: o.checkSamples });
+    const from = result.source.format === 'keras'
+      ? `Keras ${result.source.kerasVersion ?? '(version not recorded)'} ${result.source.container === 'keras' ? '.keras' : result.source.container === 'h5' ? '.h5' : '.weights.h5'}`
+      : 'tfjs model.json';
+    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) from ${from} to ${o.out}`);
+    const io = (list: typeof result.inputs) => (list ?? []).map((t) => `${t.name} ${t.datatype}[${t.shape.map((d) => d ?? -1).join(',')}]`).join(', ');
+    if (result.inputs) console.log(`  inputs:  ${io(result.inputs)}\n  outputs: ${io(result.outputs)}`);
     console.log(`  checked ${result.samples} inputs against tfjs: max |diff| ${result.maxAbsDiff.toExponential(2)}`);
   }));
 
@@ -156,7 +197,7 @@ program
   .addOption(new Option('--kind <kind>', 'where instances run').choices(['gpu', 'cpu']).default('gpu'))
   .option('--tar <file>', 'also write the SageMaker model.tar.gz here')
   .option('--force', 'replace <out>/<name> when it exists', false)
-  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => run(async () => {
+  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => runWriting(async () => {
     const { buildSageMakerArtifact, writeTritonRepository } = await import('../lib/triton');
     const options = {
       maxBatchSize: o.maxBatchSize,
@@ -181,11 +222,9 @@ program
     } catch (err) {
       // Bad option values and an existing output are the user's to fix: one line, not a stack.
       const e = err as NodeJS.ErrnoException;
-      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EEXIST' || e.code === 'EINVAL') {
-        const { OutputExistsError, UsageError } = await import('../lib/errors');
-        if (e.code === 'EEXIST') throw new OutputExistsError(o.force ? e.message : `${e.message} (--force replaces it)`);
-        throw new UsageError(e.message);
-      }
+      const { OutputExistsError, UsageError } = await import('../lib/errors');
+      if (e instanceof OutputExistsError) throw new OutputExistsError(`${e.message} (--force replaces it)`);
+      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EINVAL') throw new UsageError(e.message);
       throw err;
     }
   }));
@@ -214,10 +253,10 @@ registryOptions(program
   .command('pull')
   .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
   .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
-  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty)')
+  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
   .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
   .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'))
-  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => run(async () => {
+  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => runWriting(async () => {
     const { runPull } = await import('../lib/registry/cli');
     await runPull(ref, o);
   }));

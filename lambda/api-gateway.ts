@@ -3,7 +3,7 @@
  * transport-neutral HttpRequest/HttpResponse the router speaks. Nothing else lives here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpRequest, HttpResponse } from '../lib/protocol/types';
+import type { HttpRequest, HttpResponse } from '../lib/router/http';
 
 export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 export type ApiGatewayResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2;
@@ -16,7 +16,7 @@ function isV2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
  * The protocol path starts at /v2. A named HTTP API stage ("/prod/v2/...") or a custom domain's base
  * path ("/models/v2/...") puts a prefix before it, which the routes do not care about.
  */
-export function protocolPath(path: string): string {
+function protocolPath(path: string): string {
   const at = path.indexOf('/v2/');
   if (at > 0) return path.slice(at);
   if (at === -1 && path.endsWith('/v2')) return '/v2';
@@ -41,11 +41,11 @@ export function requestFromEvent(event: ApiGatewayEvent): HttpRequest {
 
 /** Binary bodies (the binary tensor extension) go back base64-encoded, as both payload formats require. */
 export function resultFromResponse(response: HttpResponse): ApiGatewayResult {
-  const binary = typeof response.body !== 'string';
-  return {
-    statusCode: response.status,
-    headers: { ...response.headers },
-    body: binary ? Buffer.from(response.body as Uint8Array).toString('base64') : (response.body as string),
-    isBase64Encoded: binary,
-  };
+  const body = response.body;
+  // Handed over as they are: the runtime only serializes them, and many responses share one headers object.
+  const headers = response.headers;
+  if (typeof body === 'string') return { statusCode: response.status, headers, body, isBase64Encoded: false };
+  // A view, not Buffer.from(body), which would copy the tensor bytes before encoding them.
+  const base64 = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
+  return { statusCode: response.status, headers, body: base64, isBase64Encoded: true };
 }

@@ -40,7 +40,7 @@ export function readGoldenSet(dir: string): GoldenSet {
 }
 
 /** A REST API (v1) proxy event, as API Gateway would send for this request to the `live` alias. */
-export function proxyEvent(method: 'GET' | 'POST', path: string, body: string | null, requestId: string): APIGatewayProxyEvent {
+function proxyEvent(method: 'GET' | 'POST', path: string, body: string | null, requestId: string): APIGatewayProxyEvent {
   return {
     resource: path,
     path,

@@ -5,6 +5,7 @@ export { type EngineOptions, InferenceEngine } from './engine/engine';
 export { createPackage, type CreatePackageOptions } from './package/create';
 export { readManifest, type Manifest, type TensorSpec, type Tolerance, type ToleranceByDatatype } from './package/manifest';
 export { verifyPackage, type VerifyReport } from './package/verify';
-export { ModelRouter, type RouteEvent, type RouterOptions } from './router/router';
+export { type HttpRequest, type HttpResponse } from './router/http';
+export { inferResponse, type LoadFailure, ModelRouter, type RouteEvent, type RouterOptions } from './router/router';
 export * from './client';
 export * from './registry';

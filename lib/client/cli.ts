@@ -6,6 +6,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
 import { stringifyJson } from '../protocol/json';
+import { readEnv } from '../util/env';
 import { ModelClient, type ClientAuth } from './model-client';
 import { parseRequestBody, tensorToJson } from './tensors';
 
@@ -54,7 +55,7 @@ export function parseInvokeTarget(o: Pick<InvokeOptions, 'target' | 'url' | 'mod
     url.pathname = m[1] || '/';
     return { baseUrl: url.href.replace(/\/$/, ''), model: decodeURIComponent(m[2]), version: o.modelVersion ?? (m[3] !== undefined ? decodeURIComponent(m[3]) : undefined) };
   }
-  const baseUrl = o.url ?? env.MODELSHIP_URL;
+  const baseUrl = o.url ?? readEnv(env, 'MODELSHIP_URL');
   if (baseUrl === undefined) throw new UsageError('no server: give --url (or MODELSHIP_URL), or a full URL such as http://127.0.0.1:8080/v2/models/mnist-mlp');
   const model = o.model ?? target;
   if (model === undefined) throw new UsageError('no model: give --model NAME or the model name as the argument');
@@ -62,12 +63,13 @@ export function parseInvokeTarget(o: Pick<InvokeOptions, 'target' | 'url' | 'mod
 }
 
 function auth(o: InvokeOptions, env: NodeJS.ProcessEnv, credentials?: AwsCredentialIdentityProvider): ClientAuth | undefined {
-  const apiKey = o.apiKey ?? env.MODELSHIP_API_KEY;
-  const bearer = o.bearer ?? env.MODELSHIP_BEARER_TOKEN;
+  // An empty variable counts as unset: `export MODELSHIP_API_KEY=` must not send an empty key.
+  const apiKey = o.apiKey ?? readEnv(env, 'MODELSHIP_API_KEY');
+  const bearer = o.bearer ?? readEnv(env, 'MODELSHIP_BEARER_TOKEN');
   const chosen = [o.sigv4 ? '--sigv4' : undefined, o.apiKey !== undefined ? '--api-key' : undefined, o.bearer !== undefined ? '--bearer' : undefined].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`give one of --api-key, --bearer and --sigv4, not ${chosen.join(' and ')}`);
   if (o.sigv4) {
-    const region = o.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const region = o.region ?? readEnv(env, 'AWS_REGION') ?? readEnv(env, 'AWS_DEFAULT_REGION');
     if (region === undefined) throw new UsageError('--sigv4 needs --region (or AWS_REGION): the region in the API\'s URL');
     return { sigv4: { region, ...(credentials !== undefined ? { credentials } : {}) } };
   }

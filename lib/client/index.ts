@@ -5,4 +5,5 @@ export {
   type CallOptions, type ClientAuth, type InferOptions, type InferResult, type ModelClientOptions, type SigV4Auth,
 } from './model-client';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';
+export type { Clock, Sleep } from '../util/clock';
 export { parseRequestBody, tensorToJson, type InferInputs, type ParsedRequest, type TensorInput, type TensorValues } from './tensors';

@@ -15,6 +15,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { decodeInferResponse, encodeInferRequest } from '../protocol/client-codec';
 import type { ModelMetadata, Tensor } from '../protocol/types';
+import { systemClock, type Clock, type Sleep } from '../util/clock';
 import { VERSION } from '../version';
 import { AuthError, HttpError, ModelClientError, NetworkError, RateLimitedError, ResponseError, TimeoutError } from './errors';
 import { backoffMs, parseRetryAfter, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from './retry';
@@ -53,6 +54,10 @@ export interface ModelClientOptions {
   readonly fetch?: typeof fetch;
   /** Source of randomness for backoff jitter, for tests. @default Math.random */
   readonly random?: () => number;
+  /** The clock SigV4 signing dates and Retry-After dates are read from, for tests. @default systemClock */
+  readonly clock?: Clock;
+  /** How the client waits before a retry, for tests: it must reject with the signal's reason on abort. @default a timer */
+  readonly sleep?: Sleep;
 }
 
 export interface CallOptions {
@@ -108,8 +113,8 @@ function validateAuth(auth: ClientAuth | undefined): void {
   if ('sigv4' in auth && (typeof auth.sigv4?.region !== 'string' || auth.sigv4.region === '')) throw new TypeError('auth.sigv4.region is required, such as eu-west-1');
 }
 
-function sigv4Signer(options: SigV4Auth): Signer {
-  let signerPromise: Promise<{ sign: (request: never) => Promise<{ headers: Record<string, string> }> }> | undefined;
+function sigv4Signer(options: SigV4Auth, clock: Clock): Signer {
+  let signerPromise: Promise<{ sign: (request: never, options: { signingDate: Date }) => Promise<{ headers: Record<string, string> }> }> | undefined;
   const load = async () => {
     // Loaded on first use: API-key and bearer clients never pay for the signer or the credential chain.
     const [{ SignatureV4 }, { Sha256 }] = await Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]);
@@ -133,7 +138,7 @@ function sigv4Signer(options: SigV4Auth): Signer {
       query,
       headers: { ...headers, host: url.host },
       body,
-    } as never);
+    } as never, { signingDate: new Date(clock.now()) });
     // fetch sets Host itself, to the same value.
     const { host: _host, ...rest } = signed.headers;
     return rest;
@@ -176,6 +181,8 @@ export class ModelClient {
   private readonly retry: RetryPolicy;
   private readonly fetchFn: typeof fetch;
   private readonly random: () => number;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
   private readonly extraHeaders: Readonly<Record<string, string>>;
   private readonly auth?: ClientAuth;
   private readonly signer?: Signer;
@@ -193,7 +200,8 @@ export class ModelClient {
     this.basePath = base.pathname.replace(/\/+$/, '');
     validateAuth(options.auth);
     this.auth = options.auth;
-    if (options.auth !== undefined && 'sigv4' in options.auth) this.signer = sigv4Signer(options.auth.sigv4);
+    this.clock = options.clock ?? systemClock;
+    if (options.auth !== undefined && 'sigv4' in options.auth) this.signer = sigv4Signer(options.auth.sigv4, this.clock);
     this.protocol = options.protocol ?? 'json';
     if (this.protocol !== 'json' && this.protocol !== 'binary') throw new TypeError(`protocol must be "json" or "binary", got ${String(this.protocol)}`);
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -203,6 +211,7 @@ export class ModelClient {
     if (typeof fetchFn !== 'function') throw new TypeError('no fetch: pass options.fetch, or use Node.js 18 or later');
     this.fetchFn = fetchFn;
     this.random = options.random ?? Math.random;
+    this.sleep = options.sleep ?? sleep;
     this.extraHeaders = options.headers ?? {};
   }
 
@@ -303,7 +312,7 @@ export class ModelClient {
         answer = await this.attempt(spec, url, what, signal);
       } catch (err) {
         if (err instanceof NetworkError && retriesLeft) {
-          await sleep(backoffMs(this.retry, attempt - 1, this.random), signal);
+          await this.sleep(backoffMs(this.retry, attempt - 1, this.random), signal);
           continue;
         }
         throw err;
@@ -311,9 +320,9 @@ export class ModelClient {
       const { status } = answer;
       if ((status >= 200 && status < 300) || spec.accept?.includes(status)) return answer;
       const retryable = status === 429 || status >= 500;
-      const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
+      const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], this.clock.now());
       if (retryable && retriesLeft && (retryAfterMs === undefined || retryAfterMs <= this.retry.maxDelayMs)) {
-        await sleep(retryAfterMs ?? backoffMs(this.retry, attempt - 1, this.random), signal);
+        await this.sleep(retryAfterMs ?? backoffMs(this.retry, attempt - 1, this.random), signal);
         continue;
       }
       throw this.httpError(answer, what, attempt, retryAfterMs);

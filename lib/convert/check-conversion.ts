@@ -29,7 +29,7 @@ export async function checkConversion(model: tf.LayersModel, converted: Converte
   if (!Number.isInteger(n) || n < 1) throw new ConversionError(`checkSamples must be a positive integer, got ${n}`);
   const dims = model.inputs[0].shape.slice(1);
   if (dims.some((d) => d === null)) {
-    throw new ConversionError(`cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?')}] has a dynamic non-batch dimension`);
+    throw new ConversionError(`cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`);
   }
   const shape = [n, ...(dims as number[])];
   const [lo, hi] = opts.inputRange ?? [-1, 1];

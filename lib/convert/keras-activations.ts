@@ -7,9 +7,9 @@ import { ConversionError } from './errors';
 
 type Emit = (g: OnnxGraphEmitter, x: string, base: string) => string;
 
-// tfjs-core's selu constants (selu_util.ts); ONNX's defaults are the same values rounded to float32.
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_ALPHA = 1.7580993408473768599402175208123 / SELU_SCALE;
+// tfjs-core's selu constants (selu_util.ts) as doubles; ONNX's defaults are the same values rounded to float32.
+const SELU_SCALE = 1.0507009873554805;
+const SELU_ALPHA = 1.7580993408473768 / SELU_SCALE;
 
 const unary = (op: string): Emit => (g, x, base) => g.node(op, [x], base);
 

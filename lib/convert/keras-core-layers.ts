@@ -89,7 +89,7 @@ const permute: LayerConverter = (ctx) => {
     throw new ConversionError(`${ctx.where}: config 'dims' must be a list of integers, got ${JSON.stringify(dims)}`);
   }
   // Keras' dims are 1-based and exclude the batch axis.
-  return ctx.g.node('Transpose', [ctx.x], ctx.base, { perm: [0, ...(dims as number[])] });
+  return ctx.g.node('Transpose', [ctx.x], ctx.base, { perm: [0, ...dims] });
 };
 
 const batchNormalization: LayerConverter = (ctx) => {

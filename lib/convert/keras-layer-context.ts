@@ -19,9 +19,12 @@ export interface LayerContext {
   readonly g: OnnxGraphEmitter;
   readonly className: string;
   readonly config: tf.serialization.ConfigDict;
-  /** The tensor flowing into the layer. */
+  /** The tensor flowing into the layer: its first input. */
   readonly x: string;
   readonly inShape: KerasShape;
+  /** Every input of the layer's call, in order (merge layers take several). */
+  readonly inputs: readonly string[];
+  readonly inShapes: readonly KerasShape[];
   readonly outShape: KerasShape;
   /** Weights by their short Keras name ('kernel', 'bias', 'gamma', ...). */
   readonly weights: ReadonlyMap<string, LayerWeight>;

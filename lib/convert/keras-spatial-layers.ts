@@ -11,13 +11,13 @@ import {
 import { transposeArray } from './transpose-array';
 import { ConversionError } from './errors';
 
-const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + from);
+const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => i + from);
 
-function toChannelsFirst(ctx: LayerContext, x: string, r: number): string {
+export function toChannelsFirst(ctx: LayerContext, x: string, r: number): string {
   return ctx.g.node('Transpose', [x], ctx.base, { perm: [0, r + 1, ...range(r, 1)] });
 }
 
-function toChannelsLast(ctx: LayerContext, x: string, r: number): string {
+export function toChannelsLast(ctx: LayerContext, x: string, r: number): string {
   return ctx.g.node('Transpose', [x], ctx.base, { perm: [0, ...range(r, 2), 1] });
 }
 
@@ -25,7 +25,7 @@ function toChannelsLast(ctx: LayerContext, x: string, r: number): string {
  * ONNX padding attributes that reproduce Keras' 'valid' and 'same'. 'causal' is left out: tfjs
  * cannot run it, so a conversion of it could not be checked.
  */
-function paddingAttributes(
+export function paddingAttributes(
   ctx: LayerContext, kernel: number[], strides: number[], dilations: number[],
 ): Record<string, AttributeValue> {
   const padding = optionalString(ctx, 'padding') ?? 'valid';
@@ -54,7 +54,7 @@ const conv = (r: number): LayerConverter => (ctx) => {
   if (groups !== undefined && groups !== null && groups !== 1) throw unsupported(ctx, `groups=${JSON.stringify(groups)}`);
   const { g, base } = ctx;
   const kernel = weight(ctx, 'kernel');
-  if (kernel.shape.length !== r + 2) throw new ConversionError(`${ctx.where}: kernel has shape [${kernel.shape}], expected rank ${r + 2}`);
+  if (kernel.shape.length !== r + 2) throw new ConversionError(`${ctx.where}: kernel has shape [${kernel.shape.join(', ')}], expected rank ${r + 2}`);
   const kernelShape = kernel.shape.slice(0, r);
   const ones = new Array<number>(r).fill(1);
   const strides = intList(ctx, 'strides', r, ones);

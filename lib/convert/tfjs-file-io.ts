@@ -31,7 +31,7 @@ export function fileLoader(modelJsonPath: string): tf.io.IOHandler {
           specs.push(...group.weights);
           for (const p of group.paths) {
             const bytes = await fs.promises.readFile(path.join(dir, p));
-            shards.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+            shards.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
           }
         }
         return [specs, tf.io.CompositeArrayBuffer.join(shards)];
@@ -46,7 +46,7 @@ export function fileSaver(dir: string): tf.io.IOHandler {
     await fs.promises.mkdir(dir, { recursive: true });
     const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
     const json: tf.io.ModelJSON = {
-      modelTopology: artifacts.modelTopology as {},
+      modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
       format: artifacts.format,
       generatedBy: artifacts.generatedBy,
       convertedBy: artifacts.convertedBy,

@@ -1,27 +1,24 @@
 /**
  * InferenceEngine: one loaded model package. It checks the model's sha256 before onnxruntime sees a
- * byte of it, owns the InferenceSession, and turns v2 requests into v2 responses. It knows nothing of
- * HTTP servers or AWS; every front (local server, Lambda, tests, benchmarks) drives it the same way.
+ * byte of it, owns the InferenceSession, and runs decoded requests: InferRequest in, InferResult out.
+ * It knows models, not HTTP: bodies, headers and statuses are the router's (lib/router), and every
+ * front (local server, Lambda, tests, benchmarks) reaches it the same way.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type Manifest } from '../package/manifest';
 import { checkModelBytes } from '../package/integrity';
-import { DATATYPE_INFO, datatypeFromOrt, type TensorData } from '../protocol/datatypes';
-import { decodeInferRequest } from '../protocol/decode';
-import { encodeInferResponse } from '../protocol/encode';
+import { DATATYPE_INFO, datatypeFromOrt } from '../protocol/datatypes';
 import { BadRequestError } from '../protocol/errors';
 import { PackageError } from '../package/errors';
-import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from '../protocol/limits';
-import type { HttpResponse, InferRequest, InferResult, ModelMetadata, Tensor } from '../protocol/types';
+import { modelMetadata } from '../protocol/responses';
+import type { InferRequest, InferResult, ModelMetadata, Tensor } from '../protocol/types';
 import { checkSessionMatchesManifest } from './session-check';
 
 export interface EngineOptions {
   /** Options passed to onnxruntime's InferenceSession.create. @default - CPU execution provider, all graph optimizations */
   readonly sessionOptions?: ort.InferenceSession.SessionOptions;
-  /** Ceilings on what one request may hold. @default DEFAULT_TENSOR_LIMITS */
-  readonly limits?: TensorLimits;
 }
 
 export class InferenceEngine {
@@ -51,7 +48,7 @@ export class InferenceEngine {
       throw new PackageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`);
     }
     checkSessionMatchesManifest(session, manifest, modelPath);
-    return new InferenceEngine(dir, manifest, session, options.limits ?? DEFAULT_TENSOR_LIMITS);
+    return new InferenceEngine(dir, manifest, session);
   }
 
   readonly name: string;
@@ -60,36 +57,28 @@ export class InferenceEngine {
 
   private constructor(
     readonly dir: string,
+    /** What requests are decoded and checked against before they reach infer. */
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
-    private readonly limits: TensorLimits,
   ) {
     this.name = manifest.name;
     this.version = manifest.version;
-    this.metadataValue = {
-      name: manifest.name,
-      versions: [manifest.version],
-      platform: 'onnxruntime_onnx',
-      inputs: manifest.inputs,
-      outputs: manifest.outputs,
-    };
+    this.metadataValue = modelMetadata(manifest, [manifest.version]);
   }
 
-  /** The v2 model metadata, derived from the manifest. */
+  /** The v2 model metadata of this one version, derived from the manifest. */
   metadata(): ModelMetadata {
     return this.metadataValue;
   }
 
-  /** Decodes and validates a request body (JSON or binary extension) against this model. */
-  decode(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): InferRequest {
-    return decodeInferRequest(body, headers, this.manifest, this.limits);
-  }
-
-  /** Runs a validated request and returns only the outputs it asked for. */
+  /**
+   * Runs a request that has been checked against this model's manifest (lib/protocol/decode.ts does that)
+   * and returns only the outputs it asked for, in the order asked.
+   */
   async infer(request: InferRequest): Promise<InferResult> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const t of request.inputs) {
-      feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data as ort.Tensor.DataType, t.shape as number[]);
+      feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
     }
     let results: ort.InferenceSession.ReturnType;
     try {
@@ -101,15 +90,9 @@ export class InferenceEngine {
     }
     const outputs: Tensor[] = request.outputs.map(({ name }) => {
       const r = results[name];
-      return { name, datatype: datatypeFromOrt(r.type)!, shape: r.dims, data: r.data as TensorData };
+      return { name, datatype: datatypeFromOrt(r.type)!, shape: r.dims, data: r.data };
     });
     return { modelName: this.name, modelVersion: this.version, id: request.id, outputs };
-  }
-
-  /** decode, infer and encode: what a front calls for POST .../infer. */
-  async inferBody(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): Promise<HttpResponse> {
-    const request = this.decode(body, headers);
-    return encodeInferResponse(await this.infer(request), request);
   }
 
   /** Releases the native session. */

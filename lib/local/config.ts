@@ -5,15 +5,15 @@
  * locally means the same thing when deployed.
  */
 import { randomBytes } from 'node:crypto';
-import { ModelshipError } from '../errors';
-import { readJsonFile } from '../util/read-json-file';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { ModelshipError } from '../errors';
+import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle';
+import { readEnv, type Env } from '../util/env';
+import { readJsonFile } from '../util/read-json-file';
 
 /** API Gateway's request payload limit, 10 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** API Gateway's default account-level throttle, which a stage inherits unless it sets its own. */
-export const DEFAULT_STAGE_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
 /** API Gateway rejects API key values shorter than this. */
 export const MIN_API_KEY_LENGTH = 20;
 /** API Gateway rejects API key values longer than this. */
@@ -133,7 +133,7 @@ export const serverConfigSchema = z
     /** Larger bodies get 413 before they are read to the end. */
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
     /** The stage-wide throttle over all callers together, as API Gateway's stage default always is. */
-    throttle: z.strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) }).default(DEFAULT_STAGE_THROTTLE),
+    throttle: z.strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) }).default({ ...DEFAULT_STAGE_THROTTLE }),
   })
   .superRefine((c, ctx) => {
     const planNames = Object.keys(c.plans);
@@ -210,7 +210,7 @@ export interface ServerConfig {
   /** IAM (SigV4) access keys. @default - SigV4 is not accepted */
   readonly sigv4?: SigV4Config;
   readonly maxBodyBytes: number;
-  /** The stage-wide throttle, over every caller together. @default DEFAULT_STAGE_THROTTLE */
+  /** The stage-wide throttle, over every caller together. @default DEFAULT_STAGE_THROTTLE (lib/stage-throttle.ts) */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
@@ -230,7 +230,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 export function parseServerConfig(
   value: unknown,
   source = 'server config',
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Env = process.env,
   baseDir?: string,
 ): ServerConfig {
   const result = serverConfigSchema.safeParse(value);
@@ -244,8 +244,8 @@ export function parseServerConfig(
   const apiKeys = c.apiKeys.map((k, i): ApiKeyConfig => {
     let secret = k.value;
     if (k.valueFromEnv !== undefined) {
-      secret = env[k.valueFromEnv];
-      if (secret === undefined || secret === '') {
+      secret = readEnv(env, k.valueFromEnv);
+      if (secret === undefined) {
         problems.push(`apiKeys[${i}].valueFromEnv: environment variable ${k.valueFromEnv} is not set`);
       } else if (secret.length < MIN_API_KEY_LENGTH || secret.length > MAX_API_KEY_LENGTH) {
         problems.push(
@@ -264,8 +264,8 @@ export function parseServerConfig(
   const sigv4Credentials = c.sigv4?.credentials.map((k, i): SigV4CredentialConfig => {
     let secret = k.secretAccessKey;
     if (k.secretAccessKeyFromEnv !== undefined) {
-      secret = env[k.secretAccessKeyFromEnv];
-      if (secret === undefined || secret === '') {
+      secret = readEnv(env, k.secretAccessKeyFromEnv);
+      if (secret === undefined) {
         problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: environment variable ${k.secretAccessKeyFromEnv} is not set`);
       } else if (secret.length < 16 || secret.length > 128) {
         problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: ${k.secretAccessKeyFromEnv} holds ${secret.length} characters; secrets must have 16-128`);
@@ -288,7 +288,7 @@ export function parseServerConfig(
  * Reads and checks a JSON config file. A relative `jwt.jwksFile` is resolved against the file's directory.
  * Throws a {@link ConfigError} naming the file and each bad field.
  */
-export function loadServerConfig(path: string, env: Readonly<Record<string, string | undefined>> = process.env): ServerConfig {
+export function loadServerConfig(path: string, env: Env = process.env): ServerConfig {
   return parseServerConfig(readJsonFile(path, (m) => new ConfigError(m)), path, env, dirname(resolve(path)));
 }
 
@@ -296,13 +296,21 @@ export function loadServerConfig(path: string, env: Readonly<Record<string, stri
 export const DEV_PLAN = 'dev';
 
 /**
+ * The dev key's plan: half of DEFAULT_STAGE_THROTTLE (lib/stage-throttle.ts), as a deployed plan sits
+ * under its stage's throttle. Below it rather than equal, a lone dev caller is stopped by its own plan,
+ * and the 429 names that plan rather than the stage.
+ */
+const DEV_PLAN_LIMITS = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
  * A config for `modelship serve` without `--config`: one API key with a fresh random value
- * (32 random bytes, base64url: 43 characters) on a generous plan, so local calls still exercise auth
- * and limits. The caller prints the key once; it is never written anywhere.
+ * (32 random bytes, base64url: 43 characters) on {@link DEV_PLAN_LIMITS}, under the default stage
+ * throttle, so local calls still exercise auth and limits as deployed. The caller prints the key once;
+ * it is never written anywhere.
  */
 export function defaultDevConfig(): ServerConfig {
   return {
-    plans: { [DEV_PLAN]: { rateLimit: 1000, burstLimit: 2000 } },
+    plans: { [DEV_PLAN]: { ...DEV_PLAN_LIMITS } },
     apiKeys: [{ name: DEV_PLAN, value: randomBytes(32).toString('base64url'), plan: DEV_PLAN, enabled: true }],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     throttle: { ...DEFAULT_STAGE_THROTTLE },

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { ProtocolError, NotReadyError, UnauthorizedError } from '../protocol/errors';
+import { systemClock, type Clock } from '../util/clock';
 import type { AuthScheme, Principal, RequestHeaders } from './auth';
 import { ConfigError, type JwtConfig } from './config';
 
@@ -83,6 +84,8 @@ function toHttpError(err: unknown, keySource: string): ProtocolError {
 export interface JwtSchemeOptions {
   /** Directory a relative `jwksFile` is resolved against; defaults to the working directory. */
   readonly baseDir?: string;
+  /** The clock exp and nbf are checked against. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -110,6 +113,7 @@ export function jwtScheme(config: JwtConfig, opts: JwtSchemeOptions = {}): AuthS
       throw new KeySetUnavailable(err instanceof Error ? err.message : String(err));
     }
   };
+  const clock = opts.clock ?? systemClock;
   const verifyOptions = {
     issuer: config.issuer,
     audience: config.audience,
@@ -126,7 +130,7 @@ export function jwtScheme(config: JwtConfig, opts: JwtSchemeOptions = {}): AuthS
       if (match === null) throw new UnauthorizedError('Authorization: Bearer needs exactly one token after it');
       let sub: unknown;
       try {
-        ({ payload: { sub } } = await jwtVerify(match[1] as string, getKey, verifyOptions));
+        ({ payload: { sub } } = await jwtVerify(match[1], getKey, { ...verifyOptions, currentDate: new Date(clock.now()) }));
       } catch (err) {
         throw toHttpError(err, keySource);
       }

@@ -3,6 +3,7 @@
  * per-period quota, so a client sees the same 429s against `modelship serve` as against a deployment.
  */
 import { TooManyRequestsError } from '../protocol/errors';
+import { systemClock, type Clock } from '../util/clock';
 import type { ServerConfig, UsagePlan } from './config';
 import { quotaPeriodAt } from './quota-period';
 
@@ -51,11 +52,11 @@ export class UsagePlanLimiter {
 
   /**
    * @param plans the config's usage plans, by name
-   * @param clock epoch milliseconds; injectable for tests
+   * @param clock where refills and quota periods read the time; tests pass one they move by hand
    */
   constructor(
     plans: ServerConfig['plans'],
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     options: UsagePlanLimiterOptions = {},
   ) {
     this.plans = new Map(Object.entries(plans));
@@ -76,7 +77,7 @@ export class UsagePlanLimiter {
   take(principalId: string, planName: string): void {
     const plan = this.plans.get(planName);
     if (plan === undefined) throw new Error(`unknown usage plan "${planName}"`);
-    const now = this.clock();
+    const now = this.clock.now();
     const entry = this.touch(`${planName}\u0000${principalId}`, plan, now);
 
     const elapsed = now - entry.lastMs;

@@ -4,8 +4,10 @@
  */
 import type { EngineOptions } from '../engine/engine';
 import { ModelRouter, type LoadFailure } from '../router/router';
+import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle';
+import type { Clock } from '../util/clock';
 import { createAuthenticator } from './auth';
-import { DEFAULT_STAGE_THROTTLE, defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
+import { defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
 import { loadPackages } from './load-packages';
 import { UsagePlanLimiter } from './rate-limit';
 import { LocalServer, STAGE_THROTTLE_PLAN, type AccessLogLine } from './server';
@@ -22,6 +24,8 @@ export interface ServeOptions {
   readonly config?: ServerConfig;
   readonly engine?: EngineOptions;
   readonly onRequest?: (line: AccessLogLine) => void;
+  /** The clock usage plans, quotas, JWT expiry and SigV4 dates read. @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface RunningServer {
@@ -42,13 +46,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const router = new ModelRouter(engines, { failures });
   const server = new LocalServer({
     router,
-    authenticator: createAuthenticator(config),
+    authenticator: createAuthenticator(config, { clock: options.clock }),
     // The stage throttle is one more plan, under a name no config plan can take (names have no spaces).
-    limiter: new UsagePlanLimiter({ ...config.plans, [STAGE_THROTTLE_PLAN]: config.throttle ?? DEFAULT_STAGE_THROTTLE }),
+    limiter: new UsagePlanLimiter({ ...config.plans, [STAGE_THROTTLE_PLAN]: config.throttle ?? DEFAULT_STAGE_THROTTLE }, options.clock),
     maxBodyBytes: config.maxBodyBytes,
     onRequest: options.onRequest,
   });
-  const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  let url: string;
+  try {
+    url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  } catch (err) {
+    // An embedder that catches a busy port keeps running: the sessions it will never serve are freed now.
+    await Promise.all(engines.map((e) => e.release()));
+    throw err;
+  }
   return {
     url,
     server,

@@ -4,9 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServerStartError } from '../errors';
 import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
-import type { HttpRequest, HttpResponse } from '../protocol/types';
-import { errorResponse } from '../router/error-response';
+import { errorResponse, type HttpRequest, type HttpResponse } from '../router/http';
 import type { ModelRouter } from '../router/router';
 import type { Authenticator } from './auth';
 import type { UsagePlanLimiter } from './rate-limit';
@@ -69,6 +69,25 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * A failed bind as one line that names the address and what to change; other errors pass through.
+ * The CLI prints a ServerStartError without a stack, and its --port and --host are how to change them.
+ */
+function startError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  const code = err.code;
+  const where = `port ${port} on ${host}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ServerStartError(`${where} is already in use; stop the other server or choose another port with --port`, { cause: err });
+    case 'EACCES':
+      return new ServerStartError(`${where} may not be bound by this user (ports below 1024 need privileges); choose another port with --port`, { cause: err });
+    case 'EADDRNOTAVAIL':
+      return new ServerStartError(`${host} is not an address of this machine; choose another with --host`, { cause: err });
+    default:
+      return err;
+  }
+}
+
 function send(res: ServerResponse, response: HttpResponse, close: boolean): void {
   const body = response.body;
   const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
@@ -106,9 +125,10 @@ export class LocalServer {
   /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
   listen(port: number, host = '127.0.0.1'): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (err: NodeJS.ErrnoException) => reject(startError(err, port, host));
+      this.server.once('error', failed);
       this.server.listen(port, host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         const address = this.server.address() as AddressInfo;
         const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
         resolve(`http://${shown}:${address.port}`);

@@ -14,10 +14,9 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ForbiddenError, UnauthorizedError } from '../protocol/errors';
+import { systemClock, type Clock } from '../util/clock';
 import type { AuthScheme, Principal, RequestHeaders, RequestTarget } from './auth';
 import type { SigV4Config, SigV4CredentialConfig } from './config';
-
-export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 
 const PRESENTED = /^AWS4-HMAC-SHA256(?:\s|$)/;
 const AUTHORIZATION = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([^,\s]+)\s*$/;
@@ -29,8 +28,8 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export interface SigV4SchemeOptions {
-  /** The server clock, epoch milliseconds; injectable for tests. @default Date.now */
-  readonly now?: () => number;
+  /** The server clock that x-amz-date is compared with. @default systemClock */
+  readonly clock?: Clock;
 }
 
 interface Key {
@@ -77,7 +76,7 @@ function parseQuery(raw: string): Record<string, string | string[]> {
  * and `config.service` (execute-api), with an x-amz-date within `config.clockSkewSeconds` of the server clock.
  */
 export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {}): AuthScheme {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const keys = new Map<string, Key>();
   for (const credential of config.credentials) {
     const signer = new SignatureV4({
@@ -122,7 +121,7 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       const signingDate = parseAmzDate(amzDate);
       if (signingDate === undefined) throw refuse('SigV4 requests need an x-amz-date header such as 20260501T120000Z');
       if (scopeDate !== amzDate.slice(0, 8)) throw refuse('SigV4 credential scope date is not the date in x-amz-date');
-      const skewSeconds = Math.abs(now() - signingDate.getTime()) / 1000;
+      const skewSeconds = Math.abs(clock.now() - signingDate.getTime()) / 1000;
       if (skewSeconds > config.clockSkewSeconds) {
         throw refuse(`SigV4 signature is expired or not yet valid: x-amz-date is ${Math.round(skewSeconds)} s from the server clock (at most ${config.clockSkewSeconds} s)`);
       }
@@ -150,7 +149,7 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       }
 
       const signed = await key.signer.sign(
-        { method: request.method, protocol: 'http:', hostname: toSign.host!, path: request.path, query: parseQuery(request.query), headers: toSign, body },
+        { method: request.method, protocol: 'http:', hostname: toSign.host, path: request.path, query: parseQuery(request.query), headers: toSign, body },
         { signingDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
       );
       const expected = /Signature=([0-9a-f]{64})$/.exec(signed.headers['authorization'] ?? '')?.[1] ?? '';

@@ -3,17 +3,21 @@
  * outputs come from onnxruntime itself, and the golden samples are answered by the same engine
  * that will serve the package, so a package is checked by the code that runs it.
  */
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/engine';
+import { OutputExistsError } from '../errors';
+import { isEmptyOrMissing, recoverInterruptedWrite, writeDirAtomically } from '../util/atomic-dir';
 import { PackageError } from './errors';
 import { parseJson, stringifyJson } from '../protocol/json';
 import { VERSION } from '../version';
-import { DEFAULT_TOLERANCE, type GoldenResponse, type SampleRequest, syntheticRequest } from './golden';
+import { answerSample } from './answer-sample';
+import { DEFAULT_TOLERANCE, type SampleRequest, syntheticRequest } from './golden';
 import { sha256 } from './hash';
 import { MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, parseManifest } from './manifest';
 import { readOpset, readSignature } from './onnx-signature';
+import { verifyPackage } from './verify';
 
 export const MODEL_FILE = 'model.onnx';
 export const SAMPLES_DIR = 'samples';
@@ -40,6 +44,8 @@ export interface CreatePackageOptions {
   readonly labels?: readonly string[];
   /** Replace an existing package in outDir. @default false */
   readonly force?: boolean;
+  /** What the ONNX model was converted from, recorded in the manifest. @default - nothing: the model was ONNX to begin with */
+  readonly source?: Manifest['source'];
 }
 
 /** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
@@ -58,11 +64,21 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
+/**
+ * Writes the package crash-safely (see lib/util/atomic-dir.ts): everything goes into a staging directory
+ * beside `outDir`, which must verify (model sha256 and every golden sample re-run by a fresh engine)
+ * before it is renamed into place. With `force`, the old package stays whole until then; on any error,
+ * `outDir` is as it was and nothing new is left.
+ */
 export async function createPackage(options: CreatePackageOptions): Promise<Manifest> {
   const { outDir } = options;
-  if (await exists(join(outDir, MANIFEST_FILE))) {
-    if (!options.force) throw new PackageError(`${outDir} already holds a package; packages are immutable, so choose a new directory or pass force`);
-    await rm(outDir, { recursive: true });
+  await recoverInterruptedWrite(outDir);
+  const replacing = await exists(join(outDir, MANIFEST_FILE));
+  const holdsPackage = `${outDir} already holds a package; packages are immutable, so choose a new directory or replace it with force (--force)`;
+  if (replacing && !options.force) throw new OutputExistsError(holdsPackage);
+  // force replaces a package, never a directory of other files that happens to be named as the output.
+  if (!replacing && !(await isEmptyOrMissing(outDir))) {
+    throw new OutputExistsError(`${outDir} holds files but no package; choose a new or empty directory`);
   }
   const model = await readFile(options.modelPath).catch((err: Error) => {
     throw new PackageError(`${options.modelPath} cannot be read: ${err.message}`);
@@ -93,26 +109,39 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       tolerance,
     })),
     ...(options.labels ? { labels: LABELS_FILE } : {}),
+    ...(options.source ? { source: options.source } : {}),
     created: { tool: 'modelship', version: VERSION },
   }, `package ${options.name}`);
 
-  await mkdir(join(outDir, SAMPLES_DIR), { recursive: true });
-  await copyFile(options.modelPath, join(outDir, MODEL_FILE));
-  if (options.labels) await writeFile(join(outDir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
-  await writeFile(join(outDir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
+  return writeDirAtomically(outDir, async (dir) => {
+    await mkdir(join(dir, SAMPLES_DIR), { recursive: true });
+    // The bytes that were hashed, not a second read of a file that may have changed since.
+    await writeFile(join(dir, MODEL_FILE), model);
+    if (options.labels) await writeFile(join(dir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
+    await writeFile(join(dir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
 
-  const engine = await InferenceEngine.load(outDir);
-  try {
-    for (const [i, request] of sampleRequests.entries()) {
-      const response = await engine.inferBody(Buffer.from(stringifyJson(request)), {}).catch((err: Error) => {
-        throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
-      });
-      const golden: GoldenResponse = { outputs: (parseJson(response.body as string) as GoldenResponse).outputs };
-      await writeFile(join(outDir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
-      await writeFile(join(outDir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
+    const engine = await InferenceEngine.load(dir);
+    try {
+      for (const [i, request] of sampleRequests.entries()) {
+        const golden = await answerSample(engine, Buffer.from(stringifyJson(request))).catch((err: Error) => {
+          throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
+        });
+        await writeFile(join(dir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
+        await writeFile(join(dir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
+      }
+    } finally {
+      await engine.release();
     }
-  } finally {
-    await engine.release();
-  }
-  return manifest;
+    return manifest;
+  }, {
+    replace: replacing,
+    occupied: holdsPackage,
+    check: async (staged) => {
+      const report = await verifyPackage(staged);
+      if (!report.ok) {
+        const problems = report.problems.map((p) => p.split(staged).join(outDir));
+        throw new PackageError(`the new package for ${outDir} does not verify, so it was not written:\n  - ${problems.join('\n  - ')}`);
+      }
+    },
+  });
 }

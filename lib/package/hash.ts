@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 
+/** A sha256 as the manifest, the registry index and every caller write it: 64 lower-case hex digits. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** sha256 of a buffer, as lower-case hex. */
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
+import { SHA256_HEX } from './hash';
 import { MODEL_NAME } from './model-name';
 import { readJsonFile } from '../util/read-json-file';
 
@@ -54,7 +55,7 @@ export const manifestSchema = z.strictObject({
   model: z.strictObject({
     file: z.string().regex(RELATIVE_PATH),
     bytes: z.number().int().positive(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+    sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
   }),
   samples: z.array(z.strictObject({
     /** A v2 infer request body, usable as it is: curl --data @<package>/<request>. */
@@ -65,6 +66,16 @@ export const manifestSchema = z.strictObject({
     tolerance: toleranceByDatatypeSchema,
   })),
   labels: z.string().regex(RELATIVE_PATH).optional(),
+  /** What a converted model came from: the Keras file that `modelship package MODEL.keras` converted. */
+  source: z.strictObject({
+    format: z.literal('keras'),
+    /** Which Keras file: a .keras zip, a full .h5, or a .weights.h5 with its config. */
+    container: z.enum(['keras', 'h5', 'weights-h5']),
+    /** The Keras version that wrote it, when the file records one. */
+    kerasVersion: z.string().optional(),
+    /** The sha256 of the file as it was read. */
+    sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
+  }).optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),

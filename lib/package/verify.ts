@@ -5,7 +5,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceEngine } from '../engine/engine';
+import { recoverInterruptedWrite } from '../util/atomic-dir';
 import { parseJson } from '../protocol/json';
+import { answerSample } from './answer-sample';
 import { type GoldenResponse, compareOutputs } from './golden';
 import { readManifest, type Manifest } from './manifest';
 
@@ -22,6 +24,8 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
   let manifest: Manifest;
   let engine: InferenceEngine;
   try {
+    // A --force replace cut by a crash leaves the old package aside and none in place; put it back first.
+    await recoverInterruptedWrite(dir);
     manifest = readManifest(dir);
     engine = await InferenceEngine.load(dir);
   } catch (err) {
@@ -38,8 +42,7 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
       try {
         const request = await readFile(path);
         const expected = parseJson(await readFile(join(dir, sample.response), 'utf8'), sample.response) as GoldenResponse;
-        const response = await engine.inferBody(request, {});
-        const actual = (parseJson(response.body as string) as GoldenResponse).outputs;
+        const actual = (await answerSample(engine, request)).outputs;
         problems.push(...compareOutputs(expected.outputs, actual, sample.tolerance).map((p) => `${path}: ${p}`));
       } catch (err) {
         problems.push(`${path}: ${(err as Error).message}`);

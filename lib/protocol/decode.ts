@@ -3,21 +3,15 @@
  * part of it against the model's signature before onnxruntime sees it. Every failure is a
  * BadRequestError whose message names the input or output at fault.
  */
-import { DATATYPE_INFO, type Datatype, type DatatypeInfo, type TensorData, isDatatype } from './datatypes';
+import { DATATYPE_INFO, type DatatypeInfo, type TensorData, isDatatype } from './datatypes';
 import { BadRequestError } from './errors';
 import { halfBitsFromNumbers } from './fp16';
 import { parseJson } from './json';
 import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from './limits';
-import type { InferRequest, RequestedOutput, Tensor, TensorMetadata } from './types';
+import type { InferRequest, ModelSignature, RequestedOutput, Tensor, TensorMetadata } from './types';
 import { binaryHeaderLength, isSageMakerBinary } from './content-type';
 
-/** What the decoder checks a request against: the model's inputs and outputs from its manifest. */
-export interface ModelSignature {
-  readonly inputs: readonly TensorMetadata[];
-  readonly outputs: readonly TensorMetadata[];
-}
-
-/** Look-ups derived from a signature once, not on every request (the engine passes the same object each time). */
+/** Look-ups derived from a signature once, not on every request (the router passes the engine's manifest, the same object each time). */
 interface SignatureIndex {
   readonly inputs: ReadonlyMap<string, TensorMetadata>;
   readonly outputs: ReadonlySet<string>;
@@ -150,7 +144,7 @@ export function fillFromJson(name: string, info: DatatypeInfo, values: readonly 
         if (info.bigint) {
           const ok = (typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint';
           if (!ok || v < min || v > max) throw elementError(name, i, v, info);
-          (out as BigInt64Array)[i] = BigInt(v as number | bigint);
+          (out as BigInt64Array)[i] = BigInt(v);
         } else {
           if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw elementError(name, i, v, info);
           (out as Int32Array)[i] = v;
@@ -263,7 +257,7 @@ export function decodeInferRequest(
   if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`id must be a string, got ${describe(id)}`);
   const parameters = parsed.parameters;
   if (parameters !== undefined && !isPlainObject(parameters)) throw new BadRequestError(`parameters must be an object, got ${describe(parameters)}`);
-  const binaryOutput = (parameters as Record<string, unknown> | undefined)?.binary_data_output;
+  const binaryOutput = parameters?.binary_data_output;
   if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw new BadRequestError('parameters.binary_data_output must be true or false');
 
   const wireInputs = parsed.inputs;
@@ -284,7 +278,7 @@ export function decodeInferRequest(
     const datatype: unknown = w.datatype;
     if (!isDatatype(datatype)) throw new BadRequestError(`input '${name}': datatype ${show(datatype)} is not a v2 datatype`);
     if (datatype !== spec.datatype) throw new BadRequestError(`input '${name}': datatype is ${datatype} but the model expects ${spec.datatype}`);
-    const info = DATATYPE_INFO[datatype as Datatype];
+    const info = DATATYPE_INFO[datatype];
     const count = checkShape(name, w.shape, spec.shape, limits);
     const shape = w.shape as number[];
     const binarySize = readBinaryDataSize(name, w.parameters);
@@ -318,7 +312,7 @@ export function decodeInferRequest(
   if (missing.length > 0) throw new BadRequestError(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`);
 
   return {
-    id: id as string | undefined,
+    id,
     inputs,
     outputs: decodeOutputs(parsed, signature, index.outputs, binaryOutput === true),
     sagemaker: isSageMakerBinary(headers),

@@ -5,9 +5,22 @@
 import type { TensorData } from './datatypes';
 import { HEADER_LENGTH_HEADER, SAGEMAKER_BINARY_CONTENT_TYPE } from './content-type';
 import { numbersFromHalfBits } from './fp16';
-import type { HttpResponse, InferRequest, InferResult, Tensor } from './types';
+import type { InferRequest, InferResult, Tensor } from './types';
 
 export const JSON_CONTENT_TYPE = 'application/json';
+
+/**
+ * An encoded infer response: the body, and the headers that say how to read it (the content type and,
+ * for binary tensor data, where the JSON header ends). The router adds the status.
+ */
+export interface EncodedResponse {
+  readonly headers: Readonly<Record<string, string>>;
+  /** JSON text, or the JSON header followed by binary tensor data. */
+  readonly body: string | Uint8Array;
+}
+
+// Shared by every JSON answer, and frozen so that no front can change it for the others.
+const JSON_HEADERS = Object.freeze({ 'content-type': JSON_CONTENT_TYPE });
 
 /**
  * JSON text of a tensor's elements. Typed arrays join straight to JSON numbers (BigInt included, exactly);
@@ -49,12 +62,14 @@ export function binaryData(t: Pick<Tensor, 'datatype' | 'data'>): Uint8Array {
 }
 
 /** Encodes a result for the request that produced it; outputs appear in the order the request asked for. */
-export function encodeInferResponse(result: InferResult, request: Pick<InferRequest, 'outputs' | 'sagemaker'>): HttpResponse {
-  const byName = new Map(result.outputs.map((o) => [o.name, o]));
+export function encodeInferResponse(result: InferResult, request: Pick<InferRequest, 'outputs' | 'sagemaker'>): EncodedResponse {
+  const outputs = result.outputs;
   const blobs: Uint8Array[] = [];
   const parts: string[] = [];
-  for (const wanted of request.outputs) {
-    const t = byName.get(wanted.name);
+  for (let i = 0; i < request.outputs.length; i++) {
+    const wanted = request.outputs[i];
+    // The engine answers in the order asked, so the index hits; the search covers results built elsewhere.
+    const t = outputs[i]?.name === wanted.name ? outputs[i] : outputs.find((o) => o.name === wanted.name);
     if (!t) continue;
     const head = `{"name":${JSON.stringify(t.name)},"datatype":"${t.datatype}","shape":[${t.shape.join(',')}]`;
     if (wanted.binary) {
@@ -67,12 +82,12 @@ export function encodeInferResponse(result: InferResult, request: Pick<InferRequ
   }
   const id = result.id === undefined ? '' : `,"id":${JSON.stringify(result.id)}`;
   const json = `{"model_name":${JSON.stringify(result.modelName)},"model_version":${JSON.stringify(result.modelVersion)}${id},"outputs":[${parts.join(',')}]}`;
-  if (blobs.length === 0) return { status: 200, headers: { 'content-type': JSON_CONTENT_TYPE }, body: json };
+  if (blobs.length === 0) return { headers: JSON_HEADERS, body: json };
 
   const header = Buffer.from(json, 'utf8');
   const body = Buffer.concat([header, ...blobs]);
   const headers: Record<string, string> = request.sagemaker
     ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${header.length}` }
     : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(header.length) };
-  return { status: 200, headers, body };
+  return { headers, body };
 }

@@ -1,6 +1,6 @@
 /**
- * Protocol errors, each carrying the HTTP status the design's error table gives it.
- * Fronts map them to responses in one place (`errorResponse` in lib/router/responses.ts).
+ * Protocol errors, each carrying the HTTP status README.md's error table ("The protocol") gives it.
+ * Fronts map them to responses in one place (`errorResponse` in lib/router/http.ts).
  */
 import { ModelshipError } from '../errors';
 

@@ -5,8 +5,9 @@
 type Float16Module = typeof import('@petamoriken/float16');
 
 let float16: Float16Module | undefined;
-/** Loaded on first FP16 tensor: most models never have one, and cold start is a design target (P3). */
+/** Loaded on first FP16 tensor: most models never have one, and cold start is target P3 (README.md, "Benchmarks"). */
 function lib(): Float16Module {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy and synchronous: import() would make every codec call async
   return (float16 ??= require('@petamoriken/float16') as Float16Module);
 }
 

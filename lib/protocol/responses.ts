@@ -5,7 +5,7 @@
  * backend answers these routes with the same bytes.
  */
 import { VERSION } from '../version';
-import type { ModelMetadata, ServerMetadata, TensorMetadata } from './types';
+import type { ModelMetadata, ModelSignature, ServerMetadata } from './types';
 
 /** Protocol extensions this server implements, reported by GET /v2. */
 export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as const;
@@ -14,11 +14,7 @@ export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as c
 export const PLATFORM = 'onnxruntime_onnx';
 
 /** What a model's metadata is built from: a manifest has all of it. */
-export interface ModelSignature {
-  readonly name: string;
-  readonly inputs: readonly TensorMetadata[];
-  readonly outputs: readonly TensorMetadata[];
-}
+export type NamedModelSignature = ModelSignature & { readonly name: string };
 
 /** GET /v2 */
 export function serverMetadata(): ServerMetadata {
@@ -40,11 +36,11 @@ export function serverMetadataBody(): string {
 }
 
 /** GET /v2/models/{name}[/versions/{v}]: `versions` lists every version served, highest first. */
-export function modelMetadata(model: ModelSignature, versions: readonly string[]): ModelMetadata {
+export function modelMetadata(model: NamedModelSignature, versions: readonly string[]): ModelMetadata {
   return { name: model.name, versions, platform: PLATFORM, inputs: model.inputs, outputs: model.outputs };
 }
 
-export function modelMetadataBody(model: ModelSignature, versions: readonly string[]): string {
+export function modelMetadataBody(model: NamedModelSignature, versions: readonly string[]): string {
   return JSON.stringify(modelMetadata(model, versions));
 }
 

@@ -1,16 +1,8 @@
 /**
- * Open Inference Protocol v2 shapes: the JSON bodies on the wire, and the decoded tensors the engine runs.
+ * Open Inference Protocol v2 shapes: the decoded tensors the engine runs, and the metadata bodies.
+ * HTTP requests and responses are the router's (lib/router/http.ts), not the protocol's.
  */
 import type { Datatype, TensorData } from './datatypes';
-
-/** A request input as it arrives in JSON. Everything is `unknown` until validated. */
-export interface WireInput {
-  readonly name: unknown;
-  readonly shape: unknown;
-  readonly datatype: unknown;
-  readonly data?: unknown;
-  readonly parameters?: unknown;
-}
 
 /** A tensor that has been checked against the manifest. */
 export interface Tensor {
@@ -49,6 +41,12 @@ export interface TensorMetadata {
   readonly shape: readonly number[];
 }
 
+/** A model's inputs and outputs as its manifest declares them: what a request is decoded and checked against. */
+export interface ModelSignature {
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+}
+
 /** GET /v2/models/{name}: the model metadata response. */
 export interface ModelMetadata {
   readonly name: string;
@@ -63,21 +61,4 @@ export interface ServerMetadata {
   readonly name: string;
   readonly version: string;
   readonly extensions: readonly string[];
-}
-
-/** A transport-neutral HTTP exchange, so that the Lambda and local fronts share every route. */
-export interface HttpRequest {
-  readonly method: string;
-  /** The path without query string, starting at /v2. */
-  readonly path: string;
-  /** Header names in lower case. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Uint8Array;
-}
-
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  /** A string for JSON bodies; bytes for binary tensor data. */
-  readonly body: string | Uint8Array;
 }

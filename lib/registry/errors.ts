@@ -7,7 +7,7 @@ import { PackageError } from '../package/errors';
 
 /** The registry cannot do what was asked: an unknown model or version, a refused upload, denied access. */
 export class RegistryError extends ModelshipError {
-  readonly kind: 'registry' = 'registry';
+  readonly kind = 'registry' as const;
 }
 
 /** The version is already in the registry; published versions are immutable. */

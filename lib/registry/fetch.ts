@@ -9,17 +9,18 @@
  * init with it (see {@link fetchPackage}).
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sha256File } from '../package/hash';
+import { SHA256_HEX, sha256File } from '../package/hash';
 import { checkModelFile } from '../package/integrity';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
 import { PackageError } from '../package/errors';
+import { recoverInterruptedWrite, writeDirAtomically } from '../util/atomic-dir';
 import { IntegrityError, RegistryError } from './errors';
 import { objectUri } from './location';
 import { extractPackageTarball, packageFiles } from './package-tarball';
@@ -27,8 +28,6 @@ import { describeS3Error, isAccessDenied, isNotFound } from './s3';
 
 /** Written into an installed package directory: where it came from, so a cache can tell what it holds. */
 export const SOURCE_FILE = '.modelship-source.json';
-
-const SHA256 = /^[0-9a-f]{64}$/;
 
 export interface DownloadProgress {
   readonly loaded: number;
@@ -68,7 +67,7 @@ class HashingCounter extends Transform {
 }
 
 function checkSha256(sha256: string): void {
-  if (!SHA256.test(sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits, got "${sha256}"`);
+  if (!SHA256_HEX.test(sha256)) throw new TypeError(`sha256 must be 64 lower-case hex digits, got "${sha256}"`);
 }
 
 /**
@@ -132,15 +131,6 @@ export async function checkPackageFiles(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
-  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    if (err.code === 'ENOTDIR') return ['(a file)'];
-    throw err;
-  });
-  return entries.length === 0;
-}
-
 export interface InstallOptions {
   /** The package must have this name. @default - any */
   readonly name?: string;
@@ -155,19 +145,14 @@ export interface InstallOptions {
 }
 
 /**
- * Unpacks a verified tarball into `destDir`: into a staging directory beside it first, where the files are
- * checked (see {@link checkPackageFiles}) and `check` runs, then renamed into place. `destDir` must be
- * missing or empty unless `replace` is set. On any failure the staging directory is removed and `destDir`
- * is as it was.
+ * Unpacks a verified tarball into `destDir` crash-safely (see lib/util/atomic-dir.ts): into a staging
+ * directory beside it, where the files are checked (see {@link checkPackageFiles}) and `check` runs, then
+ * fsynced and renamed into place. `destDir` must be missing or empty unless `replace` is set (an
+ * OutputExistsError otherwise). On any failure, Ctrl-C included, the staging directory is removed and
+ * `destDir` is as it was; with `replace`, the old package stays whole until the new one is in place.
  */
 export async function installPackage(tgzFile: string, destDir: string, options: InstallOptions = {}): Promise<Manifest> {
-  const dest = resolve(destDir);
-  if (!options.replace && !(await isEmptyOrMissing(dest))) {
-    throw new RegistryError(`${destDir} is not empty; pull into a new or empty directory`);
-  }
-  await mkdir(dirname(dest), { recursive: true });
-  const staging = `${dest}.partial-${randomBytes(6).toString('hex')}`;
-  try {
+  return writeDirAtomically(destDir, async (staging) => {
     await extractPackageTarball(tgzFile, staging);
     const manifest = await checkPackageFiles(staging).catch((err: unknown) => {
       throw err instanceof PackageError ? new IntegrityError(err.message.split(staging).join(destDir)) : err;
@@ -183,24 +168,8 @@ export async function installPackage(tgzFile: string, destDir: string, options: 
       const source = { ...options.source, manifestSha256: await sha256File(join(staging, MANIFEST_FILE)) };
       await writeFile(join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
     }
-    if (options.replace) {
-      const old = `${dest}.old-${randomBytes(6).toString('hex')}`;
-      await rename(dest, old).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-      await rename(staging, dest);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rmdir(dest).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-      await rename(staging, dest);
-    }
     return manifest;
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  }, { replace: options.replace, occupied: `${destDir} is not empty; pull into a new or empty directory` });
 }
 
 export interface FetchPackageOptions {
@@ -249,6 +218,8 @@ async function cachedSha256(dir: string): Promise<string | undefined> {
 export async function fetchPackage(options: FetchPackageOptions): Promise<FetchedPackage> {
   checkSha256(options.sha256);
   const dir = resolve(options.cacheDir);
+  // An init killed in the middle of replacing the cache leaves the old copy aside; it may be the one wanted.
+  await recoverInterruptedWrite(dir);
   if ((await cachedSha256(dir)) === options.sha256) {
     const manifest = await checkPackageFiles(dir);
     return { dir, manifest, sha256: options.sha256, cached: true };

@@ -20,25 +20,25 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import compare from 'semver/functions/compare';
 import prerelease from 'semver/functions/prerelease';
 import { z } from 'zod';
+import { SHA256_HEX } from '../package/hash';
 import { RegistryError } from './errors';
 import { indexKey, objectUri, type RegistryLocation } from './location';
 import { describeS3Error, isConditionFailed, isNotFound } from './s3';
 
 export const INDEX_FORMAT = 'modelship-registry-index/v1';
-const SHA256 = /^[0-9a-f]{64}$/;
 
 export const indexEntrySchema = z.strictObject({
   version: z.string().min(1),
   /** sha256 of package.tgz, lower-case hex. */
-  sha256: z.string().regex(SHA256),
+  sha256: z.string().regex(SHA256_HEX),
   /** Bytes of package.tgz. */
   size: z.number().int().min(0),
   /** sha256 of the model file, as in the package manifest. */
-  modelSha256: z.string().regex(SHA256),
+  modelSha256: z.string().regex(SHA256_HEX),
   /** When the version was published, ISO 8601 UTC. */
   time: z.string().datetime(),
   /** gpu packages: sha256 of sagemaker/model.tar.gz, the SageMaker Triton artifact (absent in older entries and for cpu packages). */
-  sagemakerSha256: z.string().regex(SHA256).optional(),
+  sagemakerSha256: z.string().regex(SHA256_HEX).optional(),
 });
 
 export const registryIndexSchema = z.strictObject({

@@ -17,7 +17,7 @@ export {
   type PublishOptions, type PublishResult, type UploadProgress,
 } from './publish';
 export { parsePackageRef, pullPackage, type PackageRef, type PullOptions, type PullResult } from './pull';
-export { createRegistryClient, type RegistryClientOptions } from './s3';
+export { createRegistryClient, withBucketPathWithoutSlash, type RegistryClientOptions } from './s3';
 export {
   DEFAULT_CACHE_DIR, fetchRegistryPackage, packageDirFromEnv, REGISTRY_ENV, registryPackageFromEnv, type RegistryPackageRef,
 } from './package-source';

@@ -71,11 +71,6 @@ function join(registry: RegistryLocation, ...parts: string[]): string {
   return [...(registry.prefix ? [registry.prefix] : []), ...parts].join('/');
 }
 
-/** The key prefix every object of one model lives under, with a trailing slash. */
-export function modelPrefix(registry: RegistryLocation, name: string): string {
-  return `${join(registry, name)}/`;
-}
-
 /** `<prefix>/<name>/index.json`. */
 export function indexKey(registry: RegistryLocation, name: string): string {
   return join(registry, name, INDEX_FILE);

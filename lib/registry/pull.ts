@@ -1,13 +1,16 @@
 /**
  * `modelship pull NAME@VERSION|NAME@latest`: resolves the version from the model's index, downloads the
  * tarball, checks its sha256 against the index before anything is written to the destination, unpacks
- * it, and verifies the package (model sha256 and golden samples) before it is moved into place.
+ * it, and verifies the package (model sha256 and golden samples) before it is moved into place. The
+ * install is crash-safe (lib/util/atomic-dir.ts): a killed or failed pull leaves `outDir` as it was.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import valid from 'semver/functions/valid';
+import { OutputExistsError } from '../errors';
 import { verifyPackage } from '../package/verify';
+import { isEmptyOrMissing, recoverInterruptedWrite, withTempSibling } from '../util/atomic-dir';
 import { IntegrityError, RegistryError } from './errors';
 import { latestVersion, readIndex } from './index-object';
 import { METADATA_SHA256, MODEL_NAME, objectUri, packageKey, type RegistryLocation, registryUri, toLocation } from './location';
@@ -42,7 +45,7 @@ export interface PullOptions {
   readonly sha256?: string;
   /** Re-run the golden samples before installing. @default true */
   readonly runSamples?: boolean;
-  /** Where the download is staged. @default os.tmpdir() */
+  /** Where the download is staged. @default - a temporary sibling of `outDir` */
   readonly tmpDir?: string;
   readonly onProgress?: (progress: DownloadProgress) => void;
 }
@@ -75,6 +78,9 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
   const registry = toLocation(options.registry);
   const { client } = options;
   const ref = parsePackageRef(`${options.name}@${options.version}`);
+  // Refused before anything is downloaded; installPackage checks again when it moves the package in.
+  await recoverInterruptedWrite(options.outDir);
+  if (!(await isEmptyOrMissing(options.outDir))) throw new OutputExistsError(`${options.outDir} is not empty; pull into a new or empty directory`);
   const { index } = await readIndex(client, registry, ref.name);
   const where = registryUri(registry);
 
@@ -106,22 +112,28 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
     throw new IntegrityError(`the index records sha256 ${entry.sha256} for ${ref.name}@${version}, but ${options.sha256} was asked for; nothing was downloaded`);
   }
 
-  const download = await downloadVerified({ client, bucket: registry.bucket, key, sha256: expected, tmpDir: options.tmpDir, onProgress: options.onProgress });
-  let samplesChecked = 0;
-  try {
-    await installPackage(download.file, options.outDir, {
-      name: ref.name,
-      version,
-      check: options.runSamples === false ? undefined : async (staged) => {
-        const report = await verifyPackage(staged);
-        if (!report.ok) {
-          throw new IntegrityError(`${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`);
-        }
-        samplesChecked = report.samplesChecked;
-      },
-    });
-  } finally {
-    await rm(dirname(download.file), { recursive: true, force: true });
-  }
+  // By default the download is staged beside the out directory, as a temporary sibling the next pull
+  // removes if this one is killed (see lib/util/temp-siblings.ts), rather than in a /tmp nobody cleans.
+  const install = async (tmpDir: string) => {
+    const download = await downloadVerified({ client, bucket: registry.bucket, key, sha256: expected, tmpDir, onProgress: options.onProgress });
+    let samplesChecked = 0;
+    try {
+      await installPackage(download.file, options.outDir, {
+        name: ref.name,
+        version,
+        check: options.runSamples === false ? undefined : async (staged) => {
+          const report = await verifyPackage(staged);
+          if (!report.ok) {
+            throw new IntegrityError(`${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`);
+          }
+          samplesChecked = report.samplesChecked;
+        },
+      });
+    } finally {
+      await rm(dirname(download.file), { recursive: true, force: true });
+    }
+    return { download, samplesChecked };
+  };
+  const { download, samplesChecked } = options.tmpDir !== undefined ? await install(options.tmpDir) : await withTempSibling(options.outDir, install);
   return { name: ref.name, version, dir: options.outDir, uri, sha256: download.sha256, bytes: download.bytes, expectedFrom, samplesChecked };
 }

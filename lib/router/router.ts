@@ -1,15 +1,19 @@
 /**
  * The Open Inference Protocol v2 REST routes over a set of loaded engines. Transport-neutral: the local
  * server and the Lambda handler both turn their requests into HttpRequest and send back what this returns,
- * so every front answers every route, status and byte the same way.
+ * so every front answers every route, status and byte the same way. The router owns the HTTP side of
+ * inference: it decodes a body with lib/protocol's codec, hands the engine an InferRequest, and encodes
+ * the InferResult; the engine never sees a body, a header or a status.
  */
 // The function's own module: the semver package index loads every range helper (~10 ms of cold start).
 import rcompare from 'semver/functions/rcompare';
 import type { InferenceEngine } from '../engine/engine';
+import { decodeInferRequest } from '../protocol/decode';
+import { encodeInferResponse } from '../protocol/encode';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, NotReadyError } from '../protocol/errors';
+import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from '../protocol/limits';
 import { liveBody, modelMetadataBody, modelReadyBody, readyBody, serverMetadataBody, unknownVersionMessage } from '../protocol/responses';
-import type { HttpRequest, HttpResponse } from '../protocol/types';
-import { errorResponse, jsonResponse } from './error-response';
+import { errorResponse, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 
 /** A package that could not be loaded; its routes answer 503 with the reason instead of vanishing. */
 export interface LoadFailure {
@@ -32,8 +36,33 @@ export interface RouteEvent {
 }
 
 export interface RouterOptions {
+  /** Packages that were refused at load: their routes answer 503. @default - none */
   readonly failures?: readonly LoadFailure[];
+  /** Called once per answered request. @default - nothing is reported */
   readonly onResult?: (event: RouteEvent) => void;
+  /**
+   * Ceilings on what one infer request may hold, checked while it is decoded, before anything is
+   * allocated for it or onnxruntime runs. Every model behind the router shares them, as they share the
+   * front's body limit. @default DEFAULT_TENSOR_LIMITS
+   */
+  readonly limits?: TensorLimits;
+}
+
+/**
+ * POST .../infer for one engine: decode the body against the engine's manifest, run it, encode the answer.
+ * Throws the codec's and the engine's ProtocolErrors; ModelRouter.handle turns them into responses. The
+ * package and verify commands record and re-run golden samples through this too, so a package is checked
+ * by the code that serves it.
+ */
+export async function inferResponse(
+  engine: InferenceEngine,
+  body: Uint8Array,
+  headers: HttpRequest['headers'],
+  limits: TensorLimits = DEFAULT_TENSOR_LIMITS,
+): Promise<HttpResponse> {
+  const request = decodeInferRequest(body, headers, engine.manifest, limits);
+  const encoded = encodeInferResponse(await engine.infer(request), request);
+  return { status: 200, headers: encoded.headers, body: encoded.body };
 }
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer))?\/?$/;
@@ -51,6 +80,7 @@ export class ModelRouter {
   private readonly models = new Map<string, InferenceEngine[]>();
   private readonly failures: readonly LoadFailure[];
   private readonly onResult?: (event: RouteEvent) => void;
+  private readonly limits: TensorLimits;
 
   constructor(engines: readonly InferenceEngine[], options: RouterOptions = {}) {
     for (const e of engines) {
@@ -62,6 +92,7 @@ export class ModelRouter {
     }
     this.failures = options.failures ?? [];
     this.onResult = options.onResult;
+    this.limits = options.limits ?? DEFAULT_TENSOR_LIMITS;
   }
 
   /** Every engine being served. */
@@ -116,7 +147,7 @@ export class ModelRouter {
     ctx.version = engine.version;
     switch (action) {
       case 'infer':
-        return engine.inferBody(req.body, req.headers);
+        return inferResponse(engine, req.body, req.headers, this.limits);
       case 'ready':
         return jsonResponse(200, modelReadyBody(name, engine.version));
       default:

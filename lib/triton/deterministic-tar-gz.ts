@@ -4,14 +4,13 @@
  * name, mtime 0 and the OS byte 255 ("unknown"), and compression settings are fixed. Bytes can still
  * differ between zlib builds, so the same Node.js version gives the same tarball.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
+import { writeFileAtomically } from '../util/atomic-file';
 
 export const TAR_FILE_MODE = 0o644;
 export const TAR_MTIME = new Date(0);
@@ -84,8 +83,9 @@ function addEntry(pack: Pack, entry: TarEntry): Promise<void> {
       }
       sink.end(null); // streamx types demand an argument; null adds no data
     })().catch((err: unknown) => {
-      sink.destroy(err as Error);
-      reject(err as Error);
+      const error = err instanceof Error ? err : new Error(String(err));
+      sink.destroy(error);
+      reject(error);
     });
   });
 }
@@ -96,27 +96,27 @@ function addEntry(pack: Pack, entry: TarEntry): Promise<void> {
  * while it is read) nothing is left at `outFile`.
  */
 export async function writeDeterministicTarGz(entries: readonly TarEntry[], outFile: string): Promise<TarGzResult> {
-  await mkdir(dirname(outFile), { recursive: true });
-  const partial = `${outFile}.partial-${randomBytes(6).toString('hex')}`;
-  const pack = tarPack();
-  const header = new FixedGzipHeader();
-  const gzip = createGzip({ level: 9, windowBits: 15, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
-  const written = pipeline(pack as unknown as AsyncIterable<Buffer>, gzip, header, createWriteStream(partial));
-  let entryError: unknown;
-  const adding = (async () => {
-    for (const entry of entries) await addEntry(pack, entry);
-    pack.finalize();
-  })().catch((err: unknown) => {
-    entryError = err;
-    pack.destroy(err as Error);
-  });
-  try {
-    await Promise.all([adding, written]);
+  // Atomic (lib/util/atomic-file.ts): a reader of outFile sees the old tarball or the whole new one.
+  return writeFileAtomically(outFile, async (partial) => {
+    const pack = tarPack();
+    const header = new FixedGzipHeader();
+    const gzip = createGzip({ level: 9, windowBits: 15, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
+    const written = pipeline(pack as unknown as AsyncIterable<Buffer>, gzip, header, createWriteStream(partial));
+    // An entry's own error (a model failing its sha256 as it is read) explains more than the broken pipe it causes.
+    let entryError: Error | undefined;
+    const adding = (async () => {
+      for (const entry of entries) await addEntry(pack, entry);
+      pack.finalize();
+    })().catch((err: unknown) => {
+      entryError = err instanceof Error ? err : new Error(String(err));
+      pack.destroy(entryError);
+    });
+    try {
+      await Promise.all([adding, written]);
+    } catch (err) {
+      throw entryError ?? err;
+    }
     if (entryError) throw entryError;
-    await rename(partial, outFile);
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw entryError ?? err;
-  }
-  return { sha256: header.hash.digest('hex'), bytes: header.bytes };
+    return { sha256: header.hash.digest('hex'), bytes: header.bytes };
+  });
 }

@@ -3,11 +3,12 @@
  * `<outDir>/<name>/config.pbtxt` and `<outDir>/<name>/1/model.onnx`.
  */
 import { createWriteStream } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { OutputExistsError } from '../errors';
 import { readManifest } from '../package/manifest';
+import { recoverInterruptedWrite, writeDirAtomically } from '../util/atomic-dir';
 import { buildModelConfig } from './model-config';
 import { renderModelConfig } from './pbtxt';
 import type { TritonRepository, TritonRepositoryOptions } from './types';
@@ -31,7 +32,7 @@ function isInside(child: string, parent: string): boolean {
  * Writes the Triton repository entry for the package in `packageDir` under `outDir`. The model's
  * sha256 is checked against the manifest while it is copied; a model that fails it is refused with
  * a PackageError and nothing is written. Options that are not valid values throw a TypeError or
- * RangeError naming the option. An existing `<outDir>/<name>` is refused (error code EEXIST) unless
+ * RangeError naming the option. An existing `<outDir>/<name>` is refused with an OutputExistsError unless
  * `overwrite` is set.
  */
 export async function writeTritonRepository(
@@ -45,27 +46,20 @@ export async function writeTritonRepository(
   const model = await openVerifiedModel(packageDir, manifest);
 
   const modelDir = join(outDir, manifest.name);
+  await recoverInterruptedWrite(modelDir);
   const exists = await stat(modelDir).then(() => true, () => false);
-  if (exists && options.overwrite !== true) {
-    throw errorWithCode(`${modelDir} already exists; choose another output directory or overwrite it`, 'EEXIST');
-  }
+  const occupied = `${modelDir} already exists; choose another output directory or overwrite it`;
+  if (exists && options.overwrite !== true) throw new OutputExistsError(occupied);
   if (exists && isInside(resolve(packageDir), resolve(modelDir))) {
     throw errorWithCode(`${modelDir} holds the package ${packageDir} itself; write the repository somewhere else`, 'EINVAL');
   }
 
-  await mkdir(outDir, { recursive: true });
-  // Built next to its final place, then moved there: a failure leaves any earlier repository as it was.
-  const staging = join(outDir, `.${manifest.name}.partial-${randomBytes(6).toString('hex')}`);
-  try {
+  // Crash-safe (lib/util/atomic-dir.ts): an earlier repository entry stays whole until the new one is.
+  await writeDirAtomically(modelDir, async (staging) => {
     await mkdir(join(staging, MODEL_VERSION_DIR), { recursive: true });
     await pipeline(model.chunks(), createWriteStream(join(staging, MODEL_VERSION_DIR, TRITON_MODEL_FILE)));
     await writeFile(join(staging, CONFIG_FILE), configText);
-    if (exists) await rm(modelDir, { recursive: true, force: true });
-    await rename(staging, modelDir);
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  }, { replace: exists, occupied });
   return {
     modelDir,
     configPath: join(modelDir, CONFIG_FILE),

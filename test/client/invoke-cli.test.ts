@@ -83,14 +83,22 @@ test('GIVEN --metadata WHEN invoked THEN the model metadata', async () => {
   expect(JSON.parse(r.stdout)).toMatchObject({ name: 'mnist-mlp', versions: ['1.0.0'], inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 784] }] });
 });
 
-test.each<[string, (url: string) => string[], RegExp]>([
-  ['no server', () => ['--model', 'mnist-mlp', '--data', '{}'], /^modelship: no server: give --url \(or MODELSHIP_URL\), or a full URL/m],
-  ['two auth kinds', (url) => ['--url', url, '--model', 'm', '--data', '{}', '--api-key', 'k', '--sigv4'], /^modelship: give one of --api-key, --bearer and --sigv4, not --sigv4 and --api-key$/m],
-  ['a body without inputs', (url) => ['--url', url, '--model', 'm', '--data', '{"x":1}'], /^modelship: --data is not a v2 infer request: it needs an "inputs" array$/m],
-  ['an unknown model', (url) => ['--url', url, '--api-key', API_KEY, '--model', 'nope', '--data', `@${SAMPLE}`], /^modelship: POST \/v2\/models\/nope\/infer answered 404: unknown model 'nope'; this server has: mnist-mlp$/m],
-])('GIVEN %s WHEN invoked THEN exit 1 with one line saying so', async (_what, args, message) => {
+// A command line that cannot work is a usage error (exit 2); a call the server refuses is exit 1.
+test.each<[string, (url: string) => string[], number, RegExp]>([
+  ['no server', () => ['--model', 'mnist-mlp', '--data', '{}'], 2, /^modelship: no server: give --url \(or MODELSHIP_URL\), or a full URL/m],
+  ['two auth kinds', (url) => ['--url', url, '--model', 'm', '--data', '{}', '--api-key', 'k', '--sigv4'], 2, /^modelship: give one of --api-key, --bearer and --sigv4, not --sigv4 and --api-key$/m],
+  ['a body without inputs', (url) => ['--url', url, '--model', 'm', '--data', '{"x":1}'], 2, /^modelship: --data is not a v2 infer request: it needs an "inputs" array$/m],
+  ['an unknown model', (url) => ['--url', url, '--api-key', API_KEY, '--model', 'nope', '--data', `@${SAMPLE}`], 1, /^modelship: POST \/v2\/models\/nope\/infer answered 404: unknown model 'nope'; this server has: mnist-mlp$/m],
+])('GIVEN %s WHEN invoked THEN exit %i with one line saying so', async (_what, args, code, message) => {
   const r = await modelship(args(running.url));
-  expect(r.code).toBe(1);
+  expect(r.code).toBe(code);
   expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('GIVEN MODELSHIP_URL and MODELSHIP_API_KEY set but empty WHEN invoked THEN they count as unset: exit 2 asking for a server', async () => {
+  const r = await modelship(['--model', 'mnist-mlp', '--data', `@${SAMPLE}`], { MODELSHIP_URL: '', MODELSHIP_API_KEY: '' });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^modelship: no server: give --url \(or MODELSHIP_URL\)/m);
   expect(r.stderr).not.toMatch(/\n\s+at /);
 });

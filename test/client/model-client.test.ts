@@ -1,7 +1,7 @@
 /**
  * ModelClient against the real local server (startServer) with every auth mode configured at once: an API
  * key, bearer JWTs checked against a JWKS, and SigV4 access keys. Also the binary protocol against JSON on
- * the mnist golden sample, retry on 429 honouring Retry-After (measured), no retries on other 4xx,
+ * the mnist golden sample, retry on 429 honouring Retry-After, no retries on other 4xx,
  * metadata and readiness, and inputs refused before anything is sent.
  */
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import {
 import { parseServerConfig } from '../../lib/local/config';
 import { startServer, type RunningServer } from '../../lib/local/serve';
 import type { Tensor } from '../../lib/protocol/types';
+import { ManualClock } from '../helpers/clock';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
 const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
@@ -25,6 +26,11 @@ const ISSUER = 'https://issuer.client.test';
 const AUDIENCE = 'modelship-client';
 
 let running: RunningServer;
+/**
+ * The one clock of the server and the clients: tokens are issued and requests signed at its time, and a
+ * client's retry wait moves it, so a Retry-After waited out is exactly what the server's bucket refills.
+ */
+const clock = new ManualClock();
 let signingKey: KeyLike;
 let sample: ReturnType<typeof parseRequestBody>;
 let golden: { outputs: Array<{ name: string; shape: number[]; data: number[] }> };
@@ -43,17 +49,17 @@ function recordingFetch(log: Exchange[]): typeof fetch {
     const response = await fetch(input, init);
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((v, k) => (responseHeaders[k] = v));
-    log.push({ method: init?.method ?? 'GET', url: String(input), requestHeaders: { ...(init?.headers as Record<string, string>) }, status: response.status, responseHeaders });
+    log.push({ method: init?.method ?? 'GET', url: input instanceof Request ? input.url : input.toString(), requestHeaders: { ...(init?.headers as Record<string, string>) }, status: response.status, responseHeaders });
     return response;
   };
 }
 
 function client(options: Partial<ModelClientOptions> = {}): ModelClient {
-  return new ModelClient({ baseUrl: running.url, auth: { apiKey: API_KEY }, retries: { max: 0 }, ...options });
+  return new ModelClient({ baseUrl: running.url, auth: { apiKey: API_KEY }, retries: { max: 0 }, clock, sleep: clock.sleeper(), ...options });
 }
 
 async function jwt(expiresIn = 300): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = clock.nowSeconds();
   return new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('user-1')
     .setIssuedAt(now - 60).setExpirationTime(now + expiresIn).sign(signingKey);
 }
@@ -66,10 +72,11 @@ beforeAll(async () => {
   const jwksFile = join(dir, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
   sample = parseRequestBody(readFileSync(join(MNIST, 'samples/0.request.json'), 'utf8'));
-  golden = JSON.parse(readFileSync(join(MNIST, 'samples/0.response.json'), 'utf8'));
+  golden = JSON.parse(readFileSync(join(MNIST, 'samples/0.response.json'), 'utf8')) as typeof golden;
   running = await startServer({
     dirs: [MNIST, tiny.dir],
     port: 0,
+    clock,
     config: parseServerConfig({
       plans: { standard: { rateLimit: 1000, burstLimit: 1000 }, tight: { rateLimit: 1, burstLimit: 1 } },
       apiKeys: [
@@ -108,7 +115,7 @@ describe('auth modes', () => {
   });
 
   test('GIVEN SigV4 credentials from a provider WHEN inferred with the binary protocol THEN 200 (the binary body is signed too)', async () => {
-    const provider = async () => ({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET });
+    const provider = () => Promise.resolve({ accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET });
     const c = client({ protocol: 'binary', auth: { sigv4: { region: 'eu-west-1', credentials: provider } } });
     expectGolden((await c.infer('mnist-mlp', sample.inputs)).outputs);
   });
@@ -123,6 +130,16 @@ describe('auth modes', () => {
     expect(err).toMatchObject({ status: 401, attempts: 1, serverMessage: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing' });
     expect((err as Error).message).toBe('POST /v2/models/mnist-mlp/infer answered 401: SigV4 signature does not match: check the secret access key, and that nothing was changed after signing');
     expect(log).toHaveLength(1);
+  });
+
+  test('GIVEN a client clock 301 s behind the server\'s WHEN inferred with SigV4 THEN AuthError: the request is signed at the client\'s time', async () => {
+    const credentials = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET };
+    const behind = (ms: number) => client({ clock: new ManualClock(clock.now() - ms), auth: { sigv4: { region: 'eu-west-1', credentials } } });
+    expectGolden((await behind(300_000).infer('mnist-mlp', sample.inputs)).outputs);
+    await expect(behind(301_000).infer('mnist-mlp', sample.inputs)).rejects.toMatchObject({
+      status: 401,
+      serverMessage: 'SigV4 signature is expired or not yet valid: x-amz-date is 301 s from the server clock (at most 300 s)',
+    });
   });
 
   test('GIVEN SigV4 signed for another region WHEN inferred THEN AuthError naming the region', async () => {
@@ -176,20 +193,31 @@ describe('protocols', () => {
 });
 
 describe('retries', () => {
-  test('GIVEN a plan of burst 1 / rate 1 WHEN a second request is 429 with Retry-After: 1 THEN the client waits at least 1 s and the retry succeeds', async () => {
+  test('GIVEN a plan of burst 1 / rate 1 WHEN a second request is 429 with Retry-After: 1 THEN the client waits exactly 1 s, not its backoff, and the retry succeeds', async () => {
     const log: Exchange[] = [];
-    const c = client({ auth: { apiKey: TIGHT_KEY_A }, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 5000 }, fetch: recordingFetch(log) });
+    const waits: number[] = [];
+    const c = client({ auth: { apiKey: TIGHT_KEY_A }, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 5000 }, fetch: recordingFetch(log), sleep: clock.sleeper(waits) });
     await c.infer('mnist-mlp', sample.inputs);
 
-    const started = performance.now();
     const r = await c.infer('mnist-mlp', sample.inputs);
-    const elapsed = performance.now() - started;
 
     expectGolden(r.outputs);
     expect(log.map((e) => e.status)).toEqual([200, 429, 200]);
     expect(log[1].responseHeaders['retry-after']).toBe('1');
-    expect(elapsed).toBeGreaterThanOrEqual(1000);
-    expect(elapsed).toBeLessThan(3000);
+    expect(waits).toEqual([1000]);
+  });
+
+  test('GIVEN a client whose wait is 1 ms short of the Retry-After WHEN retried THEN the server still refuses: the wait is what refills the bucket', async () => {
+    const log: Exchange[] = [];
+    const short = (ms: number, signal?: AbortSignal) => clock.sleeper()(ms - 1, signal);
+    const c = client({ auth: { apiKey: TIGHT_KEY_A }, retries: { max: 1, baseDelayMs: 10, maxDelayMs: 5000 }, fetch: recordingFetch(log), sleep: short });
+    clock.advance(1000);
+    await c.infer('mnist-mlp', sample.inputs);
+
+    const err = await c.infer('mnist-mlp', sample.inputs).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(log.map((e) => e.status)).toEqual([200, 429, 429]);
   });
 
   test('GIVEN no retries WHEN rate limited THEN RateLimitedError with Retry-After in seconds and the server message', async () => {
@@ -254,7 +282,7 @@ describe('checked before sending', () => {
   });
 
   test('GIVEN two auth kinds at once, or a bad base URL WHEN a client is made THEN TypeError', () => {
-    expect(() => new ModelClient({ baseUrl: running.url, auth: { apiKey: 'k', bearer: 't' } as never })).toThrow('auth must have exactly one of apiKey, sigv4 and bearer, got apiKey, bearer');
+    expect(() => new ModelClient({ baseUrl: running.url, auth: { apiKey: 'k', bearer: 't' } })).toThrow('auth must have exactly one of apiKey, sigv4 and bearer, got apiKey, bearer');
     expect(() => new ModelClient({ baseUrl: 'ftp://x' })).toThrow('baseUrl must be http or https, got ftp:');
   });
 });

@@ -3,11 +3,15 @@
  * stub: 5xx retried with backoff until success or the bound, Retry-After as seconds and as an HTTP date,
  * a Retry-After longer than the retry bound, a server that never answers (TimeoutError, not retried),
  * a refused connection (NetworkError after the retries), cancellation, and a 2xx body that is not v2.
+ * The client's waits go to a sleep that records them and returns at once, and its clock is the test's:
+ * each wait is checked exactly, and none is spent.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpError, ModelClient, NetworkError, RateLimitedError, ResponseError, TimeoutError } from '../../lib/client';
-import { backoffMs, parseRetryAfter, retryPolicy } from '../../lib/client/retry';
+import { backoffMs, parseRetryAfter, retryPolicy, sleep } from '../../lib/client/retry';
+import type { Sleep } from '../../lib/util/clock';
+import { ManualClock } from '../helpers/clock';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -15,6 +19,9 @@ let server: Server;
 let base: string;
 let handler: Handler;
 let hits: number;
+let clock: ManualClock;
+/** How long the client asked to wait before each retry, in order. */
+let waits: number[];
 
 const METADATA = { name: 'm', versions: ['1'], platform: 'onnxruntime_onnx', inputs: [], outputs: [] };
 
@@ -36,6 +43,8 @@ beforeAll(async () => {
 
 beforeEach(() => {
   hits = 0;
+  clock = new ManualClock();
+  waits = [];
 });
 
 afterAll(async () => {
@@ -43,8 +52,11 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function client(retries = { max: 3, baseDelayMs: 50, maxDelayMs: 2000 }, timeoutMs = 5000): ModelClient {
-  return new ModelClient({ baseUrl: `${base}/prod/`, auth: { apiKey: 'k' }, retries, timeoutMs });
+/** Jitter fixed at one half, so each backoff is half its cap. */
+const HALF = () => 0.5;
+
+function client(retries = { max: 3, baseDelayMs: 50, maxDelayMs: 2000 }, timeoutMs = 5000, wait: Sleep = clock.sleeper(waits)): ModelClient {
+  return new ModelClient({ baseUrl: `${base}/prod/`, auth: { apiKey: 'k' }, retries, timeoutMs, clock, sleep: wait, random: HALF });
 }
 
 describe('retries on 5xx and 429', () => {
@@ -57,6 +69,8 @@ describe('retries on 5xx and 429', () => {
     };
     await expect(client().metadata('m')).resolves.toEqual(METADATA);
     expect(paths).toEqual(['/prod/v2/models/m', '/prod/v2/models/m', '/prod/v2/models/m']);
+    // Full jitter at 0.5 of 50 ms, then of 100 ms.
+    expect(waits).toEqual([25, 50]);
   });
 
   test('GIVEN 500 every time WHEN asked with max 2 retries THEN HttpError after 3 attempts with the last server message', async () => {
@@ -65,30 +79,32 @@ describe('retries on 5xx and 429', () => {
     expect(err).toBeInstanceOf(HttpError);
     expect((err as Error).message).toBe('GET /prod/v2/models/m answered 500 (after 3 attempts): broken 3');
     expect(hits).toBe(3);
+    expect(waits).toEqual([5, 10]);
   });
 
-  test('GIVEN 429 with Retry-After as an HTTP date 2 s ahead WHEN asked THEN the retry waits until then', async () => {
-    let first = 0;
+  test('GIVEN 429 with Retry-After as an HTTP date 2 s ahead of the client clock WHEN asked THEN the retry waits exactly until then', async () => {
+    // 250 ms into a second: HTTP dates have whole seconds, and the wait is measured from the client's now.
+    clock.set(Date.UTC(2024, 0, 10, 12, 0, 0, 250));
     handler = (_req, res, n) => {
-      if (n === 1) {
-        first = Date.now();
-        // HTTP dates have whole seconds: the wait is between 1 and 2 s.
-        answer(res, 429, { error: 'slow down' }, { 'retry-after': new Date(first + 2000).toUTCString() });
-      } else answer(res, 200, METADATA);
+      if (n === 1) answer(res, 429, { error: 'slow down' }, { 'retry-after': new Date(Date.UTC(2024, 0, 10, 12, 0, 2)).toUTCString() });
+      else answer(res, 200, METADATA);
     };
-    const started = performance.now();
     await client().metadata('m');
-    const elapsed = performance.now() - started;
     expect(hits).toBe(2);
-    expect(elapsed).toBeGreaterThanOrEqual(1000 - (first % 1000) - 20);
-    expect(elapsed).toBeLessThan(2500);
+    expect(waits).toEqual([1750]);
+  });
+
+  test('GIVEN 429 with Retry-After in seconds WHEN asked THEN the retry waits that long, not the backoff', async () => {
+    handler = (_req, res, n) => (n === 1 ? answer(res, 429, { error: 'slow down' }, { 'retry-after': '2' }) : answer(res, 200, METADATA));
+    await client().metadata('m');
+    expect(waits).toEqual([2000]);
   });
 
   test('GIVEN 429 with a Retry-After longer than maxDelayMs WHEN asked THEN RateLimitedError at once, carrying Retry-After', async () => {
     handler = (_req, res) => answer(res, 429, { error: 'quota exceeded' }, { 'retry-after': '3600' });
-    const started = performance.now();
     const err = await client().metadata('m').catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(waits).toEqual([]);
+    expect(hits).toBe(1);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toMatchObject({ status: 429, attempts: 1, retryAfterSeconds: 3600, serverMessage: 'quota exceeded' });
   });
@@ -101,16 +117,14 @@ describe('retries on 5xx and 429', () => {
 });
 
 describe('timeouts, network failures, cancellation', () => {
-  test('GIVEN a server that never answers WHEN asked with a 300 ms timeout THEN TimeoutError after about 300 ms and no retry', async () => {
+  test('GIVEN a server that never answers WHEN asked with a 300 ms timeout THEN TimeoutError naming it, and no retry', async () => {
+    // Only the client's own timer can end this call: the server never answers.
     handler = () => undefined;
-    const started = performance.now();
     const err = await client(undefined, 300).metadata('m').catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toBe('GET /prod/v2/models/m: no complete answer within 300 ms');
-    expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(2000);
     expect(hits).toBe(1);
+    expect(waits).toEqual([]);
   });
 
   test('GIVEN a server that sends headers but stalls the body WHEN asked THEN TimeoutError too', async () => {
@@ -126,21 +140,28 @@ describe('timeouts, network failures, cancellation', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const c = new ModelClient({ baseUrl: `http://127.0.0.1:${port}`, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 50 } });
+    const c = new ModelClient({ baseUrl: `http://127.0.0.1:${port}`, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 50 }, sleep: clock.sleeper(waits), random: HALF });
 
     const err = await c.live().catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as Error).message).toBe('GET /v2/health/live: the request failed: ECONNREFUSED');
+    // Two retries, each after its backoff: network failures are retried like 5xx.
+    expect(waits).toEqual([5, 10]);
   });
 
-  test('GIVEN a caller signal aborted during a backoff WHEN asked THEN the call rejects with the abort reason at once', async () => {
+  test('GIVEN a caller signal aborted during a backoff WHEN asked THEN the call rejects with the abort reason, and sends nothing more', async () => {
     handler = (_req, res) => answer(res, 503, { error: 'down' }, { 'retry-after': '1' });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
-    const started = performance.now();
-    await expect(client().metadata('m', undefined, { signal: controller.signal })).rejects.toThrow('caller gave up');
-    expect(performance.now() - started).toBeLessThan(900);
+    // The real timer sleep, with the caller giving up once it has begun: only the abort can end it early.
+    const abortMidWait: Sleep = (ms, signal) => {
+      waits.push(ms);
+      const waiting = sleep(ms, signal);
+      controller.abort(new Error('caller gave up'));
+      return waiting;
+    };
+    await expect(client(undefined, 5000, abortMidWait).metadata('m', undefined, { signal: controller.signal })).rejects.toThrow('caller gave up');
+    expect(waits).toEqual([1000]);
     expect(hits).toBe(1);
   });
 
@@ -153,6 +174,15 @@ describe('timeouts, network failures, cancellation', () => {
 });
 
 describe('retry arithmetic', () => {
+  test('GIVEN the timer sleep WHEN its signal aborts mid-wait, or was aborted before THEN it rejects with the reason; else it resolves', async () => {
+    const controller = new AbortController();
+    const long = sleep(60_000, controller.signal);
+    controller.abort(new Error('stop'));
+    await expect(long).rejects.toThrow('stop');
+    await expect(sleep(1, controller.signal)).rejects.toThrow('stop');
+    await expect(sleep(0)).resolves.toBeUndefined();
+  });
+
   test('GIVEN Retry-After in seconds, as an HTTP date, in the past, or garbage THEN milliseconds, 0, or undefined', () => {
     const now = Date.parse('Wed, 21 Oct 2015 07:27:58 GMT');
     expect(parseRetryAfter('7', now)).toBe(7000);

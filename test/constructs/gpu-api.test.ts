@@ -20,7 +20,7 @@ import { ModelPackage } from '../../lib/constructs/model-package';
 import { SageMakerModel } from '../../lib/constructs/sagemaker-model';
 import { InferenceEngine } from '../../lib/engine/engine';
 import { encodeInferRequest } from '../../lib/protocol/client-codec';
-import type { HttpRequest, HttpResponse } from '../../lib/protocol/types';
+import type { HttpRequest, HttpResponse } from '../../lib/router/http';
 import { ModelRouter } from '../../lib/router/router';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { makeGpuPackage } from './gpu-fixtures';

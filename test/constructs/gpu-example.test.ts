@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { InferenceEngine } from '../../lib/engine/engine';
+import { decodeInferRequest } from '../../lib/protocol/decode';
 import { verifyPackage } from '../../lib/package/verify';
 import { encodeInferRequest } from '../../lib/protocol/client-codec';
 import { buildModelConfig } from '../../lib/triton/model-config';
@@ -39,7 +40,7 @@ test('held-out accuracy >= 0.94 on the mnist-mlp eval split', async () => {
   const engine = await InferenceEngine.load(PACKAGE);
   const data = Float32Array.from(pixels, (v) => v / 255);
   const request = encodeInferRequest([{ name: 'input', datatype: 'FP32', shape: [evalSet.count, 28, 28, 1], data }], { binaryInputs: true });
-  const result = await engine.infer(engine.decode(request.body, request.headers));
+  const result = await engine.infer(decodeInferRequest(request.body, request.headers, engine.manifest));
   const probs = result.outputs[0].data as Float32Array;
   let correct = 0;
   for (let r = 0; r < evalSet.count; r++) {

@@ -1,15 +1,20 @@
 /**
- * The contract: requests and what every front must answer to them. Cases assert on the decoded answer;
- * the suite also asserts that every front gives byte-identical bodies for the same request.
+ * The contract: requests and what every front must answer to them, for every route the router serves and
+ * every error status it or a front gives. Cases assert on the decoded answer; the suite also asserts that
+ * every front gives byte-identical bodies for the same request.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getFloat16 } from '@petamoriken/float16';
+import type { GoldenResponse, SampleRequest } from '../../lib/package/golden';
+import type { Manifest } from '../../lib/package/manifest';
 import { decodeInferResponse, encodeInferRequest } from '../../lib/protocol/client-codec';
 import { DATATYPE_INFO, DATATYPES, type Datatype } from '../../lib/protocol/datatypes';
 import { halfBitsFromNumbers } from '../../lib/protocol/fp16';
 import { stringifyJson } from '../../lib/protocol/json';
-import type { HttpRequest, Tensor } from '../../lib/protocol/types';
-import type { FrontResponse } from './fronts';
+import type { Tensor } from '../../lib/protocol/types';
+import type { HttpRequest } from '../../lib/router/http';
+import { CONTRACT_CONFIG, type FrontName, type FrontResponse } from './fronts';
 
 export interface ContractCase {
   readonly name: string;
@@ -17,6 +22,8 @@ export interface ContractCase {
   check(res: FrontResponse): void;
   /** False where a front legitimately differs: a Lambda function serves one model, so it lists only that one. */
   readonly sameBodyEverywhere?: boolean;
+  /** Only these fronts can give this answer; the others are not sent it. @default - every front */
+  readonly fronts?: readonly FrontName[];
 }
 
 /** Values at the edges of each datatype's range, all exactly representable in it. */
@@ -56,14 +63,14 @@ function plain(t: Tensor): unknown[] {
   if (t.datatype === 'BOOL') return Array.from(t.data as Uint8Array, (v) => v === 1);
   if (t.datatype === 'FP16') {
     const view = new DataView((t.data as Uint16Array).buffer);
-    return Array.from({ length: t.data.length }, (_, i) => require('@petamoriken/float16').getFloat16(view, i * 2, true));
+    return Array.from({ length: t.data.length }, (_, i) => getFloat16(view, i * 2, true));
   }
   return Array.from(t.data as ArrayLike<unknown>);
 }
 
-function json(res: FrontResponse): any {
+function json(res: FrontResponse): Record<string, unknown> {
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  return JSON.parse(res.body.toString('utf8'));
+  return JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
 }
 
 function expectError(status: number, pattern: RegExp) {
@@ -88,15 +95,16 @@ export interface ContractPackages {
 export function contractCases(p: ContractPackages): ContractCase[] {
   const tinyInfer = `/v2/models/${p.tiny.name}/infer`;
   const goldenRequest = readFileSync(join(p.tiny.dir, 'samples/0.request.json'), 'utf8');
-  const golden = JSON.parse(readFileSync(join(p.tiny.dir, 'samples/0.response.json'), 'utf8'));
-  const manifest = JSON.parse(readFileSync(join(p.tiny.dir, 'modelship.json'), 'utf8'));
-  const goldenInput: number[] = JSON.parse(goldenRequest).inputs[0].data;
+  const golden = JSON.parse(readFileSync(join(p.tiny.dir, 'samples/0.response.json'), 'utf8')) as GoldenResponse;
+  const manifest = JSON.parse(readFileSync(join(p.tiny.dir, 'modelship.json'), 'utf8')) as Manifest;
+  const goldenInputs = (JSON.parse(goldenRequest) as SampleRequest).inputs;
+  const goldenInput = goldenInputs[0].data as number[];
   const expectGolden = (outputs: Tensor[], names = ['logits', 'probabilities']) => {
     expect(outputs.map((o) => o.name)).toEqual(names);
     for (const o of outputs) {
-      const g = golden.outputs.find((x: { name: string }) => x.name === o.name);
+      const g = golden.outputs.find((x) => x.name === o.name)!;
       expect(o.shape).toEqual(g.shape);
-      (plain(o) as number[]).forEach((v, i) => expect(v).toBeCloseTo(g.data[i], 6));
+      (plain(o) as number[]).forEach((v, i) => expect(v).toBeCloseTo(g.data[i] as number, 6));
     }
   };
   const allInfer = `/v2/models/${p.allTypes.name}/infer`;
@@ -129,6 +137,11 @@ export function contractCases(p: ContractPackages): ContractCase[] {
       check: (res) => { expect(res.status).toBe(200); expect(json(res).inputs).toEqual(manifest.inputs); },
     },
     {
+      name: 'model ready without version',
+      request: get(`/v2/models/${p.tiny.name}/ready`),
+      check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true }); },
+    },
+    {
       name: 'model ready',
       request: get(`/v2/models/${p.tiny.name}/versions/${p.tiny.version}/ready`),
       check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true }); },
@@ -151,7 +164,7 @@ export function contractCases(p: ContractPackages): ContractCase[] {
     },
     {
       name: 'a requested subset of outputs',
-      request: post(tinyInfer, JSON.stringify({ inputs: JSON.parse(goldenRequest).inputs, outputs: [{ name: 'probabilities' }] })),
+      request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'probabilities' }] })),
       check: (res) => { expect(res.status).toBe(200); expectGolden(decodeInferResponse(res.body, res.headers).outputs, ['probabilities']); },
     },
     (() => {
@@ -241,14 +254,70 @@ export function contractCases(p: ContractPackages): ContractCase[] {
     },
     {
       name: '400 unknown output',
-      request: post(tinyInfer, JSON.stringify({ inputs: JSON.parse(goldenRequest).inputs, outputs: [{ name: 'nope' }] })),
+      request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'nope' }] })),
       check: expectError(400, /unknown output 'nope'/),
     },
     { name: '404 unknown model', request: get('/v2/models/nope'), check: expectError(404, /unknown model 'nope'/), sameBodyEverywhere: false },
     { name: '404 unknown version', request: get(`/v2/models/${p.tiny.name}/versions/9.9.9/ready`), check: expectError(404, /no version '9.9.9'/) },
     // The HTTP API event carries its stage in the path, and the message quotes the path it got.
     { name: '404 unknown route', request: get('/v3/whatever'), check: expectError(404, /no route/), sameBodyEverywhere: false },
-    { name: '405 GET on infer', request: get(tinyInfer), check: expectError(405, /use POST/) },
+    (() => {
+      const header = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"parameters":{"binary_data_size":16}}]}';
+      return {
+        name: '400 binary data past the end of the body',
+        request: post(tinyInfer, header, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(Buffer.byteLength(header)) }),
+        check: expectError(400, /input 'x': binary_data_size 16 runs past the end of the body \(0 bytes remain\)/),
+      };
+    })(),
+    {
+      name: '405 GET on infer',
+      request: get(tinyInfer),
+      check: (res) => { expectError(405, /use POST/)(res); expect(res.headers.allow).toBe('POST'); },
+    },
+    {
+      name: '405 POST on model metadata',
+      request: post(`/v2/models/${p.tiny.name}`, '{}'),
+      check: (res) => { expectError(405, /POST is not allowed here; use GET/)(res); expect(res.headers.allow).toBe('GET, HEAD'); },
+    },
+    {
+      // In AWS, API Gateway answers an oversized body itself before any function runs, as it does 401, 403 and 429.
+      name: '413 body over the limit',
+      request: post(tinyInfer, Buffer.alloc(CONTRACT_CONFIG.maxBodyBytes + 1, 0x20)),
+      check: expectError(413, new RegExp(`^the body is ${CONTRACT_CONFIG.maxBodyBytes + 1} bytes; the limit is ${CONTRACT_CONFIG.maxBodyBytes}$`)),
+      fronts: ['local server'],
+    },
   ];
   return cases;
+}
+
+/**
+ * A package the engine refused (its model no longer matches its sha256) beside a good one. Only the fronts
+ * that serve several packages can answer for a refused one: a Lambda function serves one package, and when
+ * it refuses it the function errors instead of answering, so that version never passes its pre-traffic hook.
+ */
+export const REFUSED_FRONTS: readonly FrontName[] = ['router', 'local server'];
+
+export function refusedPackageCases(good: { name: string; version: string }, refused: { name: string; version: string; dir: string }): ContractCase[] {
+  const notReady = (what: RegExp) => (res: FrontResponse) => {
+    expectError(503, what)(res);
+    // The reason names files inside the package, never where the server keeps it.
+    expect(res.body.toString('utf8')).not.toContain(refused.dir);
+  };
+  const because = "model\\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}";
+  return [
+    { name: 'live while a package is refused', request: get('/v2/health/live'), check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ live: true }); } },
+    { name: '503 ready names the refused model', request: get('/v2/health/ready'), check: notReady(new RegExp(`^not ready: model '${refused.name}' failed to load$`)) },
+    { name: '503 refused model metadata', request: get(`/v2/models/${refused.name}`), check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)) },
+    { name: '503 refused model ready', request: get(`/v2/models/${refused.name}/versions/${refused.version}/ready`), check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)) },
+    {
+      name: '503 refused model infer',
+      request: post(`/v2/models/${refused.name}/infer`, '{"inputs":[]}'),
+      check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)),
+    },
+    {
+      name: 'the good package still answers',
+      request: get(`/v2/models/${good.name}/versions/${good.version}/ready`),
+      check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: good.name, version: good.version, ready: true }); },
+    },
+  ];
 }

@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { SeededRandom } from '../../lib/package/seeded-random';
 import { convertLayersModel, ConvertResult } from '../../lib/convert/tfjs-to-onnx';
 
-tf.setBackend('cpu');
+// setBackend resolves at once for the synchronous CPU backend; nothing waits on it.
+void tf.setBackend('cpu');
 // IS_TEST silences tfjs' "install tfjs-node" banner (and turns on its kernel leak checks).
 tf.env().set('IS_TEST', true);
 

@@ -66,12 +66,13 @@ describe('convertLayersModel: what it refuses', () => {
     expect(() => convertLayersModel(model)).toThrow(/layer 'my_lstm' \(LSTM\) is not supported/);
   });
 
-  it('GIVEN a functional (non-Sequential) model WHEN converted THEN the error says only Sequential is supported and lists its layers', () => {
-    const input = tf.input({ shape: [4] });
-    const hidden = tf.layers.dense({ units: 3, name: 'hidden' }).apply(input) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(hidden) as tf.SymbolicTensor, name: 'func' });
+  it('GIVEN a functional model with two inputs WHEN converted through the one-input path THEN it is refused, naming the counts', () => {
+    const a = tf.input({ shape: [4] });
+    const b = tf.input({ shape: [4] });
+    const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: [a, b], outputs: sum, name: 'func' });
 
-    expect(() => convertLayersModel(model)).toThrow(/model 'func' is a Model \(functional\) model with layers \[.*hidden \(Dense\).*\]; only Sequential models are supported/);
+    expect(() => convertLayersModel(model)).toThrow(/model 'func' has 2 inputs and 1 outputs; this path takes exactly one of each/);
   });
 
   it.each([12, 18])('GIVEN opset %i WHEN converted THEN it is refused', (opset) => {

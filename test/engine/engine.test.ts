@@ -4,13 +4,21 @@ import { InferenceEngine } from '../../lib/engine/engine';
 import { encodeOnnxModel } from '../../lib/convert/onnx-builder';
 import { createPackage } from '../../lib/package/create';
 import { sha256 } from '../../lib/package/hash';
+import { decodeInferRequest } from '../../lib/protocol/decode';
 import { BadRequestError } from '../../lib/protocol/errors';
 import { PackageError } from '../../lib/package/errors';
+import type { Manifest } from '../../lib/package/manifest';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
-function rewriteManifest(dir: string, edit: (m: any) => void): void {
+/** The manifest fields these tests break, writable. */
+interface EditableManifest {
+  inputs: Array<{ name: string; datatype: string; shape: number[] }>;
+  model: { file: string };
+}
+
+function rewriteManifest(dir: string, edit: (m: EditableManifest) => void): void {
   const path = join(dir, 'modelship.json');
-  const m = JSON.parse(readFileSync(path, 'utf8'));
+  const m = JSON.parse(readFileSync(path, 'utf8')) as EditableManifest;
   edit(m);
   writeFileSync(path, JSON.stringify(m));
 }
@@ -52,7 +60,7 @@ describe('InferenceEngine.infer', () => {
   test('answers only the outputs asked for, in the order asked', async () => {
     const { dir } = await makeTinyMlpPackage();
     const engine = await InferenceEngine.load(dir);
-    const req = engine.decode(Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }], outputs: [{ name: 'probabilities' }] })), {});
+    const req = decodeInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }], outputs: [{ name: 'probabilities' }] })), {}, engine.manifest);
     const result = await engine.infer(req);
     expect(result.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([['probabilities', 'FP32', [2, 3]]]);
     const p = result.outputs[0].data as Float32Array;
@@ -73,13 +81,24 @@ describe('InferenceEngine.infer', () => {
     await createPackage({ modelPath: join(parent, 'add.onnx'), name: 'add', version: '1.0.0', outDir: join(parent, 'pkg') });
     const engine = await InferenceEngine.load(join(parent, 'pkg'));
     // WHEN the sizes cannot broadcast
-    const body = Buffer.from(JSON.stringify({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [3], data: [1, 2, 3] }] }));
+    const decode = (body: unknown) => decodeInferRequest(Buffer.from(JSON.stringify(body)), {}, engine.manifest);
+    const request = decode({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [3], data: [1, 2, 3] }] });
     // THEN it is a BadRequestError that names the model
-    await expect(engine.inferBody(body, {})).rejects.toThrow(BadRequestError);
-    await expect(engine.inferBody(body, {})).rejects.toThrow(/model 'add' rejected the request/);
+    await expect(engine.infer(request)).rejects.toThrow(BadRequestError);
+    await expect(engine.infer(request)).rejects.toThrow(/model 'add' rejected the request/);
     // AND the engine still serves good requests
-    const ok = await engine.inferBody(Buffer.from(JSON.stringify({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [2], data: [3, 4] }] })), {});
-    expect(JSON.parse(ok.body as string).outputs[0].data).toEqual([4, 6]);
+    const ok = await engine.infer(decode({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [2], data: [3, 4] }] }));
+    expect(Array.from(ok.outputs[0].data as Float32Array)).toEqual([4, 6]);
+    await engine.release();
+  });
+});
+
+describe('InferenceEngine.metadata', () => {
+  test('is the v2 model metadata of its one version, as the manifest gives it', async () => {
+    const { dir } = await makeTinyMlpPackage();
+    const engine = await InferenceEngine.load(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as Manifest;
+    expect(engine.metadata()).toEqual({ name: 'tiny-mlp', versions: ['1.0.0'], platform: 'onnxruntime_onnx', inputs: manifest.inputs, outputs: manifest.outputs });
     await engine.release();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The JWT TOKEN authorizer (lambda/jwt-authorizer.ts) with real tokens, signed by a key whose JWKS a
- * local HTTP server publishes, as an OIDC issuer would.
+ * local HTTP server publishes, as an OIDC issuer would. A Lambda handler takes no clock, so jest fakes
+ * Date alone (timers stay real, for the JWKS fetch): tokens are issued and checked at a fixed instant.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,16 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const ISSUER = 'https://issuer.example';
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/v2/models/tiny-mlp/infer';
 type Handler = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+/** Wednesday 2024-01-10 12:00:00 UTC: what Date says in every test here. */
+const NOW = Date.UTC(2024, 0, 10, 12);
+
+beforeEach(() => {
+  jest.useFakeTimers({
+    now: NOW,
+    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+  });
+});
+afterEach(() => jest.useRealTimers());
 
 let server: Server;
 let jwksUri: string;
@@ -40,7 +51,8 @@ function load(env: Record<string, string | undefined>): { handler: Handler; stag
   let mod: { handler: Handler; stageWildcard: (arn: string) => string } | undefined;
   try {
     jest.isolateModules(() => {
-      mod = require('../../lambda/jwt-authorizer');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- isolateModules loads synchronously, so each test's environment is read at init
+      mod = require('../../lambda/jwt-authorizer') as typeof mod;
     });
   } finally {
     process.env = saved;
@@ -53,7 +65,7 @@ function env(): Record<string, string> {
 }
 
 async function token(o: { key?: KeyLike; audience?: string; expiresIn?: number } = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = NOW / 1000;
   return new SignJWT({})
     .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
     .setIssuer(ISSUER)
@@ -93,6 +105,18 @@ test.each([
   const { handler } = load(env());
   const bearer = `Bearer ${await make()}`;
   // THEN it throws the one message API Gateway turns into 401
+  await expect(handler(event(bearer))).rejects.toThrow(/^Unauthorized$/);
+});
+
+test('a token that passes: Unauthorized once the clock reaches its exp', async () => {
+  // GIVEN a token that expires in 300 s, accepted now
+  const { handler } = load(env());
+  const bearer = `Bearer ${await token({ expiresIn: 300 })}`;
+  await expect(handler(event(bearer))).resolves.toMatchObject({ principalId: 'jwt:user-42' });
+  // WHEN 299 s pass it is still accepted; WHEN 300 s have passed THEN 401
+  jest.setSystemTime(NOW + 299_000);
+  await expect(handler(event(bearer))).resolves.toMatchObject({ principalId: 'jwt:user-42' });
+  jest.setSystemTime(NOW + 300_000);
   await expect(handler(event(bearer))).rejects.toThrow(/^Unauthorized$/);
 });
 

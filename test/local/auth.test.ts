@@ -7,11 +7,14 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLi
 import { createAuthenticator, type AuthScheme, type Principal, type RequestHeaders } from '../../lib/local/auth';
 import { ConfigError, type ServerConfig } from '../../lib/local/config';
 import { ForbiddenError, ProtocolError, NotReadyError, UnauthorizedError } from '../../lib/protocol/errors';
+import { ManualClock } from '../helpers/clock';
 
 const ALICE_KEY = 'alice-key-0123456789abcdefghij';
 const BOB_KEY = 'bob-key-0123456789abcdefghijklm';
 const ISSUER = 'https://issuer.example';
 const AUDIENCE = 'modelship';
+/** The clock every authenticator here checks exp and nbf against; tokens are issued at its time. */
+const clock = new ManualClock();
 
 interface SigningKey {
   readonly privateKey: KeyLike;
@@ -34,9 +37,9 @@ interface TokenOptions {
 
 /** A token that passes every check unless an option says otherwise; null leaves the claim out. */
 function token(o: TokenOptions): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = clock.nowSeconds();
   const jwt = new SignJWT({ scope: 'infer' })
-    .setProtectedHeader({ alg: o.key.jwk.alg as string, kid: o.key.jwk.kid as string })
+    .setProtectedHeader({ alg: o.key.jwk.alg as string, kid: o.key.jwk.kid })
     .setIssuer(o.issuer ?? ISSUER)
     .setAudience(o.audience ?? AUDIENCE)
     .setIssuedAt(now - 60);
@@ -148,7 +151,7 @@ describe('API keys', () => {
 
 describe('bearer JWT with a JWKS file', () => {
   const auth = (extra: Partial<NonNullable<ServerConfig['jwt']>> = {}) =>
-    createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' }, extra)), { baseDir: dir });
+    createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' }, extra)), { baseDir: dir, clock });
 
   test('GIVEN no credentials and jwt configured WHEN authenticating THEN 401 names both ways in', async () => {
     expect((await failure(auth().authenticate({}))).message).toBe(
@@ -168,12 +171,13 @@ describe('bearer JWT with a JWKS file', () => {
   test('GIVEN jwt without a plan WHEN authenticating THEN the principal has no plan', async () => {
     const principal = await createAuthenticator(
       baseConfig({ issuer: ISSUER, audience: AUDIENCE, jwksFile: join(dir, 'jwks.json'), clockToleranceSeconds: 0 }),
+      { clock },
     ).authenticate(bearer(await token({ key: es })));
     expect(principal).toEqual({ id: 'jwt:user-42', kind: 'jwt' });
   });
 
   test('GIVEN an expired token WHEN authenticating THEN 401 says it expired, without echoing it', async () => {
-    const t = await token({ key: es, expiresAt: Math.floor(Date.now() / 1000) - 10 });
+    const t = await token({ key: es, expiresAt: clock.nowSeconds() - 10 });
     const err = await failure(auth().authenticate(bearer(t)));
     expect(err).toBeInstanceOf(UnauthorizedError);
     expect(err.message).toBe('bearer token has expired ("exp")');
@@ -181,13 +185,25 @@ describe('bearer JWT with a JWKS file', () => {
   });
 
   test('GIVEN a token expired 10 s ago and a 30 s clock tolerance WHEN authenticating THEN it passes', async () => {
-    const t = await token({ key: es, expiresAt: Math.floor(Date.now() / 1000) - 10 });
+    const t = await token({ key: es, expiresAt: clock.nowSeconds() - 10 });
     expect((await auth({ clockToleranceSeconds: 30 }).authenticate(bearer(t))).id).toBe('jwt:user-42');
   });
 
-  test('GIVEN a token not valid for another hour WHEN authenticating THEN 401 names nbf', async () => {
-    const t = await token({ key: es, notBefore: Math.floor(Date.now() / 1000) + 3600 });
+  test('GIVEN a token with exp in 300 s WHEN the clock reaches exp - 1 s THEN it passes; at exp THEN 401 expired', async () => {
+    const t = await token({ key: es, expiresAt: clock.nowSeconds() + 300 });
+    const authAt = (seconds: number) =>
+      createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), { baseDir: dir, clock: new ManualClock(clock.now() + seconds * 1000) })
+        .authenticate(bearer(t));
+    expect((await authAt(0)).id).toBe('jwt:user-42');
+    expect((await authAt(299)).id).toBe('jwt:user-42');
+    expect((await failure(authAt(300))).message).toBe('bearer token has expired ("exp")');
+  });
+
+  test('GIVEN a token not valid for another hour WHEN authenticating THEN 401 names nbf; an hour later it passes', async () => {
+    const t = await token({ key: es, notBefore: clock.nowSeconds() + 3600, expiresAt: clock.nowSeconds() + 7200 });
     expect((await failure(auth().authenticate(bearer(t)))).message).toBe('bearer token is not valid yet ("nbf")');
+    const later = createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), { baseDir: dir, clock: new ManualClock(clock.now() + 3_600_000) });
+    expect((await later.authenticate(bearer(t))).id).toBe('jwt:user-42');
   });
 
   test('GIVEN a token from another issuer WHEN authenticating THEN 401 names the issuer check', async () => {
@@ -220,7 +236,7 @@ describe('bearer JWT with a JWKS file', () => {
   });
 
   test('GIVEN an unsigned alg:none token WHEN authenticating THEN 401 says the algorithm is not allowed', async () => {
-    const unsigned = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('admin').setExpirationTime('5m').encode();
+    const unsigned = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('admin').setExpirationTime(clock.nowSeconds() + 300).encode();
     const err = await failure(auth().authenticate(bearer(unsigned)));
     expect(err.status).toBe(401);
     expect(err.message).toMatch(/^bearer token algorithm is not allowed; expected one of RS256, /);
@@ -233,7 +249,7 @@ describe('bearer JWT with a JWKS file', () => {
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject('admin')
-      .setExpirationTime('5m')
+      .setExpirationTime(clock.nowSeconds() + 300)
       .sign(secret);
     expect((await failure(auth().authenticate(bearer(hs)))).message).toMatch(/^bearer token algorithm is not allowed/);
   });
@@ -318,7 +334,7 @@ describe('bearer JWT with a JWKS URL', () => {
     fetches = 0;
   });
 
-  const auth = () => createAuthenticator(baseConfig(jwtSettings({ jwksUrl: url })));
+  const auth = () => createAuthenticator(baseConfig(jwtSettings({ jwksUrl: url })), { clock });
 
   test('GIVEN a served JWKS WHEN two valid tokens arrive THEN both pass and the JWKS is fetched once', async () => {
     const a = auth();
@@ -351,7 +367,7 @@ describe('extension point', () => {
     const sigv4: AuthScheme = {
       expects: 'a SigV4 signature',
       presented: (h) => (h['authorization'] ?? '').startsWith('AWS4-HMAC-SHA256 '),
-      authenticate: async () => ({ id: 'iam:arn:aws:iam::123456789012:user/ci', kind: 'apiKey' }),
+      authenticate: () => Promise.resolve({ id: 'iam:arn:aws:iam::123456789012:user/ci', kind: 'apiKey' }),
     };
     const auth = createAuthenticator(baseConfig(), { extraSchemes: [sigv4] });
 

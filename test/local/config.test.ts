@@ -94,7 +94,7 @@ describe('loadServerConfig', () => {
 describe('parseServerConfig cross-field checks', () => {
   test('GIVEN a key whose plan does not exist WHEN parsed THEN the error names apiKeys[i].plan and the known plans', () => {
     const file = validFile();
-    file.apiKeys![1]!.plan = 'gold';
+    file.apiKeys![1].plan = 'gold';
     expect(problemsOf(file)).toContain('apiKeys[1].plan: unknown plan "gold" (plans: basic, pro)');
   });
 
@@ -118,18 +118,22 @@ describe('parseServerConfig cross-field checks', () => {
 
   test('GIVEN a key with both value and valueFromEnv WHEN parsed THEN the error names the key', () => {
     const file = validFile();
-    file.apiKeys![0]!.valueFromEnv = 'X';
+    file.apiKeys![0].valueFromEnv = 'X';
     expect(problemsOf(file)).toContain('apiKeys[0]: give exactly one of "value" and "valueFromEnv"');
   });
 
   test('GIVEN a key with neither value nor valueFromEnv WHEN parsed THEN the error names the key', () => {
     const file = validFile();
-    delete file.apiKeys![0]!.value;
+    delete file.apiKeys![0].value;
     expect(problemsOf(file)).toContain('apiKeys[0]: give exactly one of "value" and "valueFromEnv"');
   });
 
   test('GIVEN valueFromEnv naming an unset variable WHEN parsed THEN the error names the field and the variable', () => {
     expect(problemsOf(validFile(), {})).toContain('apiKeys[1].valueFromEnv: environment variable BOB_KEY is not set');
+  });
+
+  test('GIVEN valueFromEnv naming a variable set to the empty string WHEN parsed THEN it counts as unset', () => {
+    expect(problemsOf(validFile(), { BOB_KEY: '' })).toContain('apiKeys[1].valueFromEnv: environment variable BOB_KEY is not set');
   });
 
   test('GIVEN an env-held key shorter than 20 characters WHEN parsed THEN the error gives its length', () => {
@@ -140,15 +144,15 @@ describe('parseServerConfig cross-field checks', () => {
 
   test('GIVEN an inline key of 19 characters WHEN parsed THEN apiKeys[0].value is rejected; 20 passes', () => {
     const file = validFile();
-    file.apiKeys![0]!.value = 'k'.repeat(19);
+    file.apiKeys![0].value = 'k'.repeat(19);
     expect(problemsOf(file)).toMatch(/apiKeys\[0\]\.value: .*20/);
-    file.apiKeys![0]!.value = 'k'.repeat(20);
-    expect(parseServerConfig(file, 'cfg.json', { BOB_KEY: KEY_B }).apiKeys[0]!.value).toHaveLength(20);
+    file.apiKeys![0].value = 'k'.repeat(20);
+    expect(parseServerConfig(file, 'cfg.json', { BOB_KEY: KEY_B }).apiKeys[0].value).toHaveLength(20);
   });
 
   test('GIVEN two keys with the same name WHEN parsed THEN the second is named', () => {
     const file = validFile();
-    file.apiKeys![1]!.name = 'alice';
+    file.apiKeys![1].name = 'alice';
     expect(problemsOf(file)).toContain('apiKeys[1].name: "alice" is used by another key');
   });
 
@@ -160,9 +164,9 @@ describe('parseServerConfig cross-field checks', () => {
 
   test('GIVEN several bad fields WHEN parsed THEN every one is listed', () => {
     const file = validFile();
-    file.plans.basic!.burstLimit = 0;
-    file.plans.pro!.rateLimit = 0;
-    file.apiKeys![0]!.plan = 'gold';
+    file.plans.basic.burstLimit = 0;
+    file.plans.pro.rateLimit = 0;
+    file.apiKeys![0].plan = 'gold';
     const message = problemsOf(file);
     expect(message).toContain('plans.basic.burstLimit:');
     expect(message).toContain('plans.pro.rateLimit:');
@@ -178,14 +182,14 @@ describe('parseServerConfig cross-field checks', () => {
   test('GIVEN quota offsets WHEN parsed THEN DAY allows 0 only, WEEK 0-6 and MONTH 0-27', () => {
     const withQuota = (period: 'DAY' | 'WEEK' | 'MONTH', offset: number): ServerConfigFile => {
       const file = validFile();
-      file.plans.basic!.quota = { limit: 5, period, offset };
+      file.plans.basic.quota = { limit: 5, period, offset };
       return file;
     };
     const env = { BOB_KEY: KEY_B };
     expect(problemsOf(withQuota('DAY', 1))).toContain('plans.basic.quota.offset: must be between 0 and 0 for a DAY quota');
-    expect(parseServerConfig(withQuota('WEEK', 6), 'c', env).plans.basic!.quota!.offset).toBe(6);
+    expect(parseServerConfig(withQuota('WEEK', 6), 'c', env).plans.basic.quota!.offset).toBe(6);
     expect(problemsOf(withQuota('WEEK', 7))).toContain('plans.basic.quota.offset: must be between 0 and 6 for a WEEK quota');
-    expect(parseServerConfig(withQuota('MONTH', 27), 'c', env).plans.basic!.quota!.offset).toBe(27);
+    expect(parseServerConfig(withQuota('MONTH', 27), 'c', env).plans.basic.quota!.offset).toBe(27);
     expect(problemsOf(withQuota('MONTH', 28))).toContain('plans.basic.quota.offset: must be between 0 and 27 for a MONTH quota');
   });
 
@@ -207,17 +211,17 @@ describe('defaultDevConfig', () => {
     const b = defaultDevConfig();
 
     expect(a.apiKeys).toHaveLength(1);
-    const key = a.apiKeys[0]!;
+    const key = a.apiKeys[0];
     expect(key.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(key.value.length).toBeGreaterThanOrEqual(30);
     expect(key.enabled).toBe(true);
-    expect(a.plans[key.plan]).toEqual({ rateLimit: 1000, burstLimit: 2000 });
+    expect(a.plans[key.plan]).toEqual({ rateLimit: 50, burstLimit: 100 });
     expect(a.maxBodyBytes).toBe(10_485_760);
-    expect(b.apiKeys[0]!.value).not.toBe(key.value);
+    expect(b.apiKeys[0].value).not.toBe(key.value);
   });
 
   test('GIVEN many dev keys WHEN generated THEN they are all distinct and use the whole alphabet (random, not patterned)', () => {
-    const values = Array.from({ length: 200 }, () => defaultDevConfig().apiKeys[0]!.value);
+    const values = Array.from({ length: 200 }, () => defaultDevConfig().apiKeys[0].value);
     expect(new Set(values).size).toBe(200);
     const chars = new Set(values.join(''));
     // 200 x 43 random base64url characters miss one of the 64 with probability ~ 64 * e^-134.

@@ -2,15 +2,9 @@ import { TooManyRequestsError } from '../../lib/protocol/errors';
 import type { UsagePlan } from '../../lib/local/config';
 import { quotaPeriodAt } from '../../lib/local/quota-period';
 import { UsagePlanLimiter } from '../../lib/local/rate-limit';
+import { ManualClock, WED_NOON } from '../helpers/clock';
 
-/** Wednesday 2024-01-10 12:00:00 UTC. */
-const WED_NOON = Date.UTC(2024, 0, 10, 12);
-
-/** A clock the test moves by hand. */
-function fakeClock(start: number): { now: () => number; set: (ms: number) => void; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, set: (ms) => void (t = ms), advance: (ms) => void (t += ms) };
-}
+const fakeClock = (start: number) => new ManualClock(start);
 
 /** Calls take() and returns the TooManyRequestsError it threw, failing the test when it passed. */
 function rejection(limiter: UsagePlanLimiter, principal: string, plan: string): TooManyRequestsError {
@@ -41,7 +35,7 @@ const unlimitedBurst = (quota: UsagePlan['quota']): UsagePlan => ({ rateLimit: 1
 describe('UsagePlanLimiter token bucket', () => {
   test('GIVEN rate 10 and burst 20 WHEN 21 requests arrive at t=0 THEN 20 pass and the 21st gets 429 with Retry-After 1', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
 
     for (let i = 0; i < 20; i++) limiter.take('apiKey:alice', 'basic');
     const err = rejection(limiter, 'apiKey:alice', 'basic');
@@ -53,7 +47,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN an empty bucket WHEN 1 s passes THEN exactly rateLimit more requests pass', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
     expect(drain(limiter, 'p', 'basic')).toBe(20);
 
     clock.advance(1000);
@@ -63,7 +57,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN a slow rate of 0.25 req/s WHEN the bucket is empty THEN Retry-After is the time to one whole token, rounded up', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 0.25, burstLimit: 2 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 0.25, burstLimit: 2 } }, clock);
     expect(drain(limiter, 'p', 'slow')).toBe(2);
     expect(rejection(limiter, 'p', 'slow').retryAfterSeconds).toBe(4);
 
@@ -81,7 +75,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN a greedy client WHEN it sends as fast as it can for 10 s THEN at most rateLimit*10 + burstLimit pass, within 1', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
     let passed = 0;
     for (let ms = 0; ms <= 10_000; ms++) {
       clock.set(WED_NOON + ms);
@@ -92,7 +86,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN an idle principal WHEN a long time passes THEN the bucket refills only up to burstLimit', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
     drain(limiter, 'p', 'basic');
 
     clock.advance(3_600_000);
@@ -102,7 +96,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN a clock that steps back WHEN requests continue THEN no tokens are created', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
     drain(limiter, 'p', 'basic');
 
     clock.advance(-5000);
@@ -113,7 +107,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN two principals on one plan WHEN one empties its bucket THEN the other still has its full burst', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ basic: { rateLimit: 10, burstLimit: 20 } }, clock);
 
     expect(drain(limiter, 'apiKey:alice', 'basic')).toBe(20);
     expect(drain(limiter, 'apiKey:bob', 'basic')).toBe(20);
@@ -124,7 +118,7 @@ describe('UsagePlanLimiter token bucket', () => {
     const clock = fakeClock(WED_NOON);
     const limiter = new UsagePlanLimiter(
       { a: { rateLimit: 1, burstLimit: 3 }, b: { rateLimit: 1, burstLimit: 5 } },
-      clock.now,
+      clock,
     );
     expect(drain(limiter, 'p', 'a')).toBe(3);
     expect(drain(limiter, 'p', 'b')).toBe(5);
@@ -140,7 +134,7 @@ describe('UsagePlanLimiter token bucket', () => {
 describe('UsagePlanLimiter quota', () => {
   test('GIVEN a quota of 3 per DAY WHEN 4 requests arrive at noon THEN 3 pass and the 4th waits until 00:00 UTC; the next day passes', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 3, period: 'DAY', offset: 0 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 3, period: 'DAY', offset: 0 }) }, clock);
 
     for (let i = 0; i < 3; i++) limiter.take('p', 'q');
     const err = rejection(limiter, 'p', 'q');
@@ -156,7 +150,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN a quota per WEEK WHEN it is spent on a Wednesday THEN it resets on Monday 00:00 UTC, not on Sunday', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 2, period: 'WEEK', offset: 0 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 2, period: 'WEEK', offset: 0 }) }, clock);
     expect(drain(limiter, 'p', 'q')).toBe(2);
     const err = rejection(limiter, 'p', 'q');
     expect(err.retryAfterSeconds).toBe(4 * 86_400 + 12 * 3600);
@@ -170,7 +164,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN a WEEK quota with offset 3 WHEN spent on a Wednesday THEN it resets on Thursday 00:00 UTC', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'WEEK', offset: 3 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'WEEK', offset: 3 }) }, clock);
     limiter.take('p', 'q');
     const err = rejection(limiter, 'p', 'q');
     expect(err.retryAfterSeconds).toBe(12 * 3600);
@@ -179,7 +173,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN a quota per MONTH WHEN spent on 31 January THEN it resets on 1 February; in leap February on 1 March', () => {
     const clock = fakeClock(Date.UTC(2024, 0, 31, 12));
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 0 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 0 }) }, clock);
     limiter.take('p', 'q');
     const jan = rejection(limiter, 'p', 'q');
     expect(jan.retryAfterSeconds).toBe(12 * 3600);
@@ -194,7 +188,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN a MONTH quota WHEN spent on New Year\'s Eve THEN it resets at the new year', () => {
     const clock = fakeClock(Date.UTC(2023, 11, 31, 23));
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 0 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 0 }) }, clock);
     limiter.take('p', 'q');
     expect(rejection(limiter, 'p', 'q').retryAfterSeconds).toBe(3600);
     clock.set(Date.UTC(2024, 0, 1));
@@ -203,7 +197,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN a MONTH quota with offset 14 WHEN spent on 10 January THEN it resets on 15 January', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 14 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 14 }) }, clock);
     limiter.take('p', 'q');
     expect(rejection(limiter, 'p', 'q').message).toContain('resets at 2024-01-15T00:00:00.000Z');
     clock.set(Date.UTC(2024, 0, 15));
@@ -214,7 +208,7 @@ describe('UsagePlanLimiter quota', () => {
     const clock = fakeClock(WED_NOON);
     const limiter = new UsagePlanLimiter(
       { q: { rateLimit: 1, burstLimit: 2, quota: { limit: 3, period: 'DAY', offset: 0 } } },
-      clock.now,
+      clock,
     );
     expect(drain(limiter, 'p', 'q')).toBe(2);
     for (let i = 0; i < 5; i++) expect(rejection(limiter, 'p', 'q').message).toContain('rate limit of 1 req/s (burst 2)');
@@ -230,7 +224,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN separate principals on a quota plan WHEN one spends its quota THEN the other keeps its own', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 2, period: 'DAY', offset: 0 }) }, clock.now);
+    const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 2, period: 'DAY', offset: 0 }) }, clock);
     expect(drain(limiter, 'jwt:a', 'q')).toBe(2);
     expect(drain(limiter, 'jwt:b', 'q')).toBe(2);
   });
@@ -268,7 +262,7 @@ describe('UsagePlanLimiter memory bounds', () => {
     const clock = fakeClock(WED_NOON);
     const limiter = new UsagePlanLimiter(
       { fast: { rateLimit: 1000, burstLimit: 1 }, q: unlimitedBurst({ limit: 1, period: 'DAY', offset: 0 }) },
-      clock.now,
+      clock,
     );
     for (let i = 0; i < 1023; i++) limiter.take(`p${i}`, 'fast');
     limiter.take('quota-user', 'q');
@@ -284,7 +278,7 @@ describe('UsagePlanLimiter memory bounds', () => {
 
   test('GIVEN 1024 principals with empty buckets WHEN a new one arrives at once THEN none is dropped, since none is idle', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 1, burstLimit: 1 } }, clock.now);
+    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 1, burstLimit: 1 } }, clock);
     for (let i = 0; i < 1024; i++) limiter.take(`p${i}`, 'slow');
 
     limiter.take('newcomer', 'slow');
@@ -295,7 +289,7 @@ describe('UsagePlanLimiter memory bounds', () => {
 
   test('GIVEN maxEntries 3 WHEN a 4th principal arrives THEN the least recently used one is forgotten', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 1, burstLimit: 2 } }, clock.now, { maxEntries: 3 });
+    const limiter = new UsagePlanLimiter({ slow: { rateLimit: 1, burstLimit: 2 } }, clock, { maxEntries: 3 });
     for (const p of ['a', 'b', 'c']) limiter.take(p, 'slow');
     limiter.take('a', 'slow'); // a is now the most recent; b the least
 

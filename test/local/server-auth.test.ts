@@ -11,6 +11,7 @@ import { parseServerConfig } from '../../lib/local/config';
 import type { AccessLogLine } from '../../lib/local/server';
 import { startServer, type RunningServer } from '../../lib/local/serve';
 import type { Manifest } from '../../lib/package/manifest';
+import { ManualClock } from '../helpers/clock';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { errorMessage, send, type HttpAnswer } from '../helpers/http';
 
@@ -29,6 +30,8 @@ let goldenOutputs: unknown;
 const log: AccessLogLine[] = [];
 /** Every secret a test presented, checked against the access log at the end. */
 const presented: string[] = [ALICE_KEY, DISABLED_KEY, UNKNOWN_KEY];
+/** The server's clock: tokens are issued at its time, so expiry never depends on the wall clock. */
+const clock = new ManualClock();
 
 interface Claims {
   readonly issuer?: string;
@@ -40,7 +43,7 @@ interface Claims {
 }
 
 async function token(c: Claims = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = clock.nowSeconds();
   const jwt = await new SignJWT({ scope: 'infer' })
     .setProtectedHeader({ alg: 'RS256', kid: KID })
     .setIssuer(c.issuer ?? ISSUER)
@@ -86,6 +89,7 @@ beforeAll(async () => {
   running = await startServer({
     dirs: [pkg.dir],
     port: 0,
+    clock,
     config: parseServerConfig({
       plans: { standard: { rateLimit: 1000, burstLimit: 1000 } },
       apiKeys: [
@@ -159,6 +163,18 @@ describe('bearer JWTs checked against the JWKS file', () => {
     expectRefusal(await infer({ authorization: `Bearer ${jwt}` }), 401, 'bearer token has expired ("exp")', jwt);
   });
 
+  test('GIVEN a token that passes WHEN the server clock reaches its exp THEN the same token gets 401 expired', async () => {
+    const jwt = await token({ expiresIn: 300, subject: 'user-42' });
+    const issued = clock.now();
+    try {
+      expect((await infer({ authorization: `Bearer ${jwt}` })).status).toBe(200);
+      clock.advance(300_000);
+      expectRefusal(await infer({ authorization: `Bearer ${jwt}` }), 401, 'bearer token has expired ("exp")', jwt);
+    } finally {
+      clock.set(issued);
+    }
+  });
+
   test('GIVEN a token from another issuer WHEN infer is called THEN 401 naming the iss check', async () => {
     const jwt = await token({ issuer: 'https://evil.example' });
     expectRefusal(await infer({ authorization: `Bearer ${jwt}` }), 401, 'bearer token issuer ("iss") is not the expected one', jwt);
@@ -175,7 +191,7 @@ describe('bearer JWTs checked against the JWKS file', () => {
   });
 
   test('GIVEN an unsigned token (alg none) WHEN infer is called THEN 401', async () => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = clock.nowSeconds();
     const jwt = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('user-7').setExpirationTime(now + 300).encode();
     presented.push(jwt);
     const r = await infer({ authorization: `Bearer ${jwt}` });

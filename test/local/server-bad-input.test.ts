@@ -448,6 +448,8 @@ beforeAll(async () => {
       plans: { open: { rateLimit: 1_000_000, burstLimit: 1_000_000 } },
       apiKeys: [{ name: 'fuzzer', value: KEY, plan: 'open' }],
       maxBodyBytes: LIMIT,
+      // Hundreds of requests back to back: the default stage throttle (100/s, burst 200) would refuse some.
+      throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
     }),
     onRequest: (line) => log.push(line),
   });

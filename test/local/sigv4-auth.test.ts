@@ -11,12 +11,13 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Principal, RequestHeaders, RequestTarget } from '../../lib/local/auth';
+import type { Principal, RequestTarget } from '../../lib/local/auth';
 import { ConfigError, parseServerConfig, type SigV4Config } from '../../lib/local/config';
 import type { AccessLogLine } from '../../lib/local/server';
 import { startServer, type RunningServer } from '../../lib/local/serve';
 import { sigv4Scheme } from '../../lib/local/sigv4-auth';
 import { ForbiddenError, UnauthorizedError } from '../../lib/protocol/errors';
+import { ManualClock } from '../helpers/clock';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { send } from '../helpers/http';
 
@@ -43,7 +44,7 @@ async function refusal(p: Promise<Principal>): Promise<Error> {
 }
 
 describe("AWS's SigV4 test suite", () => {
-  const scheme = (offsetSeconds = 0) => sigv4Scheme(SUITE_CONFIG, { now: () => SUITE_TIME + offsetSeconds * 1000 });
+  const scheme = (offsetSeconds = 0) => sigv4Scheme(SUITE_CONFIG, { clock: new ManualClock(SUITE_TIME + offsetSeconds * 1000) });
   const host = 'example.amazonaws.com';
   const date = '20150830T123600Z';
 
@@ -121,7 +122,7 @@ describe('the scheme against a hand-written signer', () => {
       { accessKeyId: 'AKIADISABLED00000000', secretAccessKey: SECRET, plan: 'standard', enabled: false },
     ],
   };
-  const scheme = sigv4Scheme(config, { now: () => NOW });
+  const scheme = sigv4Scheme(config, { clock: new ManualClock(NOW) });
   const body = '{"inputs":[]}';
   const target: RequestTarget = { method: 'POST', path: '/v2/models/tiny-mlp/infer', query: '', body: Buffer.from(body) };
   const sign = (over: Partial<Parameters<typeof handSign>[0]> = {}): Record<string, string> =>
@@ -156,7 +157,7 @@ describe('the scheme against a hand-written signer', () => {
     ['a malformed Authorization', () => ({ ...sign(), authorization: 'AWS4-HMAC-SHA256 Credential=x' }), target,
       'Authorization: AWS4-HMAC-SHA256 is malformed; expected Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>'],
   ])('GIVEN %s WHEN checked THEN 401 with the reason', async (_what, headers, request, message) => {
-    const err = await refusal(scheme.authenticate(headers() as RequestHeaders, request));
+    const err = await refusal(scheme.authenticate(headers(), request));
     expect(err).toBeInstanceOf(UnauthorizedError);
     expect(err.message).toBe(message);
     expect(err.message).not.toContain(SECRET);
@@ -220,6 +221,8 @@ describe('over HTTP', () => {
   let goldenRequest: string;
   let goldenOutputs: unknown;
   const log: AccessLogLine[] = [];
+  /** The server's clock; requests are signed at its time unless a test says otherwise. */
+  const clock = new ManualClock();
 
   beforeAll(async () => {
     const pkg = await makeTinyMlpPackage(tempDir('modelship-sigv4-'));
@@ -228,6 +231,7 @@ describe('over HTTP', () => {
     running = await startServer({
       dirs: [pkg.dir],
       port: 0,
+      clock,
       config: parseServerConfig({
         plans: { standard: { rateLimit: 1000, burstLimit: 1000 } },
         sigv4: { region: 'eu-west-1', credentials: [{ accessKeyId: KEY, secretAccessKey: SECRET, plan: 'standard' }] },
@@ -239,10 +243,10 @@ describe('over HTTP', () => {
   afterAll(() => running.close());
 
   /** Signs like every AWS SDK does (the signer adds x-amz-content-sha256), then sends. */
-  async function signedInfer(secret: string, body: string, sendBody = body, path = '/v2/models/tiny-mlp/infer', query: Record<string, string> = {}, sendQuery = query) {
+  async function signedInfer(secret: string, body: string, sendBody = body, path = '/v2/models/tiny-mlp/infer', query: Record<string, string> = {}, sendQuery = query, signingDate = new Date(clock.now())) {
     const url = new URL(running.url);
     const signer = new SignatureV4({ service: 'execute-api', region: 'eu-west-1', sha256: Sha256, credentials: { accessKeyId: KEY, secretAccessKey: secret } });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers: { host: url.host, 'content-type': 'application/json' }, body });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers: { host: url.host, 'content-type': 'application/json' }, body }, { signingDate });
     // Percent-encoded as the SDKs do (a space is %20, never '+').
     const qs = Object.entries(sendQuery).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
     return send(`${running.url}${path}${qs ? `?${qs}` : ''}`, { headers: signed.headers, body: sendBody });
@@ -267,6 +271,14 @@ describe('over HTTP', () => {
     expect(r.status).toBe(401);
     expect(r.json).toEqual({ error: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing' });
     expect(log[log.length - 1]).toMatchObject({ status: 401, principal: undefined });
+  });
+
+  test('GIVEN a request signed 300 s before the server clock THEN 200; signed 301 s before THEN 401 saying how far off', async () => {
+    const path = '/v2/models/tiny-mlp/infer';
+    expect((await signedInfer(SECRET, goldenRequest, goldenRequest, path, {}, {}, new Date(clock.now() - 300_000))).status).toBe(200);
+    const late = await signedInfer(SECRET, goldenRequest, goldenRequest, path, {}, {}, new Date(clock.now() - 301_000));
+    expect(late.status).toBe(401);
+    expect(late.json).toEqual({ error: 'SigV4 signature is expired or not yet valid: x-amz-date is 301 s from the server clock (at most 300 s)' });
   });
 
   test('GIVEN the body changed after signing WHEN sent THEN 401 naming the payload hash', async () => {

@@ -11,6 +11,13 @@ import { allTypesOnnx, makeTinyMlpPackage, tempDir, tinyMlpOnnx } from '../helpe
 const run = promisify(execFile);
 const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'modelship.js');
 
+/** A golden response file, writable: tests nudge its numbers. */
+interface GoldenFile {
+  outputs: Array<{ name: string; shape: number[]; data: number[] }>;
+}
+
+const readGolden = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as GoldenFile;
+
 function flipByte(path: string, at: number): void {
   const bytes = readFileSync(path);
   bytes[at] ^= 0xff;
@@ -57,9 +64,9 @@ describe('createPackage', () => {
     const m = await createPackage({ modelPath: join(parent, 'm.onnx'), name: 'm', version: '1.0.0', outDir: join(parent, 'pkg'), samples: [request] });
     expect(m.samples).toEqual([{ request: 'samples/0.request.json', response: 'samples/0.response.json', tolerance: { FP32: { atol: 1e-4, rtol: 1e-3 } } }]);
     expect(JSON.parse(readFileSync(join(parent, 'pkg', 'samples/0.request.json'), 'utf8'))).toEqual(request);
-    const response = JSON.parse(readFileSync(join(parent, 'pkg', 'samples/0.response.json'), 'utf8'));
-    expect(response.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape])).toEqual([['logits', [2, 3]], ['probabilities', [2, 3]]]);
-    const probs: number[] = response.outputs[1].data;
+    const response = readGolden(join(parent, 'pkg', 'samples/0.response.json'));
+    expect(response.outputs.map((o) => [o.name, o.shape])).toEqual([['logits', [2, 3]], ['probabilities', [2, 3]]]);
+    const probs = response.outputs[1].data;
     expect(probs.slice(0, 3).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
   });
 
@@ -118,7 +125,7 @@ describe('verifyPackage', () => {
   test('fails when a golden answer differs, naming the file, sample, output, element and difference', async () => {
     const { dir } = await makeTinyMlpPackage();
     const path = join(dir, 'samples/1.response.json');
-    const golden = JSON.parse(readFileSync(path, 'utf8'));
+    const golden = readGolden(path);
     golden.outputs[1].data[2] += 0.01;
     writeFileSync(path, JSON.stringify(golden));
     const report = await verifyPackage(dir);
@@ -127,10 +134,21 @@ describe('verifyPackage', () => {
     expect(report.problems[0]).toMatch(/samples\/1\.request\.json: output 'probabilities' differs in 1 of 3 elements; first at element 2: got [\d.e-]+, expected [\d.e-]+ \(\|diff\| 0\.0100 > tolerance/);
   });
 
+  test('fails a sample that asks for binary outputs, which a golden file cannot hold', async () => {
+    // GIVEN a package whose first sample request was edited to ask for binary tensor data back
+    const { dir } = await makeTinyMlpPackage();
+    const path = join(dir, 'samples/0.request.json');
+    writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(path, 'utf8')) as object), parameters: { binary_data_output: true } }));
+    // WHEN it is verified THEN that sample is the one problem, and says why
+    const report = await verifyPackage(dir);
+    expect(report.problems).toEqual([`${path}: the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it`]);
+    expect(report.samplesChecked).toBe(2);
+  });
+
   test('a difference inside the tolerance passes', async () => {
     const { dir } = await makeTinyMlpPackage();
     const path = join(dir, 'samples/0.response.json');
-    const golden = JSON.parse(readFileSync(path, 'utf8'));
+    const golden = readGolden(path);
     golden.outputs[0].data[0] += 1e-6;
     writeFileSync(path, JSON.stringify(golden));
     expect((await verifyPackage(dir)).ok).toBe(true);
@@ -139,7 +157,7 @@ describe('verifyPackage', () => {
   test('fails a manifest that breaks the schema, naming the field', async () => {
     const { dir } = await makeTinyMlpPackage();
     const path = join(dir, 'modelship.json');
-    const m = JSON.parse(readFileSync(path, 'utf8'));
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { inputs: Array<{ datatype: string }> };
     m.inputs[0].datatype = 'FLOAT';
     writeFileSync(path, JSON.stringify(m));
     const report = await verifyPackage(dir);

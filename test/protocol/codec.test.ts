@@ -1,6 +1,7 @@
 import { decodeInferResponse, encodeInferRequest } from '../../lib/protocol/client-codec';
 import { binaryHeaderLength } from '../../lib/protocol/content-type';
-import { decodeInferRequest, type ModelSignature } from '../../lib/protocol/decode';
+import { decodeInferRequest } from '../../lib/protocol/decode';
+import type { ModelSignature } from '../../lib/protocol/types';
 import { encodeInferResponse, jsonData } from '../../lib/protocol/encode';
 import { BadRequestError } from '../../lib/protocol/errors';
 import { halfBitsFromNumbers, numbersFromHalfBits } from '../../lib/protocol/fp16';

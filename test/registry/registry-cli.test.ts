@@ -21,7 +21,11 @@ interface Outcome {
   readonly stderr: string;
 }
 
-async function modelship(...args: string[]): Promise<Outcome> {
+function modelship(...args: string[]): Promise<Outcome> {
+  return modelshipWith({}, ...args);
+}
+
+async function modelshipWith(envOverride: Readonly<Record<string, string>>, ...args: string[]): Promise<Outcome> {
   const env = {
     PATH: process.env.PATH,
     HOME: work,
@@ -30,6 +34,7 @@ async function modelship(...args: string[]): Promise<Outcome> {
     AWS_CONFIG_FILE: join(work, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
+    ...envOverride,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args, '--endpoint-url', s3.endpoint], { env, timeout: 30_000 });
@@ -70,7 +75,7 @@ test('GIVEN two versions WHEN published, listed and pulled with the CLI THEN eac
   const out = join(work, 'pulled');
   const pull = await modelship('pull', 'tiny-mlp@latest', '--registry', registry, '--out', out);
   expect(pull.code).toBe(0);
-  expect(pull.stdout).toMatch(/^pulled tiny-mlp@1\.10\.0 from s3:\/\/models\/cli\/tiny-mlp\/1\.10\.0\/package\.tgz into .*\n  tarball: \d+ bytes, sha256 [0-9a-f]{64} \(matches the index\)\n  model sha256 matches the manifest; 2 golden sample\(s\) reproduce\n$/);
+  expect(pull.stdout).toMatch(/^pulled tiny-mlp@1\.10\.0 from s3:\/\/models\/cli\/tiny-mlp\/1\.10\.0\/package\.tgz into .*\n {2}tarball: \d+ bytes, sha256 [0-9a-f]{64} \(matches the index\)\n {2}model sha256 matches the manifest; 2 golden sample\(s\) reproduce\n$/);
   expect(readdirSync(out).sort()).toEqual(['model.onnx', 'modelship.json', 'samples']);
 });
 
@@ -91,4 +96,22 @@ test('GIVEN a malformed registry URI WHEN listed THEN exit 1 saying what is expe
   const r = await modelship('list', '--registry', 'models/cli');
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/^modelship: registry "models\/cli" is not an S3 URI; expected s3:\/\/bucket or s3:\/\/bucket\/prefix$/m);
+});
+
+test('GIVEN a published model WHEN `list NAME --json` runs over HTTP THEN the index entries, and a wrong secret key fails with exit 1', async () => {
+  const registry = `s3://${BUCKET}/cli-json`;
+  const pkg = await makeTinyMlpPackage(tempDir('modelship-registry-cli-json-'), { name: 'json-mlp', version: '0.2.0' });
+  expect((await modelship('publish', pkg.dir, '--registry', registry)).code).toBe(0);
+
+  const r = await modelship('list', 'json-mlp', '--json', '--registry', registry);
+
+  expect(r.code).toBe(0);
+  const models = JSON.parse(r.stdout) as { name: string; latest: string; versions: { version: string; sha256: string }[] }[];
+  expect(models.map((m) => [m.name, m.latest, m.versions.map((v) => v.version)])).toEqual([['json-mlp', '0.2.0', ['0.2.0']]]);
+  expect(models[0].versions[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // The server checks signatures, so the listing above was signed right, and a bad key is refused.
+  const denied = await modelshipWith({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' }, 'list', '--registry', registry);
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toMatch(/^modelship: cannot list s3:\/\/models\/cli-json: SignatureDoesNotMatch \(403\): /m);
 });

@@ -3,12 +3,14 @@
  * 127.0.0.1 and a free port, storing objects in a temporary directory, with one bucket made up front.
  * Tests talk to it with the real @aws-sdk/client-s3 over HTTP.
  *
- * This s3rver verifies SigV4 and accepts the SDK's object requests, but answers every ListObjectsV2 from
- * the current SDK with SignatureDoesNotMatch (its canonical request differs for that query), so mismatched
- * signatures are allowed; the SDK still signs every request with the credentials below. It also ignores If-None-Match on PUT and does not verify
- * x-amz-checksum-sha256: those paths are covered with aws-sdk-client-mock (registry-errors.test.ts).
+ * The server checks every SigV4 signature (mismatches are not allowed), so a request the SDK signs in a
+ * way S3 would refuse fails here too. ListObjectsV2 passes because the client, like the CLI's, goes
+ * through withBucketPathWithoutSlash (lib/registry/s3.ts explains why s3rver needs it). s3rver ignores
+ * If-None-Match on PUT and does not verify x-amz-checksum-sha256: those paths are covered with
+ * aws-sdk-client-mock (registry-errors.test.ts).
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { withBucketPathWithoutSlash } from '../../lib/registry/s3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +37,7 @@ export interface LocalS3 {
 }
 
 export function s3Client(endpoint: string): S3Client {
-  return new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  return withBucketPathWithoutSlash(new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS }));
 }
 
 export async function startLocalS3(): Promise<LocalS3> {
@@ -45,7 +47,6 @@ export async function startLocalS3(): Promise<LocalS3> {
     port: 0,
     silent: true,
     directory,
-    allowMismatchedSignatures: true,
     configureBuckets: [{ name: BUCKET }],
   });
   const address = await server.run();

@@ -60,13 +60,13 @@ describe('modelship triton', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^modelship: .*tiny-mlp already exists.*--force/);
     expect((await cli('triton', dir, '--out', out, '--force')).code).toBe(0);
-    // WHEN a preferred size exceeds the maximum batch, THEN the option is named
+    // WHEN a preferred size exceeds the maximum batch, THEN the option is named, with the usage exit code
     const bad = await cli('triton', dir, '--out', tempDir(), '--max-batch-size', '8', '--preferred-batch-sizes', '16');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('modelship: preferredBatchSizes 16 exceed maxBatchSize 8\n');
     // WHEN --kind is not gpu or cpu, THEN commander refuses it
     const kind = await cli('triton', dir, '--out', tempDir(), '--kind', 'tpu');
-    expect(kind.code).toBe(1);
+    expect(kind.code).toBe(2);
     expect(kind.stderr).toMatch(/--kind/);
   });
 });
