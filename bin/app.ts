@@ -49,8 +49,8 @@ const stack = new ModelshipStack(app, 'Modelship', {
   description: `modelship: ${where.join(', ') || 'no models'} behind API Gateway`,
 });
 for (const pkg of gpu) {
-  if (platformOf(pkg) === 'ecs') stack.api.addEcsModel(new EcsGpuModel(stack, pkg.name, { modelPackage: pkg }));
-  else stack.api.addSageMakerModel(new SageMakerModel(stack, pkg.name, { modelPackage: pkg }));
+  if (platformOf(pkg) === 'ecs') stack.api.addModel(new EcsGpuModel(stack, pkg.name, { modelPackage: pkg }));
+  else stack.api.addModel(new SageMakerModel(stack, pkg.name, { modelPackage: pkg }));
 }
 if (packages.length === 0) {
   Annotations.of(stack).addWarningV2('modelship:no-models', `no packages in ${modelsDir}: the API has only its health routes`);

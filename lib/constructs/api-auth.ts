@@ -6,16 +6,13 @@
 import { CfnOutput, Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { handlerBundling } from './private/bundling';
+import { handlerFunction } from './private/handler-function';
 import type { Acknowledgement } from './private/nag';
-import { handlerEntry, ownLockFile } from './private/project-paths';
-import { MODELSHIP_RUNTIME } from './private/runtime';
-import { checkInteger, checkPositive } from './private/validate';
+import { checkThrottle } from './private/throttle';
+import { checkInteger } from './private/validate';
 
 /** A usage plan: the rate, burst and quota its keys get. */
 export interface UsagePlanTier {
@@ -161,12 +158,7 @@ class ApiKeyAuth extends ApiAuth {
       checkName('usage plan name', plan.name);
       if (planNames.has(plan.name)) throw new RangeError(`usage plan "${plan.name}" is defined twice`);
       planNames.add(plan.name);
-      const { rateLimit, burstLimit } = plan.throttle;
-      if (rateLimit === undefined || burstLimit === undefined) {
-        throw new RangeError(`usage plan "${plan.name}" needs both throttle.rateLimit and throttle.burstLimit`);
-      }
-      checkPositive(`usage plan "${plan.name}" throttle.rateLimit`, rateLimit);
-      checkInteger(`usage plan "${plan.name}" throttle.burstLimit`, burstLimit, 1, 5000);
+      checkThrottle(`usage plan "${plan.name}"`, plan.throttle);
       if (plan.quota !== undefined) {
         if (plan.quota.limit === undefined || plan.quota.period === undefined) {
           throw new RangeError(`usage plan "${plan.name}" quota needs both limit and period`);
@@ -254,30 +246,22 @@ class JwtAuth extends ApiAuth {
   }
 
   _bind(scope: Construct): AuthBinding {
-    const logGroup = new logs.LogGroup(scope, 'JwtAuthorizerLogGroup', { retention: logs.RetentionDays.ONE_MONTH });
-    const role = new iam.Role(scope, 'JwtAuthorizerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'JWT authorizer: writes its own log group, nothing else',
-    });
-    logGroup.grantWrite(role);
-    const handler = new nodejs.NodejsFunction(scope, 'JwtAuthorizerFunction', {
-      entry: handlerEntry('jwt-authorizer'),
-      handler: 'handler',
-      depsLockFilePath: ownLockFile(),
-      runtime: MODELSHIP_RUNTIME,
+    const handler = handlerFunction(scope, {
+      handler: 'jwt-authorizer',
+      ids: { logGroup: 'JwtAuthorizerLogGroup', role: 'JwtAuthorizerRole', function: 'JwtAuthorizerFunction' },
+      roleDescription: 'JWT authorizer: writes its own log group, nothing else',
+      logRetention: logs.RetentionDays.ONE_MONTH,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      role,
-      logGroup,
       description: `Checks bearer JWTs of ${this.props.issuer} for the model API`,
       environment: {
         JWT_ISSUER: this.props.issuer,
         JWT_AUDIENCE: JSON.stringify(this.props.audience),
         JWKS_URI: this.jwksUri,
       },
-      bundling: handlerBundling({ externalModules: [] }),
-    });
+      bundling: { externalModules: [] },
+    }).function;
     const authorizer = new apigw.TokenAuthorizer(scope, 'JwtAuthorizer', {
       handler,
       identitySource: apigw.IdentitySource.header('Authorization'),

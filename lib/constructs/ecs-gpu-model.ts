@@ -3,7 +3,7 @@
  * the package's Triton model repository from S3, behind an internal Network Load Balancer that API
  * Gateway reaches through a VPC link, rolled out blue/green by CodeDeploy with a canary.
  */
-import { AssetHashType, Aws, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { AssetHashType, Aws, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,11 +18,18 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { TritonModelConfigOptions } from '../triton/types';
+import type { IModelBackend, ModelBackendBinding } from './model-backend';
 import type { ModelPackage } from './model-package';
+import { ecsModelWidgets } from './private/dashboard';
+import { ecsInferIntegration } from './private/gpu-integrations';
 import { acknowledge } from './private/nag';
+import { MANIFEST_MOCK_METHOD, manifestMocks } from './private/protocol-templates';
 import { tritonRepositoryBundling } from './private/triton-build';
 import { DEFAULT_ECS_TRITON_IMAGE } from './private/triton-images';
-import { checkInteger } from './private/validate';
+import { checkCapacity, checkInteger } from './private/validate';
+
+/** Where the instances, the tasks and the load balancer go. */
+const PRIVATE_SUBNETS: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
 /** Triton's HTTP port, where it answers Open Inference Protocol v2. */
 export const TRITON_HTTP_PORT = 8000;
@@ -94,19 +101,21 @@ export interface EcsGpuModelProps {
 
 /**
  * Serves one gpu model package with Triton on ECS GPU instances. Add it to a {@link ModelApi} with
- * `addEcsModel`: API Gateway reaches the internal load balancer through {@link vpcLink}.
+ * `addModel`: API Gateway reaches the internal load balancer through {@link vpcLink}.
  *
  * The repository goes to S3 under a prefix named by its content hash, so every change to the package
  * gives a new task definition. The service's deployment controller is CodeDeploy: a new task
- * definition rolls out as a blue/green deployment of the deployment group (see docs/gpu.md).
+ * definition rolls out as a blue/green deployment of the deployment group (README: "Deploy GPU models").
  */
-export class EcsGpuModel extends Construct {
+export class EcsGpuModel extends Construct implements IModelBackend {
   /** The package being served. */
   readonly modelPackage: ModelPackage;
   /** The VPC. */
   readonly vpc: ec2.IVpc;
   /** The ECS cluster. */
   readonly cluster: ecs.Cluster;
+  /** The GPU instance type. */
+  readonly instanceType: ec2.InstanceType;
   /** The GPU instances. */
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   /** The capacity provider the service places its tasks with. */
@@ -153,12 +162,11 @@ export class EcsGpuModel extends Construct {
     const memory = props.memoryReservationMiB ?? 12288;
     checkInteger('memoryReservationMiB', memory, 128, 4_000_000);
     const min = props.minCapacity ?? 1;
-    checkInteger('minCapacity', min, 1, 1000);
     const max = props.maxCapacity ?? min * 2;
-    checkInteger('maxCapacity', max, 1, 1000);
-    if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min) throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
+    checkCapacity(min, max, 1000);
     checkInteger('targetCpuUtilization', props.targetCpuUtilization, 1, 100);
     this.modelPackage = pkg;
+    this.instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE);
 
     if (props.vpc !== undefined) {
       this.vpc = props.vpc;
@@ -167,30 +175,54 @@ export class EcsGpuModel extends Construct {
       vpc.addFlowLog('FlowLog');
       this.vpc = vpc;
     }
-    const privateSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
-    // The repository: written by lib/triton at synth, unpacked under a prefix named by its content hash.
-    const repository = new s3assets.Asset(this, 'Repository', {
+    const repository = this.tritonRepository(props.tritonConfig);
+    this.repositoryBucket = repository.bucket;
+    this.modelRepositoryUrl = `s3://${this.repositoryBucket.bucketName}/${repository.prefix}`;
+
+    ({ cluster: this.cluster, autoScalingGroup: this.autoScalingGroup, capacityProvider: this.capacityProvider } = this.gpuCapacity(min, max));
+    ({ taskRole: this.taskRole, logGroup: this.logGroup, taskDefinition: this.taskDefinition, container: this.container } =
+      this.tritonTask(repository.prefix, { gpuCount, memory, image: props.image, logRetention: props.logRetention }));
+    ({
+      loadBalancer: this.loadBalancer, blueTargetGroup: this.blueTargetGroup, greenTargetGroup: this.greenTargetGroup,
+      listener: this.listener, testListener: this.testListener,
+    } = this.loadBalancing());
+
+    this.service = this.tritonService(min, max, props.targetCpuUtilization ?? 70);
+    // Tasks start only once their repository is in S3.
+    this.service.node.addDependency(repository.upload);
+
+    ({ unhealthyAlarms: this.unhealthyAlarms, deploymentGroup: this.deploymentGroup } = this.blueGreen(props.deploymentConfig));
+
+    this.vpcLink = new apigw.VpcLink(this, 'VpcLink', { targets: [this.loadBalancer], description: `API Gateway to ${pkg.name}'s Triton load balancer` });
+  }
+
+  /**
+   * The Triton model repository: written by lib/triton at synth, and unpacked into a bucket of its own
+   * under a prefix named by its content hash.
+   */
+  private tritonRepository(tritonConfig: TritonModelConfigOptions | undefined): { bucket: s3.Bucket; prefix: string; upload: s3deploy.BucketDeployment } {
+    const pkg = this.modelPackage;
+    const asset = new s3assets.Asset(this, 'Repository', {
       path: pkg.directory,
       assetHashType: AssetHashType.OUTPUT,
-      bundling: tritonRepositoryBundling(pkg.directory, props.tritonConfig ?? {}),
+      bundling: tritonRepositoryBundling(pkg.directory, tritonConfig ?? {}),
     });
-    this.repositoryBucket = new s3.Bucket(this, 'RepositoryBucket', {
+    const bucket = new s3.Bucket(this, 'RepositoryBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       versioned: false,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledge(this.repositoryBucket, [{
+    acknowledge(bucket, [{
       id: 'AwsSolutions-S1',
       reason: 'The bucket holds model repositories written only by this stack\'s deployment and read only by the tasks\' role; CloudTrail covers its API calls',
     }]);
-    const prefix = `repositories/${repository.assetHash}`;
-    this.modelRepositoryUrl = `s3://${this.repositoryBucket.bucketName}/${prefix}`;
+    const prefix = `repositories/${asset.assetHash}`;
     const upload = new s3deploy.BucketDeployment(this, 'RepositoryUpload', {
-      sources: [s3deploy.Source.bucket(repository.bucket, repository.s3ObjectKey)],
-      destinationBucket: this.repositoryBucket,
+      sources: [s3deploy.Source.bucket(asset.bucket, asset.s3ObjectKey)],
+      destinationBucket: bucket,
       destinationKeyPrefix: `${prefix}/`,
       // Old prefixes stay: the tasks of a deployment being rolled back still read theirs.
       prune: false,
@@ -199,7 +231,6 @@ export class EcsGpuModel extends Construct {
       ephemeralStorageSize: Size.mebibytes(Math.min(10240, Math.max(1024, Math.ceil((pkg.manifest.model.bytes * 3) / 2 ** 20)))),
     });
     // The handler is a stack-wide singleton of aws-cdk-lib; its findings are acknowledged where it sits.
-    const repositoryBucketId = Stack.of(this).getLogicalId(this.repositoryBucket.node.defaultChild as s3.CfnBucket);
     acknowledge(upload.handlerRole.node.scope as Construct, [
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'aws-cdk-lib\'s BucketDeployment handler writes its own logs with the AWS-managed basic execution policy' },
       ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
@@ -207,15 +238,19 @@ export class EcsGpuModel extends Construct {
         reason: 'aws-cdk-lib\'s BucketDeployment handler copies the repository with these action groups; it runs only while the stack deploys',
       })),
       { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'aws-cdk-lib\'s BucketDeployment handler reads the stack\'s asset objects, whose keys are content hashes' },
-      { id: `AwsSolutions-IAM5[Resource::<${repositoryBucketId}.Arn>/*]`, reason: 'aws-cdk-lib\'s BucketDeployment handler writes under a prefix it is told at deployment, in this model\'s own repository bucket' },
+      { id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(bucket)}.Arn>/*]`, reason: 'aws-cdk-lib\'s BucketDeployment handler writes under a prefix it is told at deployment, in this model\'s own repository bucket' },
       { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses and updates the BucketDeployment handler\'s runtime' },
     ]);
+    return { bucket, prefix, upload };
+  }
 
-    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Capacity', {
+  /** The cluster and its GPU instances, scaled by a capacity provider. */
+  private gpuCapacity(min: number, max: number): { cluster: ecs.Cluster; autoScalingGroup: autoscaling.AutoScalingGroup; capacityProvider: ecs.AsgCapacityProvider } {
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Capacity', {
       vpc: this.vpc,
-      vpcSubnets: privateSubnets,
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE),
+      vpcSubnets: PRIVATE_SUBNETS,
+      instanceType: this.instanceType,
       machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
       minCapacity: min,
       maxCapacity: max,
@@ -223,42 +258,49 @@ export class EcsGpuModel extends Construct {
       // The Triton image alone is over 10 GB.
       blockDevices: [{ deviceName: '/dev/xvda', volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }) }],
     });
-    acknowledge(this.autoScalingGroup, [
+    acknowledge(autoScalingGroup, [
       { id: 'AwsSolutions-AS3', reason: 'Scaling is driven by the ECS capacity provider, whose events ECS reports; no separate notification topic is needed' },
       { id: 'AwsSolutions-IAM5[Action::ecs:Submit*]', reason: 'The ECS agent on each instance reports task and container state with the ecs:Submit* actions aws-cdk-lib grants the instance role' },
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken, which the ECS agent needs, have no resource-level permissions' },
     ]);
-    this.capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', { autoScalingGroup: this.autoScalingGroup });
-    this.cluster.addAsgCapacityProvider(this.capacityProvider);
+    const capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', { autoScalingGroup });
+    cluster.addAsgCapacityProvider(capacityProvider);
+    return { cluster, autoScalingGroup, capacityProvider };
+  }
 
-    this.taskRole = new iam.Role(this, 'TaskRole', {
+  /** The Triton task: its role (this repository's objects only), its logs and its container. */
+  private tritonTask(prefix: string, props: { gpuCount: number; memory: number; image?: ecs.ContainerImage; logRetention?: logs.RetentionDays }): {
+    taskRole: iam.Role; logGroup: logs.LogGroup; taskDefinition: ecs.Ec2TaskDefinition; container: ecs.ContainerDefinition;
+  } {
+    const pkg = this.modelPackage;
+    const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Model ${pkg.name}: reads its own Triton repository, nothing else`,
     });
-    this.taskRole.addToPolicy(new iam.PolicyStatement({
+    taskRole.addToPolicy(new iam.PolicyStatement({
       sid: 'ReadOwnRepository',
       actions: ['s3:GetObject'],
       resources: [this.repositoryBucket.arnForObjects(`${prefix}/*`)],
     }));
-    this.taskRole.addToPolicy(new iam.PolicyStatement({
+    taskRole.addToPolicy(new iam.PolicyStatement({
       sid: 'ListOwnRepository',
       actions: ['s3:ListBucket'],
       resources: [this.repositoryBucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
     }));
-    acknowledge(this.taskRole, [{
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.repositoryBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${prefix}/*]`,
+    acknowledge(taskRole, [{
+      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(this.repositoryBucket)}.Arn>/${prefix}/*]`,
       reason: 'The objects of this package\'s own repository prefix, named by its content hash; Triton reads every file under it',
     }]);
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.AWS_VPC, taskRole: this.taskRole });
-    this.container = this.taskDefinition.addContainer('triton', {
+    const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.AWS_VPC, taskRole });
+    const container = taskDefinition.addContainer('triton', {
       image: props.image ?? ecs.ContainerImage.fromRegistry(DEFAULT_ECS_TRITON_IMAGE),
       command: ['tritonserver', `--model-repository=${this.modelRepositoryUrl}`, '--exit-on-error=true'],
       environment: { AWS_REGION: Aws.REGION, AWS_DEFAULT_REGION: Aws.REGION },
-      gpuCount,
-      memoryReservationMiB: memory,
+      gpuCount: props.gpuCount,
+      memoryReservationMiB: props.memory,
       portMappings: [{ containerPort: TRITON_HTTP_PORT, protocol: ecs.Protocol.TCP }],
       healthCheck: {
         command: ['CMD-SHELL', `curl -sf http://localhost:${TRITON_HTTP_PORT}/v2/health/ready || exit 1`],
@@ -267,15 +309,22 @@ export class EcsGpuModel extends Construct {
         retries: 3,
         startPeriod: Duration.seconds(180),
       },
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: pkg.name, logGroup: this.logGroup }),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: pkg.name, logGroup }),
     });
-    acknowledge(this.taskDefinition, [{
+    acknowledge(taskDefinition, [{
       id: 'AwsSolutions-ECS2',
       reason: 'The only environment variables are AWS_REGION and AWS_DEFAULT_REGION, which Triton\'s S3 client needs; nothing secret',
     }]);
+    return { taskRole, logGroup, taskDefinition, container };
+  }
 
-    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', { vpc: this.vpc, internetFacing: false, vpcSubnets: privateSubnets });
-    acknowledge(this.loadBalancer, [{
+  /** The internal load balancer: a production and a test listener, and the blue and green target groups. */
+  private loadBalancing(): {
+    loadBalancer: elbv2.NetworkLoadBalancer; blueTargetGroup: elbv2.NetworkTargetGroup; greenTargetGroup: elbv2.NetworkTargetGroup;
+    listener: elbv2.NetworkListener; testListener: elbv2.NetworkListener;
+  } {
+    const loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', { vpc: this.vpc, internetFacing: false, vpcSubnets: PRIVATE_SUBNETS });
+    acknowledge(loadBalancer, [{
       id: 'AwsSolutions-ELB2',
       reason: 'Internal load balancer reached only through API Gateway\'s VPC link; API Gateway\'s access logs record every request',
     }]);
@@ -287,14 +336,18 @@ export class EcsGpuModel extends Construct {
       deregistrationDelay: Duration.seconds(30),
       healthCheck: { protocol: elbv2.Protocol.HTTP, path: '/v2/health/ready', port: String(TRITON_HTTP_PORT), interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
     });
-    this.blueTargetGroup = targetGroup('BlueTargetGroup');
-    this.greenTargetGroup = targetGroup('GreenTargetGroup');
-    this.listener = this.loadBalancer.addListener('Listener', { port: ECS_PRODUCTION_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.blueTargetGroup] });
-    this.testListener = this.loadBalancer.addListener('TestListener', { port: ECS_TEST_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [this.greenTargetGroup] });
+    const blueTargetGroup = targetGroup('BlueTargetGroup');
+    const greenTargetGroup = targetGroup('GreenTargetGroup');
+    const listener = loadBalancer.addListener('Listener', { port: ECS_PRODUCTION_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [blueTargetGroup] });
+    const testListener = loadBalancer.addListener('TestListener', { port: ECS_TEST_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [greenTargetGroup] });
+    return { loadBalancer, blueTargetGroup, greenTargetGroup, listener, testListener };
+  }
 
+  /** The service, in the blue target group at first, its tasks reachable on Triton's port from the VPC only. */
+  private tritonService(min: number, max: number, targetCpuUtilization: number): ecs.Ec2Service {
     const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: this.vpc,
-      description: `Triton tasks of ${pkg.name}: port ${TRITON_HTTP_PORT} from the VPC (the load balancer), nothing else`,
+      description: `Triton tasks of ${this.modelName}: port ${TRITON_HTTP_PORT} from the VPC (the load balancer), nothing else`,
       allowAllOutbound: true,
     });
     taskSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(TRITON_HTTP_PORT), 'Load balancer to Triton HTTP');
@@ -302,8 +355,7 @@ export class EcsGpuModel extends Construct {
       id: 'AwsSolutions-EC23',
       reason: 'Ingress is the VPC\'s own CIDR on Triton\'s port only, where the internal load balancer\'s nodes are; cdk-nag cannot resolve the CIDR token',
     }]);
-
-    this.service = new ecs.Ec2Service(this, 'Service', {
+    const service = new ecs.Ec2Service(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       desiredCount: min,
@@ -312,24 +364,28 @@ export class EcsGpuModel extends Construct {
       deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
       capacityProviderStrategies: [{ capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 }],
       securityGroups: [taskSecurityGroup],
-      vpcSubnets: privateSubnets,
+      vpcSubnets: PRIVATE_SUBNETS,
       healthCheckGracePeriod: Duration.seconds(300),
     });
-    this.service.attachToNetworkTargetGroup(this.blueTargetGroup);
-    // Tasks start only once their repository is in S3.
-    this.service.node.addDependency(upload);
-    this.service.autoScaleTaskCount({ minCapacity: min, maxCapacity: max })
-      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.targetCpuUtilization ?? 70 });
+    service.attachToNetworkTargetGroup(this.blueTargetGroup);
+    service.autoScaleTaskCount({ minCapacity: min, maxCapacity: max }).scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpuUtilization });
+    return service;
+  }
 
-    this.unhealthyAlarms = [this.blueTargetGroup, this.greenTargetGroup].map((tg, i) => new cloudwatch.Alarm(this, i === 0 ? 'BlueUnhealthyAlarm' : 'GreenUnhealthyAlarm', {
+  /**
+   * The blue/green wiring: CodeDeploy swaps the target groups behind the listeners, and an unhealthy
+   * target in either group rolls the deployment back.
+   */
+  private blueGreen(deploymentConfig: codedeploy.IEcsDeploymentConfig | undefined): { unhealthyAlarms: cloudwatch.Alarm[]; deploymentGroup: codedeploy.EcsDeploymentGroup } {
+    const unhealthyAlarms = ([['BlueUnhealthyAlarm', this.blueTargetGroup], ['GreenUnhealthyAlarm', this.greenTargetGroup]] as const).map(([alarmId, tg]) => new cloudwatch.Alarm(this, alarmId, {
       metric: tg.metrics.unHealthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
       threshold: 1,
       evaluationPeriods: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${pkg.name}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
+      alarmDescription: `${this.modelName}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
     }));
-    this.deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'Deployment', {
+    const deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'Deployment', {
       service: this.service,
       blueGreenDeploymentConfig: {
         blueTargetGroup: this.blueTargetGroup,
@@ -337,16 +393,19 @@ export class EcsGpuModel extends Construct {
         listener: this.listener,
         testListener: this.testListener,
       },
-      deploymentConfig: props.deploymentConfig ?? codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-      alarms: [...this.unhealthyAlarms],
+      deploymentConfig: deploymentConfig ?? codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+      alarms: unhealthyAlarms,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
-    acknowledge(this.deploymentGroup, [{
+    acknowledge(deploymentGroup, [{
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
       reason: 'AWSCodeDeployRoleForECS is the AWS-maintained service role policy for ECS blue/green deployments',
     }]);
+    return { unhealthyAlarms, deploymentGroup };
+  }
 
-    this.vpcLink = new apigw.VpcLink(this, 'VpcLink', { targets: [this.loadBalancer], description: `API Gateway to ${pkg.name}'s Triton load balancer` });
+  private bucketLogicalId(bucket: s3.Bucket): string {
+    return Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
   }
 
   /** The model's name, as the package gives it. */
@@ -364,8 +423,45 @@ export class EcsGpuModel extends Construct {
     return this.service.metricCpuUtilization(props);
   }
 
-  /** Targets failing Triton's readiness check in the production target group. @default - average over 5 minutes */
-  metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.blueTargetGroup.metrics.unHealthyHostCount(props);
+  /**
+   * Targets failing Triton's readiness check, in the blue and the green target group together: CodeDeploy
+   * swaps which one serves production at every deployment. A group with no data counts as none.
+   * @default - average over 5 minutes
+   */
+  metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
+    return this.bothTargetGroups('unhealthy', (tg, p) => tg.metrics.unHealthyHostCount(p), props);
+  }
+
+  /** Targets passing Triton's readiness check, in both target groups together. @default - average over 5 minutes */
+  metricHealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
+    return this.bothTargetGroups('healthy', (tg, p) => tg.metrics.healthyHostCount(p), props);
+  }
+
+  /**
+   * The routes' integrations: infer is an HTTP proxy through the VPC link to Triton's own infer path,
+   * body, headers and status unchanged; metadata and ready are answered by API Gateway from the
+   * package's manifest, with the router's bytes. Called by ModelApi.addModel.
+   */
+  bind(): ModelBackendBinding {
+    return {
+      integrations: { ...manifestMocks(this.modelPackage), infer: ecsInferIntegration(this) },
+      readMethodOptions: MANIFEST_MOCK_METHOD,
+      widgets: ecsModelWidgets(this),
+    };
+  }
+
+  /** `what` names the expression's metrics too: a graph holding two of these needs distinct ids. */
+  private bothTargetGroups(
+    what: 'healthy' | 'unhealthy',
+    metric: (tg: elbv2.NetworkTargetGroup, props: cloudwatch.MetricOptions) => cloudwatch.Metric,
+    props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `FILL(${what}Blue, 0) + FILL(${what}Green, 0)`,
+      usingMetrics: { [`${what}Blue`]: metric(this.blueTargetGroup, props), [`${what}Green`]: metric(this.greenTargetGroup, props) },
+      label: props.label ?? `${what} targets`,
+      color: props.color,
+      period: props.period,
+    });
   }
 }

@@ -3,24 +3,27 @@
  * pruned layer, a new version for every change, alias `live`, and a CodeDeploy canary that a version
  * reaches only after it answers the package's golden samples correctly.
  */
-import { Annotations, AssetStaging, type CfnElement, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, AssetStaging, type CfnElement, Duration, RemovalPolicy, type Size, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
+import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from './model-backend';
 import type { ModelPackage } from './model-package';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer';
-import { handlerBundling } from './private/bundling';
+import { lambdaModelWidgets } from './private/dashboard';
+import { handlerFunction } from './private/handler-function';
 import { acknowledge } from './private/nag';
 import { PreTrafficHook } from './private/pre-traffic-hook';
-import { handlerEntry, ownLockFile } from './private/project-paths';
-import { MODELSHIP_RUNTIME } from './private/runtime';
 import { registryPackageEnvironment } from './private/registry-package';
+import { rollbackAlarms } from './private/rollback-alarms';
 import {
-  defaultEphemeralStorage, defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB, MIN_MEMORY_MIB,
+  API_GATEWAY_TIMEOUT_SECONDS, defaultEphemeralStorage, defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB,
+  MIN_MEMORY_MIB,
 } from './private/sizing';
 import { checkDuration, checkInteger, checkPositive } from './private/validate';
 
@@ -124,7 +127,7 @@ export interface LambdaModelProps {
  * pre-traffic hook against it, then shifts traffic by `deploymentConfig`, and rolls back when the
  * alias's errors or p99 duration alarm.
  */
-export class LambdaModel extends Construct {
+export class LambdaModel extends Construct implements IModelBackend {
   /** The package being served. */
   readonly modelPackage: ModelPackage;
   /** The function. */
@@ -199,31 +202,23 @@ export class LambdaModel extends Construct {
       throw new Error(tooLarge(pkg, `the package (${formatBytes(pkg.totalBytes)}) plus the onnxruntime layer (${formatBytes(this.layer.unzippedBytes)}) is ${formatBytes(known)}`));
     }
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logRetention });
-    this.role = props.role ?? new iam.Role(this, 'ServiceRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Model ${pkg.name}: writes its own log group, nothing else`,
-    });
-    this.logGroup.grantWrite(this.role);
-    // The one tarball object this version loads, and the registry key to decrypt it when SSE-KMS.
-    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
-
     const ephemeralStorageSize = props.ephemeralStorageSize ?? (registry === undefined ? undefined : defaultEphemeralStorage(modelBytes));
-    this.lambdaFunction = new nodejs.NodejsFunction(this, 'Resource', {
-      entry: handlerEntry('inference'),
-      handler: 'handler',
-      depsLockFilePath: ownLockFile(),
-      runtime: MODELSHIP_RUNTIME,
+    // What identifies the bytes served: the tarball a registry package is checked by, else the model file.
+    const [hashed, sha256] = registry === undefined ? ['model', pkg.manifest.model.sha256] : ['tarball', registry.tarballSha256];
+    const made = handlerFunction(this, {
+      handler: 'inference',
+      ids: { logGroup: 'LogGroup', role: 'ServiceRole', function: 'Resource' },
+      roleDescription: `Model ${pkg.name}: writes its own log group, nothing else`,
+      role: props.role,
+      logRetention,
       architecture: this.layer.architecture,
       memorySize: this.memorySize,
       timeout: this.timeout,
       ephemeralStorageSize,
-      role: this.role,
-      logGroup: this.logGroup,
       layers: [this.layer],
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
       reservedConcurrentExecutions: reserved,
-      description: `${pkg.name} ${pkg.version} (sha256 ${pkg.sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
+      description: `${pkg.name} ${pkg.version} (${hashed} sha256 ${sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
       environment: {
         ...(registry === undefined ? { MODEL_DIR: `/var/task/${MODEL_DIR_IN_ASSET}` } : registryPackageEnvironment(pkg, registry)),
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? pkg.name,
@@ -231,15 +226,20 @@ export class LambdaModel extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       },
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, description: `${pkg.name} ${pkg.version}` },
-      bundling: handlerBundling({
+      bundling: {
         // Its native binding is loaded by a computed path, so it can never be bundled: it is in the layer.
         externalModules: ['onnxruntime-node'],
         copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET } : undefined,
-      }),
+      },
     });
-    // The version's hash covers the code asset already; the model's sha256 and the layer's content make
+    this.lambdaFunction = made.function;
+    this.role = made.role;
+    this.logGroup = made.logGroup;
+    // The one tarball object this version loads, and the registry key to decrypt it when SSE-KMS.
+    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
+    // The version's hash covers the code asset already; the package's sha256 and the layer's content make
     // the reason for a new version explicit and independent of feature flags.
-    this.lambdaFunction.invalidateVersionBasedOn(`${pkg.sha256} ${this.layer.fingerprint}`);
+    this.lambdaFunction.invalidateVersionBasedOn(`${sha256} ${this.layer.fingerprint}`);
 
     if (Stack.of(this).bundlingRequired) {
       const functionBytes = stagedBytes(this.lambdaFunction);
@@ -258,30 +258,24 @@ export class LambdaModel extends Construct {
       description: `Serves ${pkg.name}; CodeDeploy moves it to each new version`,
     });
 
-    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      metric: this.alias.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
-      threshold: props.errorsAlarmThreshold ?? 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${pkg.name}: the live alias failed invocations; a deployment in progress rolls back`,
-    });
     const latencyThreshold = props.latencyAlarmThreshold ?? Duration.millis(Math.round(this.timeout.toMilliseconds() * 0.8));
-    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      metric: this.alias.metricDuration({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99) }),
-      threshold: latencyThreshold.toMilliseconds(),
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${pkg.name}: p99 duration of the live alias over ${latencyThreshold.toMilliseconds()} ms; a deployment in progress rolls back`,
-    });
+    ({ errorsAlarm: this.errorsAlarm, latencyAlarm: this.latencyAlarm } = rollbackAlarms(this, {
+      errors: {
+        metric: this.alias.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+        threshold: props.errorsAlarmThreshold ?? 1,
+        description: `${pkg.name}: the live alias failed invocations; a deployment in progress rolls back`,
+      },
+      latency: {
+        metric: this.alias.metricDuration({ period: Duration.minutes(1), statistic: cloudwatch.Stats.p(99) }),
+        threshold: latencyThreshold.toMilliseconds(),
+        description: `${pkg.name}: p99 duration of the live alias over ${latencyThreshold.toMilliseconds()} ms; a deployment in progress rolls back`,
+      },
+    }));
 
     const hook = new PreTrafficHook(this, 'PreTrafficHook', {
       modelPackage: pkg,
       target: this.version,
       targetTimeout: this.timeout,
-      runtime: MODELSHIP_RUNTIME,
       logRetention,
       ephemeralStorageSize,
     });
@@ -324,6 +318,19 @@ export class LambdaModel extends Construct {
   /** The package version being served. */
   get modelVersion(): string {
     return this.modelPackage.version;
+  }
+
+  /**
+   * The routes' integration: a Lambda proxy integration of alias `live` for metadata, ready and infer
+   * alike, so the handler's router answers them all. Called by ModelApi.addModel.
+   */
+  bind(options: ModelBackendBindOptions): ModelBackendBinding {
+    if (!this.timeout.isUnresolved() && this.timeout.toSeconds() > API_GATEWAY_TIMEOUT_SECONDS) {
+      Annotations.of(options.api).addWarningV2('modelship:timeout-over-api-limit',
+        `model "${this.modelName}" has a ${this.timeout.toSeconds()} s timeout, but API Gateway gives up after ${API_GATEWAY_TIMEOUT_SECONDS} s`);
+    }
+    const integration = new apigw.LambdaIntegration(this.alias, { proxy: true, allowTestInvoke: false });
+    return { integrations: { metadata: integration, ready: integration, infer: integration }, widgets: lambdaModelWidgets(this) };
   }
 
   /** Permits `grantee` to invoke the `live` alias. */

@@ -17,7 +17,7 @@ export interface RegistryPackageOptions {
    * SHA-256 of the package tarball (64 lower-case hex digits), as `modelship publish` prints it and the
    * registry's `<name>/index.json` records it. The function refuses to load any other bytes.
    */
-  readonly sha256: string;
+  readonly tarballSha256: string;
   /**
    * Size of the model file in bytes: it sizes the function's memory, timeout and /tmp storage.
    * @default - `manifest.model.bytes` when a manifest is given; otherwise unknown: the smallest defaults, and a synth warning
@@ -39,7 +39,7 @@ export interface RegistryPackageSource {
   /** The tarball's key in the registry's bucket. */
   readonly key: string;
   /** The tarball's SHA-256. */
-  readonly sha256: string;
+  readonly tarballSha256: string;
 }
 
 /** A package directory that passed every check of {@link ModelPackage.fromDirectory}. */
@@ -76,12 +76,12 @@ export class ModelPackage {
     }
     const totalBytes = files.reduce((sum, f) => sum + statSync(resolve(directory, f)).size, 0);
     const local: LocalPackage = { directory, manifest, files, goldenFiles: [...new Set(goldenFiles)], totalBytes };
-    return new ModelPackage(manifest.name, manifest.version, manifest.model.sha256, directory, local, manifest, undefined);
+    return new ModelPackage(manifest.name, manifest.version, directory, local, manifest, undefined);
   }
 
   /**
    * A package published to a registry (`modelship publish`), deployed by reference: synth downloads
-   * nothing, and the function fetches the tarball from S3 at init, checks it against `sha256` and caches
+   * nothing, and the function fetches the tarball from S3 at init, checks it against `tarballSha256` and caches
    * it in /tmp. Its IAM grant covers that one object. Served by {@link LambdaModel}, and, for a gpu
    * package given its `manifest`, by {@link SageMakerModel} from the Triton artifact `modelship publish`
    * put next to the tarball (`<name>/<version>/sagemaker/model.tar.gz`, default Triton options).
@@ -90,7 +90,7 @@ export class ModelPackage {
   static fromRegistry(registry: IModelRegistry, name: string, version: string, options: RegistryPackageOptions): ModelPackage {
     // The registry checks the name and version, and makes the key.
     const key = registry.packageKey(name, version);
-    checkSha256('fromRegistry: options.sha256', options.sha256);
+    checkSha256('fromRegistry: options.tarballSha256', options.tarballSha256);
     const manifest = options.manifest === undefined ? undefined : parseManifest(options.manifest, `the manifest given for ${name}@${version}`);
     if (manifest !== undefined && (manifest.name !== name || manifest.version !== version)) {
       throw new RangeError(`fromRegistry(${name}, ${version}): the manifest given is ${manifest.name}@${manifest.version}`);
@@ -103,8 +103,8 @@ export class ModelPackage {
       throw new RangeError(`fromRegistry(${name}, ${version}): modelBytes is ${modelBytes} but the manifest says ${manifest.model.bytes}`);
     }
     const location = `${registry.registryUri}/${name}/${version}`;
-    return new ModelPackage(name, version, options.sha256, location, undefined, manifest, {
-      source: { registry, key, sha256: options.sha256 },
+    return new ModelPackage(name, version, location, undefined, manifest, {
+      source: { registry, key, tarballSha256: options.tarballSha256 },
       modelBytes: modelBytes ?? manifest?.model.bytes,
     });
   }
@@ -114,10 +114,12 @@ export class ModelPackage {
   /** The package's semantic version. */
   readonly version: string;
   /**
-   * What identifies exactly these bytes: the model file's sha256 (a directory package, as its manifest
-   * records it and as checked) or the package tarball's sha256 (a registry package).
+   * The model file's SHA-256 as the manifest records it: always known for a directory package (and
+   * checked against the file), for a registry package only when it was given its manifest.
    */
-  readonly sha256: string;
+  readonly modelSha256?: string;
+  /** The package tarball's SHA-256, which a registry package is fetched and checked by; undefined for a directory package. */
+  readonly tarballSha256?: string;
   /** The package directory, or the registry URI `s3://bucket/prefix/name/version`: for messages. */
   readonly location: string;
   /** Where a registry package is fetched from; undefined for a directory package. */
@@ -128,7 +130,6 @@ export class ModelPackage {
   private constructor(
     name: string,
     version: string,
-    sha256: string,
     location: string,
     private readonly local: LocalPackage | undefined,
     private readonly knownManifest: Manifest | undefined,
@@ -136,15 +137,11 @@ export class ModelPackage {
   ) {
     this.name = name;
     this.version = version;
-    this.sha256 = sha256;
+    this.modelSha256 = knownManifest?.model.sha256;
+    this.tarballSha256 = registry?.source.tarballSha256;
     this.location = location;
     this.registrySource = registry?.source;
     this.modelBytes = registry === undefined ? knownManifest?.model.bytes : registry.modelBytes;
-  }
-
-  /** Whether the package is fetched from a registry at init rather than shipped in the deployment. */
-  get fromRegistry(): boolean {
-    return this.registrySource !== undefined;
   }
 
   /** The manifest when it is known at synth: always for a directory package, when given for a registry package. */
@@ -199,7 +196,7 @@ export class ModelPackage {
   }
 
   private notLocal(what: string): Error {
-    return new Error(`${this.name}@${this.version} from the registry (${this.location}, sha256 ${this.sha256}) ${what}: ` +
+    return new Error(`${this.name}@${this.version} from the registry (${this.location}, tarball sha256 ${this.tarballSha256}) ${what}: ` +
       'synth downloads nothing, so a registry package is served by LambdaModel, which fetches it at init, or by SageMakerModel, ' +
       'from the Triton artifact published next to it');
   }

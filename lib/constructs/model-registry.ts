@@ -14,7 +14,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { isValidBucketName, isValidPrefix, MODEL_NAME, packageKey, registryUri, sagemakerArtifactKey } from '../registry/location';
+import { MODEL_NAME } from '../package/model-name';
+import { isValidBucketName, isValidPrefix, packageKey, registryUri, sagemakerArtifactKey } from '../registry/location';
 import { acknowledge } from './private/nag';
 import { checkSemver } from './private/registry-checks';
 

@@ -14,82 +14,20 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import type { TritonModelConfigOptions } from '../triton/types';
+import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from './model-backend';
 import type { ModelPackage } from './model-package';
+import { sageMakerModelWidgets } from './private/dashboard';
+import { sageMakerInferIntegration, TRANSPARENT_INFER_METHOD } from './private/gpu-integrations';
 import { acknowledge } from './private/nag';
+import { MANIFEST_MOCK_METHOD, manifestMocks } from './private/protocol-templates';
+import { rollbackAlarms } from './private/rollback-alarms';
 import { sageMakerArtifactBundling } from './private/triton-build';
 import { DEFAULT_SAGEMAKER_TRITON_TAG, IMAGE_TAG, SAGEMAKER_TRITON_ACCOUNTS, SAGEMAKER_TRITON_REPOSITORY } from './private/triton-images';
-import { checkDuration, checkInteger, checkPositive } from './private/validate';
+import { SageMakerTrafficRouting } from './sagemaker-traffic-routing';
+import { checkCapacity, checkDuration, checkInteger, checkPositive } from './private/validate';
 
 /** The production variant every modelship endpoint serves from. */
 export const SAGEMAKER_VARIANT_NAME = 'AllTraffic';
-
-/** How much capacity one step of a SageMaker blue/green deployment moves. */
-export class SageMakerCapacity {
-  /** A share of the new fleet, 1 to 100 percent (rounded up to whole instances by SageMaker). */
-  static percent(value: number): SageMakerCapacity {
-    checkInteger('SageMakerCapacity.percent', value, 1, 100);
-    return new SageMakerCapacity('CAPACITY_PERCENT', value);
-  }
-
-  /** A number of instances. */
-  static instances(value: number): SageMakerCapacity {
-    checkInteger('SageMakerCapacity.instances', value, 1, 10_000);
-    return new SageMakerCapacity('INSTANCE_COUNT', value);
-  }
-
-  private constructor(
-    /** CAPACITY_PERCENT or INSTANCE_COUNT. */
-    readonly type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT',
-    readonly value: number,
-  ) {}
-}
-
-/** Options of {@link SageMakerTrafficRouting.canary} and {@link SageMakerTrafficRouting.linear}. */
-export interface SageMakerTrafficStepProps {
-  /** Capacity of the canary, or of each linear step. */
-  readonly size: SageMakerCapacity;
-  /** How long SageMaker waits, watching the alarms, before the next step. */
-  readonly waitInterval: Duration;
-}
-
-/** How a blue/green deployment shifts traffic to the new fleet (TrafficRoutingConfiguration). */
-export class SageMakerTrafficRouting {
-  /** 10% of capacity first, the rest after 5 minutes without an alarm. */
-  static readonly CANARY_10PERCENT_5MINUTES = SageMakerTrafficRouting.canary({ size: SageMakerCapacity.percent(10), waitInterval: Duration.minutes(5) });
-  /** 10% more capacity every 5 minutes without an alarm. */
-  static readonly LINEAR_10PERCENT_EVERY_5MINUTES = SageMakerTrafficRouting.linear({ size: SageMakerCapacity.percent(10), waitInterval: Duration.minutes(5) });
-
-  /** One canary step of `size`, then the rest after `waitInterval`. */
-  static canary(props: SageMakerTrafficStepProps): SageMakerTrafficRouting {
-    checkDuration('waitInterval', props.waitInterval, 3600);
-    return new SageMakerTrafficRouting({
-      type: 'CANARY',
-      canarySize: { type: props.size.type, value: props.size.value },
-      waitIntervalInSeconds: props.waitInterval.toSeconds(),
-    });
-  }
-
-  /** Steps of `size`, each after `waitInterval`. */
-  static linear(props: SageMakerTrafficStepProps): SageMakerTrafficRouting {
-    checkDuration('waitInterval', props.waitInterval, 3600);
-    return new SageMakerTrafficRouting({
-      type: 'LINEAR',
-      linearStepSize: { type: props.size.type, value: props.size.value },
-      waitIntervalInSeconds: props.waitInterval.toSeconds(),
-    });
-  }
-
-  /** Everything at once, then `waitInterval` of watching the alarms before the old fleet goes. */
-  static allAtOnce(waitInterval: Duration = Duration.minutes(5)): SageMakerTrafficRouting {
-    checkDuration('waitInterval', waitInterval, 3600);
-    return new SageMakerTrafficRouting({ type: 'ALL_AT_ONCE', waitIntervalInSeconds: waitInterval.toSeconds() });
-  }
-
-  private constructor(
-    /** The CloudFormation TrafficRoutingConfiguration. */
-    readonly config: sagemaker.CfnEndpoint.TrafficRoutingConfigProperty,
-  ) {}
-}
 
 /** Where and how much of the traffic an endpoint captures. */
 export interface SageMakerDataCaptureProps {
@@ -207,13 +145,13 @@ function tritonAccounts(scope: Construct): CfnMapping {
 
 /**
  * Serves one gpu model package on a SageMaker real-time endpoint with Triton Inference Server, which
- * speaks Open Inference Protocol v2. Add it to a {@link ModelApi} with `addSageMakerModel`.
+ * speaks Open Inference Protocol v2. Add it to a {@link ModelApi} with `addModel`.
  *
  * A change to the package makes a new artifact, a new SageMaker model and endpoint config, and so an
  * endpoint update: a blue/green deployment shifting traffic by `trafficRouting`, rolled back when the
  * latency or errors alarm fires.
  */
-export class SageMakerModel extends Construct {
+export class SageMakerModel extends Construct implements IModelBackend {
   /** The package being served. */
   readonly modelPackage: ModelPackage;
   /** The model.tar.gz asset; undefined for a registry package, whose published artifact is used. */
@@ -261,10 +199,8 @@ export class SageMakerModel extends Construct {
     const initial = props.initialInstanceCount ?? 1;
     checkInteger('initialInstanceCount', initial, 1, 10_000);
     const min = props.minCapacity ?? initial;
-    checkInteger('minCapacity', min, 1, 10_000);
     const max = props.maxCapacity ?? min * 2;
-    checkInteger('maxCapacity', max, 1, 10_000);
-    if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min) throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
+    checkCapacity(min, max, 10_000);
     checkPositive('targetInvocationsPerInstance', props.targetInvocationsPerInstance);
     checkPositive('errorsAlarmThreshold', props.errorsAlarmThreshold);
     const latencyMs = props.latencyAlarmThreshold?.isUnresolved() === false ? props.latencyAlarmThreshold.toMilliseconds() : undefined;
@@ -407,23 +343,19 @@ export class SageMakerModel extends Construct {
 
     const minute = Duration.minutes(1);
     const latency = props.latencyAlarmThreshold ?? Duration.seconds(1);
-    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      metric: this.metricModelLatency({ period: minute, statistic: cloudwatch.Stats.p(99) }),
-      threshold: latency.toMilliseconds() * 1000,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${pkg.name}: p99 ModelLatency over ${latency.toMilliseconds()} ms; a deployment in progress rolls back`,
-    });
-    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      metric: this.metricInvocation5XXErrors({ period: minute, statistic: cloudwatch.Stats.SUM }),
-      threshold: props.errorsAlarmThreshold ?? 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${pkg.name}: the endpoint answered 5xx; a deployment in progress rolls back`,
-    });
+    ({ errorsAlarm: this.errorsAlarm, latencyAlarm: this.latencyAlarm } = rollbackAlarms(this, {
+      errors: {
+        metric: this.metricInvocation5XXErrors({ period: minute, statistic: cloudwatch.Stats.SUM }),
+        threshold: props.errorsAlarmThreshold ?? 1,
+        description: `${pkg.name}: the endpoint answered 5xx; a deployment in progress rolls back`,
+      },
+      latency: {
+        // ModelLatency is in microseconds.
+        metric: this.metricModelLatency({ period: minute, statistic: cloudwatch.Stats.p(99) }),
+        threshold: latency.toMilliseconds() * 1000,
+        description: `${pkg.name}: p99 ModelLatency over ${latency.toMilliseconds()} ms; a deployment in progress rolls back`,
+      },
+    }));
 
     const routing = props.trafficRouting ?? SageMakerTrafficRouting.CANARY_10PERCENT_5MINUTES;
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Resource', {
@@ -467,6 +399,21 @@ export class SageMakerModel extends Construct {
   /** The package version being served. */
   get modelVersion(): string {
     return this.modelPackage.version;
+  }
+
+  /**
+   * The routes' integrations: infer is an AWS integration to InvokeEndpoint that forwards the request
+   * body unchanged (v2 JSON, or the binary extension with its SageMaker content type) and returns
+   * Triton's answer unchanged; metadata and ready are answered by API Gateway from the package's
+   * manifest, with the router's bytes. Called by ModelApi.addModel.
+   */
+  bind(options: ModelBackendBindOptions): ModelBackendBinding {
+    return {
+      integrations: { ...manifestMocks(this.modelPackage), infer: sageMakerInferIntegration(options.scope, this) },
+      readMethodOptions: MANIFEST_MOCK_METHOD,
+      inferMethodOptions: TRANSPARENT_INFER_METHOD,
+      widgets: sageMakerModelWidgets(this),
+    };
   }
 
   /** Permits `grantee` to call InvokeEndpoint on this endpoint, and nothing else. */

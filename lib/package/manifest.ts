@@ -7,13 +7,12 @@ import { z } from 'zod';
 import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
 import { SHA256_HEX } from './hash';
+import { MODEL_NAME } from './model-name';
 import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';
 export const MANIFEST_FORMAT = 'modelship/v1';
 
-/** DNS-safe: lower-case letters, digits and hyphens, 1-63 characters, no leading or trailing hyphen. */
-const DNS_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Semantic Versioning 2.0.0, as given by semver.org. */
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -41,7 +40,7 @@ export const toleranceByDatatypeSchema = z.strictObject({
 
 export const manifestSchema = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
-  name: z.string().regex(DNS_NAME, 'must be DNS-safe: lower-case letters, digits and hyphens, at most 63 characters'),
+  name: z.string().regex(MODEL_NAME, 'must be DNS-safe: lower-case letters, digits and hyphens, at most 63 characters'),
   version: z.string().regex(SEMVER, 'must be a semantic version such as 1.0.0'),
   description: z.string().max(1024).default(''),
   framework: z.strictObject({

@@ -28,7 +28,7 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Prefix segments: no empty, '.' or '..' segments, and only characters safe in keys and URLs. */
 const PREFIX_SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]+$/;
 /** Same rule as the manifest's `name`. */
-export const MODEL_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export { MODEL_NAME } from '../package/model-name';
 
 /**
  * Parses `s3://bucket[/prefix]`. Throws a RegistryError naming the URI and what is wrong with it.

@@ -5,8 +5,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -15,18 +16,24 @@ import { EcsGpuModel } from '../../lib/constructs/ecs-gpu-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { makeGpuPackage } from './gpu-fixtures';
-import { projectContext, testApp, type TestApp } from './synth-helpers';
+import { findResources, projectContext, roleStatements, testApp, type TestApp } from './synth-helpers';
 
 let t: TestApp;
 let pkg: ModelPackage;
 let defaults: { stack: Stack; model: EcsGpuModel; template: Template };
 let custom: { stack: Stack; model: EcsGpuModel; vpc: ec2.Vpc; template: Template };
 
-function only(template: Template, type: string): { id: string; props: any } {
-  const found = template.findResources(type);
+function only(template: Template, type: string): { id: string; props: Readonly<Record<string, unknown>> } {
+  const found = findResources(template, type);
   expect(Object.keys(found)).toHaveLength(1);
   const [id, r] = Object.entries(found)[0];
   return { id, props: r.Properties };
+}
+
+/** The `/repositories/<hash>` part of a model's repository URL, as the template writes it. */
+function repositoryPrefixPart(model: EcsGpuModel): string {
+  const url = Stack.of(model).resolve(model.modelRepositoryUrl) as { 'Fn::Join': [string, unknown[]] };
+  return url['Fn::Join'][1][2] as string;
 }
 
 function idOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
@@ -88,7 +95,7 @@ describe('network', () => {
     defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { LoadBalancerArn: { Ref: lb.id }, Port: 80, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: blue } }] });
     defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { LoadBalancerArn: { Ref: lb.id }, Port: 8080, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: green } }] });
     for (const id of [blue, green]) {
-      expect(defaults.template.toJSON().Resources[id].Properties).toMatchObject({
+      expect(findResources(defaults.template, 'AWS::ElasticLoadBalancingV2::TargetGroup')[id].Properties).toMatchObject({
         Port: 8000, Protocol: 'TCP', TargetType: 'ip',
         HealthCheckProtocol: 'HTTP', HealthCheckPath: '/v2/health/ready', HealthCheckPort: '8000', HealthCheckIntervalSeconds: 10,
         HealthyThresholdCount: 2, UnhealthyThresholdCount: 2,
@@ -103,7 +110,7 @@ describe('network', () => {
   });
 
   test('tasks accept Triton\'s port from the VPC only', () => {
-    const sg = idOf(defaults.stack, defaults.model.service.connections.securityGroups[0] as never);
+    const sg = idOf(defaults.stack, defaults.model.service.connections.securityGroups[0]);
     defaults.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, CidrIp: { 'Fn::GetAtt': [Match.anyValue(), 'CidrBlock'] }, Description: 'Load balancer to Triton HTTP' }],
     });
@@ -117,12 +124,12 @@ describe('capacity', () => {
     const lt = only(template, 'AWS::EC2::LaunchTemplate').props.LaunchTemplateData;
     expect(lt).toMatchObject({
       InstanceType: 'g5.xlarge',
-      ImageId: { Ref: expect.stringMatching(/^SsmParameterValueawsserviceecsoptimizedamiamazonlinux2gpurecommendedimageid/) },
+      ImageId: { Ref: expect.stringMatching(/^SsmParameterValueawsserviceecsoptimizedamiamazonlinux2gpurecommendedimageid/) as unknown },
       MetadataOptions: { HttpTokens: 'required' },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 100, VolumeType: 'gp3' } }],
     });
-    const parameters = template.toJSON().Parameters;
-    expect(Object.values(parameters).map((p: any) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id');
+    const parameters = (template.toJSON() as { Parameters: Record<string, { Default?: string }> }).Parameters;
+    expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id');
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '2', NewInstancesProtectedFromScaleIn: true });
   });
 
@@ -147,7 +154,7 @@ describe('the Triton task', () => {
     const bucket = idOf(defaults.stack, model.repositoryBucket);
     const logGroup = idOf(defaults.stack, model.logGroup);
     const prefix = /repositories\/[0-9a-f]{64}$/;
-    const task = only(defaults.template, 'AWS::ECS::TaskDefinition').props;
+    const task = only(defaults.template, 'AWS::ECS::TaskDefinition').props as { ContainerDefinitions: unknown[] };
     expect(task).toMatchObject({ NetworkMode: 'awsvpc', RequiresCompatibilities: ['EC2'], TaskRoleArn: { 'Fn::GetAtt': [idOf(defaults.stack, model.taskRole), 'Arn'] } });
     expect(task.ContainerDefinitions).toHaveLength(1);
     const c = task.ContainerDefinitions[0];
@@ -177,7 +184,7 @@ describe('the Triton task', () => {
   });
 
   test('the repository is unpacked under a prefix named by its content: a Triton config change gives another prefix', () => {
-    const url = (m: EcsGpuModel) => Stack.of(m).resolve(m.modelRepositoryUrl)['Fn::Join'][1][2] as string;
+    const url = (m: EcsGpuModel): string => repositoryPrefixPart(m);
     expect(url(defaults.model)).toMatch(/^\/repositories\/[0-9a-f]{64}$/);
     expect(url(custom.model)).toMatch(/^\/repositories\/[0-9a-f]{64}$/);
     expect(url(custom.model)).not.toBe(url(defaults.model));
@@ -199,7 +206,7 @@ describe('the Triton task', () => {
   });
 
   test('the repository bucket: private, encrypted, TLS only, retained', () => {
-    const bucket = defaults.template.toJSON().Resources[idOf(defaults.stack, defaults.model.repositoryBucket)];
+    const bucket = (defaults.template.toJSON() as { Resources: Record<string, unknown> }).Resources[idOf(defaults.stack, defaults.model.repositoryBucket)];
     expect(bucket).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: {
@@ -225,9 +232,8 @@ describe('least privilege', () => {
     const model = defaults.model;
     const role = idOf(defaults.stack, model.taskRole);
     const bucket = idOf(defaults.stack, model.repositoryBucket);
-    const prefix = (Stack.of(model).resolve(model.modelRepositoryUrl)['Fn::Join'][1][2] as string).slice(1);
-    const policies = Object.values(defaults.template.findResources('AWS::IAM::Policy')).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role));
-    expect(policies.flatMap((p) => p.Properties.PolicyDocument.Statement)).toEqual([
+    const prefix = repositoryPrefixPart(model).slice(1);
+    expect(roleStatements(defaults.template, role)).toEqual([
       { Sid: 'ReadOwnRepository', Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}/*`]] } },
       { Sid: 'ListOwnRepository', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } } },
     ]);
@@ -288,7 +294,24 @@ describe('rollout and scaling', () => {
 
   test('metric methods', () => {
     expect(defaults.model.metricCpuUtilization().metricName).toBe('CPUUtilization');
-    expect(defaults.model.metricUnhealthyTargets().metricName).toBe('UnHealthyHostCount');
+  });
+
+  test.each([
+    ['metricUnhealthyTargets', 'UnHealthyHostCount', 'unhealthy'],
+    ['metricHealthyTargets', 'HealthyHostCount', 'healthy'],
+  ] as const)('%s covers the blue and the green target group together: CodeDeploy swaps them', (method, metricName, id) => {
+    // GIVEN an ECS model  WHEN its target metric is asked for with options
+    const metric = defaults.model[method]({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM, label: 'targets' });
+    // THEN it adds both groups' metrics, each with the options, a group without data counting as none
+    expect(metric.expression).toBe(`FILL(${id}Blue, 0) + FILL(${id}Green, 0)`);
+    expect(metric.label).toBe('targets');
+    expect(metric.period.toSeconds()).toBe(60);
+    const used = metric.usingMetrics as Record<string, cloudwatch.Metric>;
+    expect(Object.keys(used).sort()).toEqual([`${id}Blue`, `${id}Green`]);
+    for (const [key, tg] of [[`${id}Blue`, defaults.model.blueTargetGroup], [`${id}Green`, defaults.model.greenTargetGroup]] as const) {
+      expect({ key, name: used[key].metricName, statistic: used[key].statistic, period: used[key].period.toSeconds() }).toEqual({ key, name: metricName, statistic: 'Maximum', period: 60 });
+      expect(defaults.stack.resolve(used[key].dimensions?.TargetGroup)).toEqual({ 'Fn::GetAtt': [idOf(defaults.stack, tg), 'TargetGroupFullName'] });
+    }
   });
 });
 

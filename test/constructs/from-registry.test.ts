@@ -35,7 +35,7 @@ function logicalId(s: Stack, c: { node: { defaultChild?: unknown } }): string {
 /** The statements of every policy attached to `role`. */
 function statementsOf(s: Stack, role: iam.IRole): unknown[] {
   const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: logicalId(s, role as iam.Role) }] },
+    Properties: { Roles: [{ Ref: logicalId(s, role) }] },
   });
   return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
 }
@@ -55,7 +55,7 @@ beforeAll(() => {
   // A registry owned by the stack, SSE-KMS, with a model served from it behind an API.
   const owned = t.stack('Owned');
   registries.owned = new ModelRegistry(owned, 'Registry', { prefix: 'models', encryption: RegistryEncryption.KMS });
-  const pkg = ModelPackage.fromRegistry(registries.owned, 'mnist-mlp', '1.0.0', { sha256: SHA_A, modelBytes: 400 * MiB });
+  const pkg = ModelPackage.fromRegistry(registries.owned, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 400 * MiB });
   models.owned = new LambdaModel(owned, 'Model', { modelPackage: pkg });
   new ModelApi(owned, 'Api').addModel(models.owned);
   stacks.owned = owned;
@@ -64,7 +64,7 @@ beforeAll(() => {
   for (const [id, sha256] of [['ImportedA', SHA_A], ['ImportedB', SHA_B]] as const) {
     const s = t.stack(id);
     const registry = ModelRegistry.fromBucketName(s, 'Registry', 'acme-models', { prefix: 'prod' });
-    models[id] = new LambdaModel(s, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256 }) });
+    models[id] = new LambdaModel(s, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: sha256 }) });
     stacks[id] = s;
   }
 
@@ -73,7 +73,7 @@ beforeAll(() => {
   const manifest = readManifest(MNIST);
   const imported = ModelRegistry.fromBucketName(withManifest, 'Registry', 'acme-models');
   models.withManifest = new LambdaModel(withManifest, 'Model', {
-    modelPackage: ModelPackage.fromRegistry(imported, manifest.name, manifest.version, { sha256: SHA_A, manifest }),
+    modelPackage: ModelPackage.fromRegistry(imported, manifest.name, manifest.version, { tarballSha256: SHA_A, manifest }),
   });
   stacks.withManifest = withManifest;
 });
@@ -206,27 +206,30 @@ describe('ModelPackage.fromRegistry', () => {
   test('names the package, and refuses what cannot be right', () => {
     const s = new Stack();
     const registry = ModelRegistry.fromBucketName(s, 'R', 'acme-models');
-    const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: SHA_A, modelBytes: 1000 });
-    expect([pkg.name, pkg.version, pkg.sha256, pkg.modelBytes, pkg.location, pkg.fromRegistry]).toEqual(['mnist-mlp', '1.0.0', SHA_A, 1000, 's3://acme-models/mnist-mlp/1.0.0', true]);
-    expect(pkg.registrySource).toMatchObject({ key: 'mnist-mlp/1.0.0/package.tgz', sha256: SHA_A });
+    const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 1000 });
+    expect([pkg.name, pkg.version, pkg.tarballSha256, pkg.modelSha256, pkg.modelBytes, pkg.location, pkg.registrySource !== undefined])
+      .toEqual(['mnist-mlp', '1.0.0', SHA_A, undefined, 1000, 's3://acme-models/mnist-mlp/1.0.0', true]);
+    expect(pkg.registrySource).toMatchObject({ key: 'mnist-mlp/1.0.0/package.tgz', tarballSha256: SHA_A });
     expect(pkg.tryGetManifest()).toBeUndefined();
     // Nothing local exists at synth, and constructs that need it say so
     expect(() => pkg.directory).toThrow(/mnist-mlp@1.0.0 from the registry .* has no local directory.*served by LambdaModel, which fetches it at init, or by SageMakerModel/);
     expect(() => pkg.manifest).toThrow(/has no manifest at synth/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: 'ABC' })).toThrow(/options.sha256 must be 64 lower-case hex digits.*got "ABC"/);
-    expect(() => ModelPackage.fromRegistry(registry, 'Mnist', '1.0.0', { sha256: SHA_A })).toThrow(/model name "Mnist" is not DNS-safe/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', 'latest', { sha256: SHA_A })).toThrow(/version "latest" is not a semantic version/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: SHA_A, modelBytes: 0 })).toThrow(/modelBytes must be a positive integer; got 0/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: 'ABC' })).toThrow(/options.tarballSha256 must be 64 lower-case hex digits.*got "ABC"/);
+    expect(() => ModelPackage.fromRegistry(registry, 'Mnist', '1.0.0', { tarballSha256: SHA_A })).toThrow(/model name "Mnist" is not DNS-safe/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', 'latest', { tarballSha256: SHA_A })).toThrow(/version "latest" is not a semantic version/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 0 })).toThrow(/modelBytes must be a positive integer; got 0/);
     const manifest = readManifest(MNIST);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '2.0.0', { sha256: SHA_A, manifest })).toThrow(/the manifest given is mnist-mlp@1.0.0/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: SHA_A, manifest, modelBytes: 5 })).toThrow(/modelBytes is 5 but the manifest says/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '2.0.0', { tarballSha256: SHA_A, manifest })).toThrow(/the manifest given is mnist-mlp@1.0.0/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, manifest, modelBytes: 5 })).toThrow(/modelBytes is 5 but the manifest says/);
   });
 
   test('a gpu manifest is refused by LambdaModel', () => {
     const s = new Stack();
     const registry = ModelRegistry.fromBucketName(s, 'R', 'acme-models');
     const manifest = { ...readManifest(MNIST), target: 'gpu' as const };
-    const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { sha256: SHA_A, manifest });
+    const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, manifest });
+    // Given its manifest, a registry package knows both hashes, each by its own name.
+    expect([pkg.tarballSha256, pkg.modelSha256]).toEqual([SHA_A, manifest.model.sha256]);
     expect(() => new LambdaModel(s, 'M', { modelPackage: pkg })).toThrow(/LambdaModel serves cpu packages; mnist-mlp 1.0.0 \(s3:\/\/acme-models\/mnist-mlp\/1.0.0\) targets gpu/);
   });
 });

@@ -24,7 +24,9 @@ import type { HttpRequest, HttpResponse } from '../../lib/router/http';
 import { ModelRouter } from '../../lib/router/router';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { makeGpuPackage } from './gpu-fixtures';
-import { projectContext, testApp, type TestApp } from './synth-helpers';
+import {
+  apiMethod, apiMethods, defined, findResources, type IntegrationProps, type MethodProps, type PolicyDocument, projectContext, roleStatements, testApp, type TestApp,
+} from './synth-helpers';
 
 let t: TestApp;
 let smPkg: ModelPackage;
@@ -34,6 +36,7 @@ const stacks: Record<'sagemaker' | 'ecs' | 'iam' | 'full', Stack> = {} as never;
 const apis: Record<string, ModelApi> = {};
 let sm: SageMakerModel;
 let ecsModel: EcsGpuModel;
+let iamEcsModel: EcsGpuModel;
 let templates: Record<keyof typeof stacks, Template>;
 
 const MODEL_ROUTES = (name: string) => [
@@ -45,20 +48,12 @@ const MODEL_ROUTES = (name: string) => [
   `POST /v2/models/${name}/versions/{version}/infer`,
 ];
 
-/** Every method with its path, from the template's resource tree. */
-function methods(template: Template): Array<{ route: string; props: Record<string, any> }> {
-  const resources = template.findResources('AWS::ApiGateway::Resource');
-  const pathOf = (ref: any): string => (ref['Fn::GetAtt'] ? '' : `${pathOf(resources[ref.Ref].Properties.ParentId)}/${resources[ref.Ref].Properties.PathPart}`);
-  return Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => ({
-    route: `${m.Properties.HttpMethod} ${m.Properties.ResourceId['Fn::GetAtt'] ? '/' : pathOf(m.Properties.ResourceId)}`,
-    props: m.Properties,
-  }));
+function methods(template: Template): Array<{ route: string; props: MethodProps }> {
+  return apiMethods(template);
 }
 
-function method(template: Template, route: string): Record<string, any> {
-  const found = methods(template).filter((m) => m.route === route);
-  expect(found).toHaveLength(1);
-  return found[0].props;
+function method(template: Template, route: string): MethodProps {
+  return apiMethod(template, route);
 }
 
 /**
@@ -66,14 +61,14 @@ function method(template: Template, route: string): Record<string, any> {
  * the content type transforms the body; without any template and with passthrough allowed, the body
  * goes through byte for byte (no ContentHandling conversion), and headers only as RequestParameters map them.
  */
-function forwarded(integration: Record<string, any>, request: { headers: Record<string, string>; body: Uint8Array }): { headers: Record<string, string>; body: Uint8Array } {
+function forwarded(integration: Partial<IntegrationProps>, request: { headers: Record<string, string>; body: Uint8Array }): { headers: Record<string, string>; body: Uint8Array } {
   const contentType = request.headers['content-type'].split(';')[0].trim();
   const templates = integration.RequestTemplates ?? {};
   if (Object.keys(templates).length > 0) throw new Error(`a request template (${Object.keys(templates).join(', ')}) rewrites the body for ${contentType}`);
-  if (!['WHEN_NO_TEMPLATES', 'WHEN_NO_MATCH'].includes(integration.PassthroughBehavior)) throw new Error(`passthrough ${integration.PassthroughBehavior} refuses ${contentType}`);
+  if (!['WHEN_NO_TEMPLATES', 'WHEN_NO_MATCH'].includes(integration.PassthroughBehavior ?? '')) throw new Error(`passthrough ${integration.PassthroughBehavior} refuses ${contentType}`);
   if (integration.ContentHandling !== undefined) throw new Error(`ContentHandling ${integration.ContentHandling} converts the body`);
   const headers: Record<string, string> = {};
-  for (const [target, source] of Object.entries(integration.RequestParameters ?? {}) as Array<[string, string]>) {
+  for (const [target, source] of Object.entries(integration.RequestParameters ?? {})) {
     const header = /^integration\.request\.header\.(.+)$/.exec(target)?.[1];
     const from = /^method\.request\.header\.(.+)$/.exec(source)?.[1];
     if (header && from && request.headers[from.toLowerCase()] !== undefined) headers[header.toLowerCase()] = request.headers[from.toLowerCase()];
@@ -102,30 +97,34 @@ beforeAll(async () => {
   stacks.sagemaker = t.stack('SageMaker');
   apis.sagemaker = new ModelApi(stacks.sagemaker, 'Api');
   sm = new SageMakerModel(stacks.sagemaker, 'Model', { modelPackage: smPkg });
-  apis.sagemaker.addSageMakerModel(sm);
+  apis.sagemaker.addModel(sm);
 
   stacks.ecs = t.stack('Ecs');
   apis.ecs = new ModelApi(stacks.ecs, 'Api');
   ecsModel = new EcsGpuModel(stacks.ecs, 'Model', { modelPackage: ecsPkg });
-  apis.ecs.addEcsModel(ecsModel, { throttle: { rateLimit: 3, burstLimit: 6 } });
+  apis.ecs.addModel(ecsModel, { throttle: { rateLimit: 3, burstLimit: 6 } });
 
   stacks.iam = t.stack('Iam');
   apis.iam = new ModelApi(stacks.iam, 'Api', { auth: ApiAuth.iam() });
   const iamModel = new SageMakerModel(stacks.iam, 'Model', { modelPackage: smPkg });
-  apis.iam.addSageMakerModel(iamModel);
-  apis.iam.grantInvoke(new iam.Role(stacks.iam, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }), iamModel);
+  apis.iam.addModel(iamModel);
+  const caller = new iam.Role(stacks.iam, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+  apis.iam.grantInvoke(caller, iamModel);
+  iamEcsModel = new EcsGpuModel(stacks.iam, 'Ecs', { modelPackage: ecsPkg });
+  apis.iam.addModel(iamEcsModel);
+  apis.iam.grantInvoke(caller, iamEcsModel);
 
   // A CPU model, a SageMaker model with every option, and an ECS model, behind one API with a JWT authorizer.
   stacks.full = t.stack('Full');
   apis.full = new ModelApi(stacks.full, 'Api', { auth: ApiAuth.jwt({ issuer: 'https://login.example.com', audience: ['modelship'] }) });
   apis.full.addModel(new LambdaModel(stacks.full, 'Cpu', { modelPackage: ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir) }));
   const bucket = new s3.Bucket(stacks.full, 'Capture', { enforceSSL: true, serverAccessLogsPrefix: 'logs/' });
-  apis.full.addSageMakerModel(new SageMakerModel(stacks.full, 'Gpu', {
+  apis.full.addModel(new SageMakerModel(stacks.full, 'Gpu', {
     modelPackage: smPkg,
     encryptionKey: new kms.Key(stacks.full, 'Key', { enableKeyRotation: true }),
     dataCapture: { bucket },
   }));
-  apis.full.addEcsModel(new EcsGpuModel(stacks.full, 'Ecs', { modelPackage: ecsPkg }));
+  apis.full.addModel(new EcsGpuModel(stacks.full, 'Ecs', { modelPackage: ecsPkg }));
 
   templates = Object.fromEntries(Object.entries(stacks).map(([k, s]) => [k, Template.fromStack(s)])) as never;
 });
@@ -147,11 +146,11 @@ describe('routes', () => {
 
   test('an ECS model gets the same routes, and its throttle applies to each of them', () => {
     expect(methods(templates.ecs).map((m) => m.route).filter((r) => r.includes('/models/')).sort()).toEqual(MODEL_ROUTES('tiny-ecs').sort());
-    const settings = templates.ecs.findResources('AWS::ApiGateway::Stage');
-    const ms = Object.values(settings)[0].Properties.MethodSettings.filter((s: any) => s.ResourcePath !== '/*');
+    const [stage] = Object.values(findResources(templates.ecs, 'AWS::ApiGateway::Stage'));
+    const ms = (stage.Properties.MethodSettings as Array<{ ResourcePath: string; HttpMethod: string }>).filter((m) => m.ResourcePath !== '/*');
     expect(ms).toHaveLength(6);
-    for (const s of ms) expect(s).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 });
-    expect(ms.map((s: any) => `${s.HttpMethod} ${s.ResourcePath}`).sort()).toEqual([
+    for (const m of ms) expect(m).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 });
+    expect(ms.map((m) => `${m.HttpMethod} ${m.ResourcePath}`).sort()).toEqual([
       'GET /~1v2~1models~1tiny-ecs', 'GET /~1v2~1models~1tiny-ecs~1ready', 'GET /~1v2~1models~1tiny-ecs~1versions~1{version}',
       'GET /~1v2~1models~1tiny-ecs~1versions~1{version}~1ready', 'POST /~1v2~1models~1tiny-ecs~1infer', 'POST /~1v2~1models~1tiny-ecs~1versions~1{version}~1infer',
     ].sort());
@@ -161,20 +160,78 @@ describe('routes', () => {
     const stack = new Stack(new App({ context: projectContext() }), 'Twice');
     const api = new ModelApi(stack, 'Api');
     const model = new SageMakerModel(stack, 'A', { modelPackage: smPkg });
-    api.addSageMakerModel(model);
-    expect(() => api.addSageMakerModel(model)).toThrow(/ModelApi already serves a model named "tiny-gpu"/);
+    api.addModel(model);
+    expect(() => api.addModel(model)).toThrow(/ModelApi already serves a model named "tiny-gpu"/);
     expect(api.modelNames).toEqual(['tiny-gpu']);
   });
 
   test('grantInvoke for one SageMaker model covers its routes and the health routes only', () => {
-    const [policy] = Object.values(templates.iam.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }] } }));
-    const resources = JSON.stringify(policy.Properties.PolicyDocument.Statement[0].Resource);
+    const [policy] = Object.values(findResources(templates.iam, 'AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }] } }));
+    const resources = JSON.stringify((policy.Properties.PolicyDocument as PolicyDocument).Statement[0].Resource);
     for (const p of ['/v2"', '/v2/health/*"', '/v2/models/tiny-gpu"', '/v2/models/tiny-gpu/*"']) expect(resources).toContain(p);
   });
 
   test('the dashboard shows the SageMaker model\'s latency, invocations and errors', () => {
-    const body = JSON.stringify(Object.values(templates.sagemaker.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    const body = JSON.stringify(Object.values(findResources(templates.sagemaker, 'AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
     for (const s of ['tiny-gpu 1.0.0 (SageMaker)', 'tiny-gpu: model latency', 'ModelLatency', 'Invocation5XXErrors', 'Invocation4XXErrors', sm.endpointName]) expect(body).toContain(s);
+  });
+});
+
+describe('addModel binds each backend itself', () => {
+  test('SageMakerModel: read routes are manifest mocks that may answer 404, infer an AWS integration with an invoke role under the API', () => {
+    // GIVEN an API and a SageMaker model  WHEN api.addModel(model)  THEN each kind of route gets the backend's integration and options
+    const role = invokeRole();
+    expect(role).toMatch(/^ApitinygpuInvokeRole[0-9A-F]{8}$/);
+    templates.sagemaker.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: { Type: 'MOCK', PassthroughBehavior: 'NEVER', RequestTemplates: { 'application/json': Match.stringLikeRegexp('"\\$v" == "1\\.0\\.0"') } },
+      MethodResponses: [{ StatusCode: '200' }, { StatusCode: '404' }],
+      RequestValidatorId: Match.absent(),
+    });
+    templates.sagemaker.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: { Type: 'AWS', Credentials: { 'Fn::GetAtt': [role, 'Arn'] }, RequestTemplates: Match.absent(), ContentHandling: Match.absent() },
+      RequestValidatorId: Match.anyValue(),
+      RequestParameters: { 'method.request.header.Content-Type': false, 'method.request.header.Accept': false },
+    });
+  });
+
+  test('EcsGpuModel: read routes are the same manifest mocks; infer is an HTTP proxy with no method responses or parameters of its own', () => {
+    templates.ecs.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: { Type: 'MOCK', PassthroughBehavior: 'NEVER' },
+      MethodResponses: [{ StatusCode: '200' }, { StatusCode: '404' }],
+    });
+    templates.ecs.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: { Type: 'HTTP_PROXY', ConnectionType: 'VPC_LINK', Credentials: Match.absent(), IntegrationResponses: Match.absent() },
+      RequestValidatorId: Match.anyValue(),
+      RequestParameters: Match.absent(),
+      MethodResponses: Match.absent(),
+    });
+    // No role: the VPC link needs none, and the backend creates nothing under the API.
+    expect(Object.keys(findResources(templates.ecs, 'AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('^API Gateway') } }))).toEqual([]);
+  });
+
+  test('EcsGpuModel: the dashboard shows its targets in both groups and its tasks\' CPU', () => {
+    const [dashboard] = Object.values(findResources(templates.ecs, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const text of [
+      'tiny-ecs 1.0.0 (ECS)', 'tiny-ecs: Triton targets', 'tiny-ecs: task CPU (%)',
+      'FILL(unhealthyBlue, 0) + FILL(unhealthyGreen, 0)', 'FILL(healthyBlue, 0) + FILL(healthyGreen, 0)', 'UnHealthyHostCount', 'HealthyHostCount', 'CPUUtilization',
+    ]) expect({ text, found: body.includes(text) }).toEqual({ text, found: true });
+    for (const tg of [ecsModel.blueTargetGroup, ecsModel.greenTargetGroup]) {
+      expect(body).toContain(`"${stacks.ecs.getLogicalId(tg.node.defaultChild as never)}","TargetGroupFullName"`);
+    }
+  });
+
+  test('EcsGpuModel: api.grantInvoke grants its routes and the health routes, as for any backend', () => {
+    const statements = Object.values(findResources(templates.iam, 'AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Caller') }] } }))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Array<{ Action: string; Resource: unknown }> }).Statement);
+    expect(statements.every((st) => st.Action === 'execute-api:Invoke')).toBe(true);
+    const resources = JSON.stringify(statements.map((st) => st.Resource));
+    for (const path of ['/v2"', '/v2/health/*"', '/v2/models/tiny-ecs"', '/v2/models/tiny-ecs/*"']) expect({ path, found: resources.includes(path) }).toEqual({ path, found: true });
+    expect(apis.iam.modelNames).toEqual(['tiny-gpu', iamEcsModel.modelName]);
   });
 });
 
@@ -202,7 +259,7 @@ describe('SageMaker infer: an AWS integration to InvokeEndpoint that forwards th
         },
         IntegrationResponses: [
           { StatusCode: '200', ResponseParameters: { 'method.response.header.Content-Type': 'integration.response.header.Content-Type' } },
-          { StatusCode: '400', SelectionPattern: '4\\d{2}', ResponseTemplates: { 'application/json': expect.stringContaining('OriginalMessage') } },
+          { StatusCode: '400', SelectionPattern: '4\\d{2}', ResponseTemplates: { 'application/json': expect.stringContaining('OriginalMessage') as unknown } },
           { StatusCode: '503', SelectionPattern: '5\\d{2}', ResponseTemplates: { 'application/json': '{"error":"the model endpoint is unavailable; try again later"}' } },
         ],
       });
@@ -213,7 +270,7 @@ describe('SageMaker infer: an AWS integration to InvokeEndpoint that forwards th
       ]);
       expect(m.RequestParameters).toEqual({ 'method.request.header.Content-Type': false, 'method.request.header.Accept': false });
       expect(m.RequestValidatorId).toBeDefined();
-      expect(m.RequestModels).toEqual({ 'application/json': expect.anything() });
+      expect(m.RequestModels).toEqual({ 'application/json': expect.anything() as unknown });
     }
   });
 
@@ -222,7 +279,7 @@ describe('SageMaker infer: an AWS integration to InvokeEndpoint that forwards th
       BinaryMediaTypes: Match.arrayWith(['application/octet-stream', 'application/vnd.sagemaker-triton.binary+json']),
     });
     expect(method(templates.sagemaker, 'POST /v2/models/tiny-gpu/infer').Integration.ContentHandling).toBeUndefined();
-    expect(method(templates.sagemaker, 'POST /v2/models/tiny-gpu/infer').Integration.IntegrationResponses[0].ContentHandling).toBeUndefined();
+    expect(method(templates.sagemaker, 'POST /v2/models/tiny-gpu/infer').Integration.IntegrationResponses?.[0].ContentHandling).toBeUndefined();
   });
 
   test('same request, same response: the golden sample body the local server answers is exactly what the integration forwards', async () => {
@@ -239,8 +296,8 @@ describe('SageMaker infer: an AWS integration to InvokeEndpoint that forwards th
     const via = await infer(out.headers, out.body);
     expect(direct.status).toBe(200);
     expect(via).toEqual(direct);
-    const recorded = JSON.parse(readFileSync(join(smPkg.directory, sample.response), 'utf8'));
-    expect((jsonBody(via) as { outputs: Array<{ name: string }> }).outputs.map((o) => o.name)).toEqual(recorded.outputs.map((o: { name: string }) => o.name));
+    const recorded = JSON.parse(readFileSync(join(smPkg.directory, sample.response), 'utf8')) as { outputs: Array<{ name: string }> };
+    expect((jsonBody(via) as { outputs: Array<{ name: string }> }).outputs.map((o) => o.name)).toEqual(recorded.outputs.map((o) => o.name));
   });
 
   test('same request, same response: the binary extension with SageMaker\'s content type passes unchanged too', async () => {
@@ -263,12 +320,10 @@ describe('SageMaker infer: an AWS integration to InvokeEndpoint that forwards th
 
   test('least privilege: the integration role may call InvokeEndpoint on this endpoint and nothing else', () => {
     const roleId = invokeRole();
-    const role = templates.sagemaker.toJSON().Resources[roleId];
-    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }]);
-    const statements = Object.values(templates.sagemaker.findResources('AWS::IAM::Policy'))
-      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const role = findResources(templates.sagemaker, 'AWS::IAM::Role')[roleId].Properties as { ManagedPolicyArns?: unknown; AssumeRolePolicyDocument: PolicyDocument };
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }]);
+    const statements = roleStatements(templates.sagemaker, roleId);
     expect(statements).toEqual([{
       Action: 'sagemaker:InvokeEndpoint',
       Effect: 'Allow',
@@ -309,8 +364,8 @@ describe('metadata and ready: API Gateway answers exactly what the local server 
       expect(answer.status).toBe(200);
       for (const route of [`GET /v2/models/${name}${suffix}`, `GET /v2/models/${name}/versions/{version}${suffix}`]) {
         const integration = mocks(templates[kind], route);
-        const ok = integration.IntegrationResponses.find((r: { StatusCode: string }) => r.StatusCode === '200');
-        expect(JSON.parse(ok.ResponseTemplates['application/json'])).toEqual(jsonBody(answer));
+        const ok = defined(integration.IntegrationResponses?.find((r) => r.StatusCode === '200')?.ResponseTemplates, `the 200 template of ${route}`);
+        expect(JSON.parse(ok['application/json'])).toEqual(jsonBody(answer));
       }
     }
     const versioned = await pkgRouter.handle({ method: 'GET', path: `/v2/models/${name}/versions/1.0.0`, headers: {}, body: new Uint8Array() });
@@ -320,13 +375,13 @@ describe('metadata and ready: API Gateway answers exactly what the local server 
   test('a versioned path naming another version gets the router\'s 404 and message', async () => {
     const integration = mocks(templates.sagemaker, 'GET /v2/models/tiny-gpu/versions/{version}');
     expect(integration.PassthroughBehavior).toBe('NEVER');
-    const request = integration.RequestTemplates['application/json'];
+    const request = defined(integration.RequestTemplates, 'the request template')['application/json'];
     expect(request).toContain("#set($v = $input.params().path.get('version'))");
     expect(request).toContain('#if("$!v" == "" || "$v" == "1.0.0"){"statusCode": 200}#else{"statusCode": 404}#end');
-    const notFound = integration.IntegrationResponses.find((r: { StatusCode: string }) => r.StatusCode === '404');
+    const notFound = defined(integration.IntegrationResponses?.find((r) => r.StatusCode === '404'), 'the 404 response');
     expect(notFound.SelectionPattern).toBe('404');
     // The template with the path parameter substituted, as API Gateway renders it for version 9.9.9:
-    const rendered = notFound.ResponseTemplates['application/json'].replace(/\$util\.escapeJavaScript\(\$input\.params\(\)\.path\.get\('version'\)\)\.replaceAll\("\\\\'","'"\)/, '9.9.9');
+    const rendered = defined(notFound.ResponseTemplates, 'the 404 template')['application/json'].replace(/\$util\.escapeJavaScript\(\$input\.params\(\)\.path\.get\('version'\)\)\.replaceAll\("\\\\'","'"\)/, '9.9.9');
     const local = await get('/v2/models/tiny-gpu/versions/9.9.9');
     expect(local.status).toBe(404);
     expect(JSON.parse(rendered)).toEqual(jsonBody(local));

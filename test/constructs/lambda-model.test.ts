@@ -10,7 +10,7 @@ import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { LambdaModel, type LogLevel } from '../../lib/constructs/lambda-model';
+import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { projectContext, testApp, type TestApp } from './synth-helpers';
@@ -88,7 +88,7 @@ describe('defaults', () => {
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       Architectures: ['x86_64'],
-      Description: Match.stringLikeRegexp(`^tiny-mlp 1\\.0\\.0 \\(sha256 ${pkg.sha256.slice(0, 12)}\\)`),
+      Description: Match.stringLikeRegexp(`^tiny-mlp 1\\.0\\.0 \\(model sha256 ${pkg.manifest.model.sha256.slice(0, 12)}\\)`),
       Environment: {
         Variables: {
           MODEL_DIR: '/var/task/model',
@@ -234,7 +234,7 @@ describe('defaults', () => {
   });
 
   test('metrics are the live alias\'s, and grantInvoke grants the alias only', () => {
-    const resolve = (x: unknown) => defaults.stack.resolve(x);
+    const resolve = (x: unknown): unknown => defaults.stack.resolve(x);
     const fn = logicalId(defaults.template, 'AWS::Lambda::Function', /^Model[0-9A-F]{8}$/);
     const dims = { FunctionName: { Ref: fn }, Resource: { 'Fn::Join': ['', [{ Ref: fn }, ':live']] } };
     expect(resolve(defaults.model.metricLatency().dimensions)).toEqual(dims);
@@ -334,7 +334,7 @@ describe('bad props are refused before anything is bundled', () => {
     ['a fractional reserved concurrency', { reservedConcurrentExecutions: 1.5 }, /reservedConcurrentExecutions must be an integer/],
     ['zero provisioned concurrency', { provisionedConcurrentExecutions: 0 }, /provisionedConcurrentExecutions must be an integer from 1/],
     ['more provisioned than reserved', { reservedConcurrentExecutions: 2, provisionedConcurrentExecutions: 3 }, /provisionedConcurrentExecutions \(3\) cannot exceed reservedConcurrentExecutions \(2\)/],
-    ['an unknown log level', { logLevel: 'TRACE' as LogLevel }, /logLevel must be one of DEBUG, INFO, WARN, ERROR; got TRACE/],
+    ['an unknown log level', { logLevel: 'TRACE' }, /logLevel must be one of DEBUG, INFO, WARN, ERROR; got TRACE/],
     ['a negative errors threshold', { errorsAlarmThreshold: -1 }, /errorsAlarmThreshold must be a positive number; got -1/],
     ['an architecture onnxruntime has no binaries for', { architecture: lambda.Architecture.custom('riscv64') }, /x86_64 and arm64 only, not riscv64/],
   ])('%s', (_what, props, error) => {
@@ -345,7 +345,7 @@ describe('bad props are refused before anything is bundled', () => {
     // GIVEN a package that targets gpu
     const dir = join(tempDir(), 'gpu');
     cpSync(pkg.directory, dir, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'modelship.json'), JSON.stringify({ ...manifest, target: 'gpu' }));
     // THEN LambdaModel refuses it
     expect(() => new LambdaModel(throwawayStack(), 'Model', { modelPackage: ModelPackage.fromDirectory(dir) })).toThrow(/LambdaModel serves cpu packages; tiny-mlp 1\.0\.0 .* targets gpu/);

@@ -5,15 +5,18 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuth } from '../../lib/constructs/api-auth';
 import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelApi } from '../../lib/constructs/model-api';
+import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from '../../lib/constructs/model-backend';
 import { ModelPackage } from '../../lib/constructs/model-package';
+import { Construct } from 'constructs';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
-import { projectContext, testApp, type TestApp } from './synth-helpers';
+import { apiMethods, defined, findResources, type MethodProps, type PolicyDocument, projectContext, testApp, type TestApp } from './synth-helpers';
 
 interface Built {
   readonly stack: Stack;
@@ -26,6 +29,7 @@ let t: TestApp;
 let pkg: ModelPackage;
 const built: Record<'apiKey' | 'custom' | 'iam' | 'jwt' | 'cognito', Built> = {} as never;
 let iamCallers: { all: iam.Role; one: iam.Role };
+let ownBackend: { stack: Stack; api: ModelApi; backend: IModelBackend; template: Template };
 
 function build(id: string, props: ConstructorParameters<typeof ModelApi>[2], options: Parameters<ModelApi['addModel']>[1] = {}): Built {
   const stack = t.stack(id);
@@ -45,24 +49,26 @@ function only(ids: string[]): string {
 }
 
 /** The resource path of a method, e.g. '/v2/models/tiny-mlp/infer', from the template's resource tree. */
-function methodPaths(template: Template): Array<{ path: string; method: Record<string, any> }> {
-  const resources = template.findResources('AWS::ApiGateway::Resource');
-  const pathOf = (ref: any): string => {
-    if (ref['Fn::GetAtt']) return '';
-    const r = resources[ref.Ref];
-    return `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}`;
+function methodPaths(template: Template): Array<{ path: string; method: MethodProps }> {
+  return apiMethods(template).map(({ route, props }) => ({ path: route.slice(route.indexOf(' ') + 1), method: props }));
+}
+
+/** A dashboard widget, as far as these tests read it. */
+interface Widget {
+  readonly properties: {
+    readonly title?: string;
+    readonly markdown?: string;
+    readonly metrics: Array<Array<string | { readonly stat?: string; readonly expression?: string; readonly [key: string]: unknown }>>;
+    readonly annotations: { readonly horizontal: ReadonlyArray<{ readonly value: number }> };
   };
-  return Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => ({
-    path: m.Properties.ResourceId['Fn::GetAtt'] ? '/' : pathOf(m.Properties.ResourceId),
-    method: m.Properties,
-  }));
 }
 
 /** The dashboard's widgets, each Ref in its body written {LogicalId}. */
-function dashboardWidgets(template: Template): any[] {
-  const body = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody;
-  const text = body['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : `{${(p as { Ref: string }).Ref}}`)).join('');
-  return JSON.parse(text).widgets;
+function dashboardWidgets(template: Template): Widget[] {
+  const [dashboard] = Object.values(findResources(template, 'AWS::CloudWatch::Dashboard'));
+  const body = dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : `{${(p as { Ref: string }).Ref}}`)).join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
 }
 
 const MODEL_ROUTES = [
@@ -125,7 +131,30 @@ beforeAll(async () => {
     built.cognito = { stack, api, model, template: undefined as never };
   }
 
+  {
+    // A backend of one's own: ModelApi knows backends only by what they bind.
+    const stack = t.stack('OwnBackend');
+    const api = new ModelApi(stack, 'Api');
+    class EchoBackend extends Construct implements IModelBackend {
+      readonly modelPackage = pkg;
+      readonly modelName = 'echo';
+      readonly modelVersion = pkg.version;
+      bind(options: ModelBackendBindOptions): ModelBackendBinding {
+        new iam.Role(options.scope, 'Probe', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
+        const mock = new apigw.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode": 200}' }, integrationResponses: [{ statusCode: '200' }] });
+        return {
+          integrations: { metadata: mock, ready: mock, infer: mock },
+          readMethodOptions: { methodResponses: [{ statusCode: '200' }] },
+          widgets: [new cloudwatch.TextWidget({ markdown: '### echo', width: 24 })],
+        };
+      }
+    }
+    ownBackend = { stack, api, backend: new EchoBackend(stack, 'Echo'), template: undefined as never };
+    api.addModel(ownBackend.backend, { throttle: { rateLimit: 7, burstLimit: 14 } });
+  }
+
   for (const b of Object.values(built)) b.template = Template.fromStack(b.stack);
+  ownBackend.template = Template.fromStack(ownBackend.stack);
 });
 
 afterAll(() => t.cleanup());
@@ -162,9 +191,46 @@ describe('routes and defaults', () => {
     });
   });
 
+  test('addModel(LambdaModel): every model route is the Lambda proxy of alias live, with no method responses of its own; only infer is validated', () => {
+    // GIVEN an API  WHEN a LambdaModel is added  THEN its binding gives one proxy integration for all three routes
+    const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }), RequestTemplates: Match.absent() },
+      MethodResponses: Match.absent(),
+      RequestValidatorId: Match.absent(),
+      ApiKeyRequired: true,
+    });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }) },
+      MethodResponses: Match.absent(),
+      RequestParameters: Match.absent(),
+      RequestValidatorId: Match.anyValue(),
+      ApiKeyRequired: true,
+    });
+    // The Lambda backend grants API Gateway by the function's resource policy: no role under the API.
+    expect(logicalIds(built.apiKey.template, 'AWS::IAM::Role').filter((id) => id.startsWith('Apitinymlp'))).toEqual([]);
+  });
+
+  test('addModel of a backend of one\'s own: its integrations, options, scope, widgets and the throttle, and nothing that knows its kind', () => {
+    const template = ownBackend.template;
+    const routes = methodPaths(template).filter((m) => m.path.startsWith('/v2/models/'));
+    expect(routes.map((m) => `${String(m.method.HttpMethod)} ${m.path}`).sort()).toEqual(MODEL_ROUTES.map((r) => r.replaceAll('tiny-mlp', 'echo')).sort());
+    for (const { method } of routes) expect(method).toMatchObject({ Integration: { Type: 'MOCK' }, ApiKeyRequired: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', MethodResponses: [{ StatusCode: '200' }], RequestValidatorId: Match.absent() });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', Integration: { Type: 'MOCK' }, MethodResponses: Match.absent(), RequestValidatorId: Match.anyValue() });
+    // The scope the API gives is its own, one per model: the probe's logical id says where it sits.
+    expect(logicalIds(template, 'AWS::IAM::Role').filter((id) => /^ApiechoProbe[0-9A-F]{8}$/.test(id))).toHaveLength(1);
+    expect(JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties)).toContain('### echo');
+    const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect((stage.Properties as { MethodSettings: unknown[] }).MethodSettings.slice(1)).toHaveLength(6);
+    expect(ownBackend.api.modelNames).toEqual(['echo']);
+  });
+
   test('API Gateway may invoke the alias only, from each model method, not from the console\'s test-invoke', () => {
     const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
-    const permissions = built.apiKey.template.findResources('AWS::Lambda::Permission');
+    const permissions = findResources(built.apiKey.template, 'AWS::Lambda::Permission');
     expect(Object.keys(permissions)).toHaveLength(6);
     for (const p of Object.values(permissions)) {
       expect(p.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: alias } });
@@ -199,8 +265,8 @@ describe('routes and defaults', () => {
   });
 
   test('access logs: JSON with the key id and principal, never a key value, kept a month', () => {
-    const stage = Object.values(built.apiKey.template.findResources('AWS::ApiGateway::Stage'))[0];
-    const format = JSON.parse(stage.Properties.AccessLogSetting.Format);
+    const stage = Object.values(findResources(built.apiKey.template, 'AWS::ApiGateway::Stage'))[0] as unknown as { Properties: { AccessLogSetting: { Format: string; DestinationArn: unknown } } };
+    const format = JSON.parse(stage.Properties.AccessLogSetting.Format) as unknown;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', apiKeyId: '$context.identity.apiKeyId', principalId: '$context.authorizer.principalId' });
     expect(stage.Properties.AccessLogSetting.Format).not.toMatch(/\$context\.identity\.apiKey(?!Id)/);
     expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(only(logicalIds(built.apiKey.template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } }).filter((id) => id.startsWith('ApiAccessLogs'))));
@@ -232,7 +298,7 @@ describe('routes and defaults', () => {
     built.apiKey.template.hasOutput('*', {
       Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: api }, '.execute-api.'])] },
     });
-    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(expect.objectContaining({ 'Fn::Join': expect.any(Array) }));
+    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(expect.objectContaining({ 'Fn::Join': expect.any(Array) as unknown }) as unknown);
     expect(built.apiKey.api.modelNames).toEqual(['tiny-mlp']);
   });
 
@@ -240,20 +306,21 @@ describe('routes and defaults', () => {
     built.apiKey.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const widgets = dashboardWidgets(built.apiKey.template);
     const fn = `{${only(logicalIds(built.apiKey.template, 'AWS::Lambda::Function').filter((id) => /^Model[0-9A-F]{8}$/.test(id)))}}`;
-    const byTitle = (title: string) => widgets.find((w) => w.properties.title === title)!.properties;
-    expect(widgets.map((w) => w.properties.title ?? w.properties.markdown.split('\n')[0])).toEqual([
+    const byTitle = (title: string): Widget['properties'] => defined(widgets.find((w) => w.properties.title === title), title).properties;
+    const stat = (m: Widget['properties']['metrics'][number]): unknown => (m.at(-1) as { stat?: string }).stat;
+    expect(widgets.map((w) => w.properties.title ?? w.properties.markdown?.split('\n')[0])).toEqual([
       'API latency (ms)', 'API requests and errors', '### tiny-mlp 1.0.0',
       'tiny-mlp: latency (ms)', 'tiny-mlp: errors and throttles', 'tiny-mlp: invocations by version serving',
     ]);
-    expect(byTitle('API latency (ms)').metrics.map((m: any[]) => [m[1], m.at(-1).stat])).toEqual([['Latency', 'p50'], ['Latency', 'p99']]);
-    expect(byTitle('API requests and errors').metrics.map((m: any[]) => m[1])).toEqual(['Count', '4XXError', '5XXError']);
+    expect(byTitle('API latency (ms)').metrics.map((m) => [m[1], stat(m)])).toEqual([['Latency', 'p50'], ['Latency', 'p99']]);
+    expect(byTitle('API requests and errors').metrics.map((m) => m[1])).toEqual(['Count', '4XXError', '5XXError']);
     expect(byTitle('tiny-mlp: latency (ms)').metrics).toEqual([
       ['AWS/Lambda', 'Duration', 'FunctionName', fn, 'Resource', `${fn}:live`, { label: 'p50', period: 60, stat: 'p50' }],
       ['AWS/Lambda', 'Duration', 'FunctionName', fn, 'Resource', `${fn}:live`, { label: 'p99', period: 60, stat: 'p99' }],
     ]);
     expect(byTitle('tiny-mlp: latency (ms)').annotations.horizontal[0].value).toBe(8800);
-    expect(byTitle('tiny-mlp: errors and throttles').metrics.map((m: any[]) => m[1])).toEqual(['Errors', 'Throttles']);
-    expect(byTitle('tiny-mlp: invocations by version serving').metrics[0][0].expression).toBe(
+    expect(byTitle('tiny-mlp: errors and throttles').metrics.map((m) => m[1])).toEqual(['Errors', 'Throttles']);
+    expect((byTitle('tiny-mlp: invocations by version serving').metrics[0][0] as { expression?: string }).expression).toBe(
       `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="Invocations" FunctionName="${fn}"', 'Sum', 60)`,
     );
   });
@@ -264,11 +331,13 @@ describe('props', () => {
 
   test('name, stage, default throttle, tracing, and the per-model throttle on each of the model\'s routes', () => {
     custom().template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'digits-api' });
-    const stage = Object.values(custom().template.findResources('AWS::ApiGateway::Stage'))[0].Properties;
+    const stage = Object.values(findResources(custom().template, 'AWS::ApiGateway::Stage'))[0].Properties as {
+      StageName: string; TracingEnabled: boolean; MethodSettings: Array<{ HttpMethod: string; ResourcePath: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    };
     expect(stage.StageName).toBe('v1');
     expect(stage.TracingEnabled).toBe(true);
     expect(stage.MethodSettings[0]).toMatchObject({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    expect(stage.MethodSettings.slice(1).map((s: any) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`).sort()).toEqual([
+    expect(stage.MethodSettings.slice(1).map((s) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`).sort()).toEqual([
       'GET /~1v2~1models~1tiny-mlp 5/10',
       'GET /~1v2~1models~1tiny-mlp~1ready 5/10',
       'GET /~1v2~1models~1tiny-mlp~1versions~1{version} 5/10',
@@ -345,13 +414,13 @@ describe('auth: API keys (the default)', () => {
 
   test('key values appear nowhere: no key has a Value, and outputs carry key ids only', () => {
     for (const b of Object.values(built)) {
-      const json = b.template.toJSON();
-      for (const key of Object.values(b.template.findResources('AWS::ApiGateway::ApiKey'))) {
+      const json = b.template.toJSON() as { Outputs?: Record<string, { Value: unknown }> };
+      for (const key of Object.values(findResources(b.template, 'AWS::ApiGateway::ApiKey'))) {
         expect(key.Properties.Value).toBeUndefined();
         expect(key.Properties.GenerateDistinctId).toBeUndefined();
       }
       const keyIds = new Set(Object.keys(b.template.findResources('AWS::ApiGateway::ApiKey')));
-      for (const output of Object.values<any>(json.Outputs ?? {})) {
+      for (const output of Object.values(json.Outputs ?? {})) {
         // A key can only be referred to by Ref (its id); no attribute of it is a secret either, but none is output.
         const text = JSON.stringify(output.Value);
         for (const id of keyIds) expect(text.includes(`"Fn::GetAtt":["${id}"`)).toBe(false);
@@ -372,15 +441,18 @@ describe('auth: IAM', () => {
   });
 
   test('grantInvoke: execute-api:Invoke on the stage, or on the health routes and one model', () => {
-    const policyOf = (role: string) => Object.values(built.iam.template.findResources('AWS::IAM::Policy'))
-      .find((p) => JSON.stringify(p.Properties.Roles).includes(role))!.Properties.PolicyDocument.Statement;
+    const policyOf = (role: string): PolicyDocument['Statement'] =>
+      (defined(Object.values(findResources(built.iam.template, 'AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes(role)), `the policy of ${role}`)
+        .Properties.PolicyDocument as PolicyDocument).Statement;
+    // The last parts of an ARN the template joins.
+    const tail = (arn: unknown, n: number): unknown[] => (arn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].slice(-n);
     const all = policyOf(only(logicalIds(built.iam.template, 'AWS::IAM::Role').filter((id) => id.startsWith('AllRoutes'))));
     expect(all).toHaveLength(1);
     expect(all[0].Action).toBe('execute-api:Invoke');
     const stage = { Ref: only(logicalIds(built.iam.template, 'AWS::ApiGateway::Stage')) };
-    expect(all[0].Resource['Fn::Join'][1].slice(-3)).toEqual(['/', stage, '/*/*']);
+    expect(tail(all[0].Resource, 3)).toEqual(['/', stage, '/*/*']);
     const one = policyOf(only(logicalIds(built.iam.template, 'AWS::IAM::Role').filter((id) => id.startsWith('OneModel'))));
-    expect(one[0].Resource.map((r: any) => r['Fn::Join'][1].slice(-2))).toEqual([
+    expect((one[0].Resource as unknown[]).map((r) => tail(r, 2))).toEqual([
       [stage, '/*/v2'],
       [stage, '/*/v2/health/*'],
       [stage, '/*/v2/models/tiny-mlp'],
@@ -446,7 +518,7 @@ describe('bad configurations are refused with the value at fault', () => {
     ['a JWT issuer over http', () => ApiAuth.jwt({ issuer: 'http://login.example.com', audience: ['a'] }), /issuer must be an https URL; got "http:\/\/login\.example\.com"/],
     ['a JWT without audience', () => ApiAuth.jwt({ issuer: 'https://login.example.com', audience: [] }), /audience needs at least one/],
     ['Cognito without a pool', () => ApiAuth.cognito({ userPools: [] }), /needs at least one user pool/],
-    ['a stage throttle without a burst', () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }), /throttle needs both rateLimit and burstLimit/],
+    ['a stage throttle without a burst', () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }), /ModelApi needs both throttle\.rateLimit and throttle\.burstLimit/],
   ])('%s', (_what, make, error) => {
     expect(make).toThrow(error);
   });

@@ -18,9 +18,9 @@ function copyWith(edit: (dir: string) => void): string {
   return dir;
 }
 
-function editManifest(dir: string, change: (m: Record<string, any>) => void): void {
+function editManifest(dir: string, change: (m: Record<string, unknown>) => void): void {
   const path = join(dir, 'modelship.json');
-  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   change(manifest);
   writeFileSync(path, JSON.stringify(manifest));
 }
@@ -31,8 +31,9 @@ test('a good package: name, version, sha256 and every file the manifest names, m
   // THEN its identity and files come from the checked manifest
   expect(pkg.name).toBe('tiny-mlp');
   expect(pkg.version).toBe('1.0.0');
-  expect(pkg.sha256).toMatch(/^[0-9a-f]{64}$/);
-  expect(pkg.sha256).toBe(pkg.manifest.model.sha256);
+  expect(pkg.modelSha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(pkg.modelSha256).toBe(pkg.manifest.model.sha256);
+  expect(pkg.tarballSha256).toBeUndefined();
   expect(pkg.directory).toBe(fixture.dir);
   expect(pkg.files).toEqual(['modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json', 'model.onnx']);
   expect(pkg.goldenFiles).toEqual(['modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']);

@@ -32,7 +32,7 @@ function logicalId(s: Stack, c: { node: { defaultChild?: unknown } }): string {
 /** The statements of every policy attached to `role`. */
 function statementsOf(s: Stack, role: iam.IRole): Array<{ Action: string | string[]; Resource: unknown }> {
   const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: logicalId(s, role as iam.Role) }] },
+    Properties: { Roles: [{ Ref: logicalId(s, role) }] },
   });
   return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
 }
@@ -55,16 +55,16 @@ beforeAll(async () => {
   {
     const stack = t.stack('Owned');
     const registry = new ModelRegistry(stack, 'Registry', { prefix: 'models', encryption: RegistryEncryption.KMS });
-    const pkg = ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { sha256: SHA, manifest });
+    const pkg = ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { tarballSha256: SHA, manifest });
     const model = new SageMakerModel(stack, 'Model', { modelPackage: pkg });
-    new ModelApi(stack, 'Api').addSageMakerModel(model);
+    new ModelApi(stack, 'Api').addModel(model);
     owned = { stack, registry, model, pkg };
   }
   // GIVEN a registry in another stack or account, imported by bucket name, SSE-S3.
   {
     const stack = t.stack('Imported');
     const registry = ModelRegistry.fromBucketName(stack, 'Registry', 'acme-models', { prefix: 'prod' });
-    const model = new SageMakerModel(stack, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { sha256: SHA, manifest }) });
+    const model = new SageMakerModel(stack, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { tarballSha256: SHA, manifest }) });
     imported = { stack, model };
   }
 });
@@ -131,7 +131,7 @@ describe('least privilege', () => {
   test('the model is created after the policy that lets the role read the artifact', () => {
     const s = imported.stack;
     const template = Template.fromStack(s);
-    const policies = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(s, imported.model.role as iam.Role) }] } }));
+    const policies = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(s, imported.model.role) }] } }));
     expect(policies).toHaveLength(1);
     template.hasResource('AWS::SageMaker::Model', { DependsOn: Match.arrayWith([policies[0]]) });
   });
@@ -157,7 +157,7 @@ describe('refused at synth', () => {
     return () => {
       const stack = new Stack(new App({ context: projectContext() }), 'Bad');
       const registry = ModelRegistry.fromBucketName(stack, 'Registry', 'acme-models');
-      const pkg = ModelPackage.fromRegistry(registry, 'tiny-gpu', '1.0.0', { sha256: SHA, manifest: options.manifest });
+      const pkg = ModelPackage.fromRegistry(registry, 'tiny-gpu', '1.0.0', { tarballSha256: SHA, manifest: options.manifest });
       return new SageMakerModel(stack, 'Model', { modelPackage: pkg, tritonConfig: options.tritonConfig });
     };
   }
@@ -171,6 +171,6 @@ describe('refused at synth', () => {
   });
 
   test('GIVEN a registry package whose manifest targets cpu THEN the target is refused, naming its registry location', () => {
-    expect(make({ manifest: { ...manifest, target: 'cpu' } as Manifest })).toThrow(/SageMakerModel serves gpu packages; tiny-gpu 1\.0\.0 \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) targets cpu/);
+    expect(make({ manifest: { ...manifest, target: 'cpu' } })).toThrow(/SageMakerModel serves gpu packages; tiny-gpu 1\.0\.0 \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) targets cpu/);
   });
 });

@@ -13,11 +13,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { SAGEMAKER_TRITON_ACCOUNTS } from '../../lib/constructs/private/triton-images';
-import { SageMakerCapacity, SageMakerModel, SageMakerTrafficRouting } from '../../lib/constructs/sagemaker-model';
+import { SageMakerModel } from '../../lib/constructs/sagemaker-model';
+import { SageMakerCapacity, SageMakerTrafficRouting } from '../../lib/constructs/sagemaker-traffic-routing';
 import { buildSageMakerArtifact } from '../../lib/triton/sagemaker-artifact';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { makeGpuPackage } from './gpu-fixtures';
-import { projectContext, testApp, type TestApp } from './synth-helpers';
+import { findResources, type PolicyDocument, projectContext, roleStatements, testApp, type TestApp } from './synth-helpers';
 
 let t: TestApp;
 let pkg: ModelPackage;
@@ -81,24 +82,28 @@ beforeAll(async () => {
 afterAll(() => t.cleanup());
 
 
-function only(template: Template, type: string): { id: string; props: any } {
-  const found = template.findResources(type);
+/** The fields of an AWS::SageMaker::Model these tests read. */
+interface SageMakerModelResource {
+  readonly PrimaryContainer: { readonly Image: unknown; readonly ModelDataUrl: { readonly 'Fn::Sub': string }; readonly Environment: unknown };
+  readonly ExecutionRoleArn: unknown;
+}
+
+function only(template: Template, type: string): { id: string; props: Readonly<Record<string, unknown>> } {
+  const found = findResources(template, type);
   expect(Object.keys(found)).toHaveLength(1);
   const [id, r] = Object.entries(found)[0];
   return { id, props: r.Properties };
 }
 
 /** The execution role's statements, each with its resources rendered as text. */
-function statements(template: Template, roleId: string): Array<{ Sid?: string; Action: string | string[]; Resource: unknown; Condition?: unknown }> {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+function statements(template: Template, roleId: string): PolicyDocument['Statement'] {
+  return roleStatements(template, roleId);
 }
 
 describe('the artifact', () => {
   test('GIVEN a gpu package WHEN synthesized THEN model.tar.gz is a file asset whose hash is the tarball\'s own, and two syntheses give the same hash', () => {
     // GIVEN / WHEN
-    const url = only(defaults.template, 'AWS::SageMaker::Model').props.PrimaryContainer.ModelDataUrl['Fn::Sub'];
+    const url = (only(defaults.template, 'AWS::SageMaker::Model').props as unknown as SageMakerModelResource).PrimaryContainer.ModelDataUrl['Fn::Sub'];
     // THEN: the object is the single file the bundling wrote, named by the hash of its bytes.
     expect(url).toMatch(/^s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.gz$/);
     const hash = /([0-9a-f]{64})\.gz$/.exec(url)![1];
@@ -127,14 +132,14 @@ describe('the artifact', () => {
 
 describe('the model and its image', () => {
   test('GIVEN an env-agnostic stack THEN the image account comes from a region mapping of every commercial region', () => {
-    const model = only(defaults.template, 'AWS::SageMaker::Model').props;
+    const model = only(defaults.template, 'AWS::SageMaker::Model').props as unknown as SageMakerModelResource;
     expect(model.PrimaryContainer.Image).toEqual({
       'Fn::Join': ['', [
         { 'Fn::FindInMap': ['ModelshipSageMakerTritonAccounts', { Ref: 'AWS::Region' }, 'account'] },
         '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/sagemaker-tritonserver:24.09-py3',
       ]],
     });
-    const mapping = defaults.template.toJSON().Mappings.ModelshipSageMakerTritonAccounts;
+    const mapping = (defaults.template.toJSON() as { Mappings: Record<string, Record<string, unknown>> }).Mappings.ModelshipSageMakerTritonAccounts;
     expect(Object.keys(mapping).sort()).toEqual(Object.keys(SAGEMAKER_TRITON_ACCOUNTS).sort());
     expect(Object.keys(mapping)).toHaveLength(24);
     expect(mapping['us-east-1']).toEqual({ account: '763104351884' });
@@ -157,8 +162,7 @@ describe('the model and its image', () => {
   });
 
   test('Triton\'s default model is the package\'s, and the model is created after its role can read the artifact', () => {
-    const model = defaults.template.findResources('AWS::SageMaker::Model');
-    const [entry] = Object.values(model);
+    const [entry] = Object.values(defaults.template.findResources('AWS::SageMaker::Model')) as Array<{ Properties: SageMakerModelResource; DependsOn: unknown }>;
     expect(entry.Properties.PrimaryContainer.Environment).toEqual({ SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: 'tiny-gpu' });
     const role = only(defaults.template, 'AWS::IAM::Role').id;
     expect(entry.Properties.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
@@ -290,7 +294,7 @@ describe('auto scaling', () => {
 
 describe('least privilege', () => {
   test('the execution role reads its own artifact object and nothing else in S3, pulls only sagemaker-tritonserver, and writes only its endpoint\'s logs', () => {
-    const role = only(defaults.template, 'AWS::IAM::Role');
+    const role = only(defaults.template, 'AWS::IAM::Role') as { id: string; props: { AssumeRolePolicyDocument: PolicyDocument; ManagedPolicyArns?: unknown } };
     expect(role.props.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }]);
     expect(role.props.ManagedPolicyArns).toBeUndefined();
     const key = defaults.model.artifact!.s3ObjectKey;
@@ -342,8 +346,8 @@ describe('least privilege', () => {
     // The model in `defaults` is reused through its ARN, which is a plain function of the stack and name.
     const grant = defaults.model.grantInvoke(grantee);
     expect(grant.success).toBe(true);
-    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([{
+    const [policy] = Object.values(findResources(Template.fromStack(stack), 'AWS::IAM::Policy'));
+    expect((policy.Properties.PolicyDocument as PolicyDocument).Statement).toEqual([{
       Action: 'sagemaker:InvokeEndpoint',
       Effect: 'Allow',
       Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:endpoint/${defaults.model.endpointName}`]] },

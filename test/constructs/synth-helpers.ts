@@ -8,6 +8,7 @@ import { closeSync, cpSync, ftruncateSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 
 /** A docker command that cannot run: CDK_DOCKER points every Docker call of aws-cdk-lib at it. */
 export const NO_DOCKER = '/nonexistent/modelship-tests-never-run-docker';
@@ -53,8 +54,94 @@ export function sparsePackage(template: string, modelBytes: number): string {
   const chunk = Buffer.alloc(1024 * 1024);
   for (let left = modelBytes; left > 0; left -= chunk.length) hash.update(left >= chunk.length ? chunk : chunk.subarray(0, left));
   const manifestPath = join(dir, 'modelship.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { model: Record<string, unknown> };
   manifest.model = { ...manifest.model, bytes: modelBytes, sha256: hash.digest('hex') };
   writeFileSync(manifestPath, JSON.stringify(manifest));
   return dir;
+}
+
+/** A resource of a synthesized template, typed only as far as tests read it. */
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties: Readonly<Record<string, unknown>>;
+}
+
+/** `Template.findResources`, typed. */
+export function findResources(template: Template, type: string, props: object = {}): Record<string, TemplateResource> {
+  return template.findResources(type, props) as Record<string, TemplateResource>;
+}
+
+export interface IntegrationResponseProps {
+  readonly StatusCode: string;
+  readonly SelectionPattern?: string;
+  readonly ResponseTemplates?: Readonly<Record<string, string>>;
+  readonly ResponseParameters?: Readonly<Record<string, string>>;
+  readonly ContentHandling?: string;
+}
+
+/** The fields of an AWS::ApiGateway::Method's Integration that tests read. */
+export interface IntegrationProps {
+  readonly Type: string;
+  readonly PassthroughBehavior?: string;
+  readonly RequestTemplates?: Readonly<Record<string, string>>;
+  readonly RequestParameters?: Readonly<Record<string, string>>;
+  readonly ContentHandling?: string;
+  readonly IntegrationResponses?: readonly IntegrationResponseProps[];
+  readonly Uri?: unknown;
+  readonly [key: string]: unknown;
+}
+
+export interface MethodProps {
+  readonly HttpMethod: string;
+  readonly ResourceId: unknown;
+  readonly AuthorizationType?: string;
+  readonly ApiKeyRequired?: boolean;
+  readonly Integration: IntegrationProps;
+  readonly MethodResponses?: ReadonlyArray<{ readonly StatusCode: string }>;
+  readonly RequestParameters?: Readonly<Record<string, boolean>>;
+  readonly RequestValidatorId?: unknown;
+  readonly RequestModels?: Readonly<Record<string, unknown>>;
+  readonly [key: string]: unknown;
+}
+
+interface Ref { readonly Ref: string }
+
+/** Every API Gateway method of a template as `<HTTP method> <resource path>`, with its properties. */
+export function apiMethods(template: Template): Array<{ readonly route: string; readonly props: MethodProps }> {
+  const resources = findResources(template, 'AWS::ApiGateway::Resource');
+  // A resource's parent is the API's root (a GetAtt) or another resource (a Ref).
+  const pathOf = (ref: unknown): string => {
+    if (typeof ref !== 'object' || ref === null || !('Ref' in ref)) return '';
+    const resource = resources[(ref as Ref).Ref].Properties as { ParentId: unknown; PathPart: string };
+    return `${pathOf(resource.ParentId)}/${resource.PathPart}`;
+  };
+  return Object.values(findResources(template, 'AWS::ApiGateway::Method')).map((m) => {
+    const props = m.Properties as unknown as MethodProps;
+    return { route: `${props.HttpMethod} ${pathOf(props.ResourceId) || '/'}`, props };
+  });
+}
+
+/** The one method of a route. */
+export function apiMethod(template: Template, route: string): MethodProps {
+  const found = apiMethods(template).filter((m) => m.route === route);
+  if (found.length !== 1) throw new Error(`${found.length} methods for ${route}`);
+  return found[0].props;
+}
+
+/** The value, or a failed test saying what was missing. */
+export function defined<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+/** An IAM policy document in a template. */
+export interface PolicyDocument {
+  readonly Statement: ReadonlyArray<{ readonly Action: string | readonly string[]; readonly Effect: string; readonly Resource?: unknown; readonly Principal?: unknown; readonly [key: string]: unknown }>;
+}
+
+/** The statements of every AWS::IAM::Policy attached to the role `roleId`. */
+export function roleStatements(template: Template, roleId: string): PolicyDocument['Statement'] {
+  return Object.values(findResources(template, 'AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as ReadonlyArray<{ Ref?: string }> | undefined)?.some((r) => r.Ref === roleId))
+    .flatMap((p) => (p.Properties.PolicyDocument as PolicyDocument).Statement);
 }

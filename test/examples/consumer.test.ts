@@ -21,7 +21,7 @@ const CONTEXT = {
   registryPrefix: 'prod',
   modelName: 'mnist-mlp',
   modelVersion: '1.0.0',
-  modelSha256: SHA256,
+  tarballSha256: SHA256,
   modelBytes: 420_000,
 };
 
@@ -56,7 +56,7 @@ test('imports modelship only by its package name, never by a path into this repo
   const imports = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]));
   expect(imports).toContain('modelship/constructs');
   expect(imports.filter((i) => i.startsWith('../..') || i.includes('/lib/constructs'))).toEqual([]);
-  expect(JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8')).dependencies.modelship).toBe('file:../..');
+  expect((JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.modelship).toBe('file:../..');
 });
 
 test('type-checks against the published declarations (the "exports" map, dist/*.d.ts)', () => {
@@ -85,7 +85,7 @@ describe('cdk synth of the consumer app', () => {
       timeout: 120_000,
     });
     if (result.status !== 0) throw new Error(`the consumer app failed (${result.status}):\n${result.stderr}`);
-    template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, 'ModelConsumer.template.json'), 'utf8')));
+    template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, 'ModelConsumer.template.json'), 'utf8')) as Record<string, unknown>);
   });
 
   test('the function fetches exactly the published tarball, checked against its sha256', () => {

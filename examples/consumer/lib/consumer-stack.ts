@@ -15,7 +15,7 @@ export interface ConsumerStackProps extends StackProps {
   readonly modelName: string;
   readonly modelVersion: string;
   /** The tarball's sha256, as `modelship publish` printed it (or `modelship list` shows it). */
-  readonly modelSha256: string;
+  readonly tarballSha256: string;
   /** The model file's size, to size memory, timeout and /tmp; 0 or absent for the defaults. */
   readonly modelBytes?: number;
 }
@@ -28,7 +28,7 @@ export class ConsumerStack extends Stack {
     super(scope, id, props);
     const registry = ModelRegistry.fromBucketName(this, 'Registry', props.registryBucket, { prefix: props.registryPrefix });
     const modelPackage = ModelPackage.fromRegistry(registry, props.modelName, props.modelVersion, {
-      sha256: props.modelSha256,
+      tarballSha256: props.tarballSha256,
       modelBytes: props.modelBytes ? props.modelBytes : undefined,
     });
     this.model = new LambdaModel(this, 'Model', { modelPackage });

@@ -6,14 +6,13 @@
  * with its own grant on that one object, and reads the samples from there.
  */
 import { Duration, type Size } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelPackage } from '../model-package';
-import { handlerBundling } from './bundling';
-import { handlerEntry, ownLockFile } from './project-paths';
+import { handlerFunction } from './handler-function';
 import { registryPackageEnvironment } from './registry-package';
 
 /** Where the golden samples sit in the hook's asset. */
@@ -29,7 +28,6 @@ export interface PreTrafficHookProps {
   readonly target: lambda.IVersion;
   /** The target's own timeout. */
   readonly targetTimeout: Duration;
-  readonly runtime: lambda.Runtime;
   readonly logRetention: logs.RetentionDays;
   /** /tmp of the hook when it fetches a registry package. */
   readonly ephemeralStorageSize?: Size;
@@ -37,7 +35,7 @@ export interface PreTrafficHookProps {
 
 export class PreTrafficHook extends Construct {
   readonly function: nodejs.NodejsFunction;
-  readonly role: iam.Role;
+  readonly role: iam.IRole;
   /** How long one invoke of the target may take before the hook reports Failed. */
   readonly invokeTimeout: Duration;
 
@@ -50,24 +48,15 @@ export class PreTrafficHook extends Construct {
     // the sample count unknown at synth, Lambda's maximum: the hook reports before its time runs out.
     const samples = pkg.tryGetManifest()?.samples.length;
     const needed = samples === undefined ? MAX_HOOK_TIMEOUT_SECONDS : (samples + 1) * this.invokeTimeout.toSeconds() + 30;
-    const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention });
-    this.role = new iam.Role(this, 'ServiceRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Pre-traffic hook of ${pkg.name}: invokes the new version, reports to CodeDeploy, writes its own log group`,
-    });
-    logGroup.grantWrite(this.role);
-    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
-    this.function = new nodejs.NodejsFunction(this, 'Resource', {
-      entry: handlerEntry('pre-traffic'),
-      handler: 'handler',
-      depsLockFilePath: ownLockFile(),
-      runtime: props.runtime,
+    const made = handlerFunction(this, {
+      handler: 'pre-traffic',
+      ids: { logGroup: 'LogGroup', role: 'ServiceRole', function: 'Resource' },
+      roleDescription: `Pre-traffic hook of ${pkg.name}: invokes the new version, reports to CodeDeploy, writes its own log group`,
+      logRetention: props.logRetention,
       // No native code: arm64 is the cheaper architecture, whatever the model's.
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(Math.min(MAX_HOOK_TIMEOUT_SECONDS, needed)),
-      role: this.role,
-      logGroup,
       description: `CodeDeploy pre-traffic hook: golden samples of ${pkg.name} ${pkg.version} against the new version`,
       // The package is downloaded to /tmp: as much room as the function under test has.
       ephemeralStorageSize: registry === undefined ? undefined : props.ephemeralStorageSize,
@@ -77,12 +66,16 @@ export class PreTrafficHook extends Construct {
         INVOKE_TIMEOUT_MS: String(this.invokeTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: `${pkg.name}-pre-traffic`,
       },
-      bundling: handlerBundling({
+      bundling: {
         // The AWS SDK is bundled, so the hook runs against the client version it was tested with.
         externalModules: [],
         copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.goldenFiles, into: GOLDEN_DIR } : undefined,
-      }),
+      },
     });
+    this.function = made.function;
+    this.role = made.role;
+    // The hook's own grant on the one tarball object it fetches, and the registry key's decrypt when SSE-KMS.
+    if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
     props.target.grantInvoke(this.function);
   }
 }

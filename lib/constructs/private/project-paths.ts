@@ -32,13 +32,22 @@ export function modelshipRoot(): string {
 /** The Lambda handlers modelship ships. */
 export type HandlerName = 'inference' | 'pre-traffic' | 'jwt-authorizer';
 
+/**
+ * One of modelship's own entry points: `<dir>/<name>.ts` in a source checkout, `dist/<dir>/<name>.js`
+ * (what tsc writes) in an installed package.
+ * @throws Error naming both places when neither exists
+ */
+export function ownEntry(dir: string, name: string, what: string): string {
+  const root = modelshipRoot();
+  const candidates = [join(root, dir, `${name}.ts`), join(root, 'dist', dir, `${name}.js`)];
+  const found = candidates.find((c) => existsSync(c));
+  if (found === undefined) throw new Error(`${what} is missing: looked for ${candidates.join(' and ')}`);
+  return found;
+}
+
 /** lambda/<name>.ts in a source checkout, dist/lambda/<name>.js in an installed package. */
 export function handlerEntry(name: HandlerName): string {
-  const root = modelshipRoot();
-  const candidates = [join(root, 'lambda', `${name}.ts`), join(root, 'dist', 'lambda', `${name}.js`)];
-  const found = candidates.find((c) => existsSync(c));
-  if (found === undefined) throw new Error(`the ${name} handler is missing: looked for ${candidates.join(' and ')}`);
-  return found;
+  return ownEntry('lambda', name, `the ${name} handler`);
 }
 
 /**

@@ -1,8 +1,7 @@
 /** Checks on what names a registry object: they throw early, naming the bad value. Tokens are refused: keys and ARNs are built from these. */
 import { Token } from 'aws-cdk-lib';
 import valid from 'semver/functions/valid';
-
-const SHA256 = /^[0-9a-f]{64}$/;
+import { SHA256_HEX } from '../../package/hash';
 
 export function checkSemver(version: string): void {
   if (Token.isUnresolved(version) || valid(version) !== version) {
@@ -11,7 +10,7 @@ export function checkSemver(version: string): void {
 }
 
 export function checkSha256(what: string, sha256: string): void {
-  if (Token.isUnresolved(sha256) || !SHA256.test(sha256)) {
+  if (Token.isUnresolved(sha256) || !SHA256_HEX.test(sha256)) {
     throw new RangeError(`${what} must be 64 lower-case hex digits (the package tarball's SHA-256, as \`modelship publish\` prints it); got "${sha256}"`);
   }
 }

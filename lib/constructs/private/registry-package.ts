@@ -6,7 +6,7 @@ export function registryPackageEnvironment(pkg: ModelPackage, source: RegistryPa
   return {
     [REGISTRY_ENV.BUCKET]: source.registry.bucket.bucketName,
     [REGISTRY_ENV.KEY]: source.key,
-    [REGISTRY_ENV.SHA256]: source.sha256,
+    [REGISTRY_ENV.SHA256]: source.tarballSha256,
     [REGISTRY_ENV.NAME]: pkg.name,
     [REGISTRY_ENV.VERSION]: pkg.version,
   };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type BundlingOptions, BundlingOutput, DockerImage } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 import type { TritonModelConfigOptions } from '../../triton/types';
-import { modelshipRoot } from './project-paths';
+import { ownEntry } from './project-paths';
 
 /** The file name of the SageMaker artifact, as SageMaker expects it. */
 export const SAGEMAKER_ARTIFACT_FILE = 'model.tar.gz';
@@ -19,10 +19,7 @@ let bundled: string | undefined;
 
 function builder(): string {
   if (bundled !== undefined && existsSync(bundled)) return bundled;
-  const root = modelshipRoot();
-  const candidates = [join(root, 'lib', 'constructs', 'private', 'triton-build-main.ts'), join(root, 'dist', 'lib', 'constructs', 'private', 'triton-build-main.js')];
-  const entry = candidates.find((c) => existsSync(c));
-  if (entry === undefined) throw new Error(`modelship's Triton builder is missing: looked for ${candidates.join(' and ')}`);
+  const entry = ownEntry(join('lib', 'constructs', 'private'), 'triton-build-main', "modelship's Triton builder");
   const dir = mkdtempSync(join(tmpdir(), 'modelship-triton-build-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'triton-build.js');

@@ -18,3 +18,10 @@ export function checkDuration(what: string, value: Duration | undefined, maxSeco
   const seconds = value.toSeconds();
   if (seconds < 1 || seconds > maxSeconds) throw new RangeError(`${what} must be from 1 to ${maxSeconds} seconds; got ${seconds}`);
 }
+
+/** A fleet's bounds: each from 1 to `limit`, and the most no fewer than the fewest. */
+export function checkCapacity(min: number, max: number, limit: number): void {
+  checkInteger('minCapacity', min, 1, limit);
+  checkInteger('maxCapacity', max, 1, limit);
+  if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min) throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
+}

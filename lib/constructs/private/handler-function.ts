@@ -1,0 +1,78 @@
+/**
+ * The one way modelship creates a Lambda function for one of its handlers: its own log group, a role
+ * that may write that log group and nothing else (unless the caller brings a role), and the handler
+ * bundled locally by esbuild. LambdaModel, the pre-traffic hook and the JWT authorizer all start here, so
+ * that every function gets the same runtime, bundling and least-privilege role.
+ */
+import type { Duration, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { handlerBundling, type HandlerBundlingOptions } from './bundling';
+import { handlerEntry, type HandlerName, ownLockFile } from './project-paths';
+import { MODELSHIP_RUNTIME } from './runtime';
+
+/** Construct ids of the three resources: part of the public contract, so each caller keeps its own. */
+export interface HandlerFunctionIds {
+  readonly logGroup: string;
+  readonly role: string;
+  readonly function: string;
+}
+
+export interface HandlerFunctionProps {
+  readonly handler: HandlerName;
+  readonly ids: HandlerFunctionIds;
+  /** The description of the role created when `role` is not given: what the function may do. */
+  readonly roleDescription: string;
+  /** A role of the caller's own; none is created then. */
+  readonly role?: iam.IRole;
+  readonly logRetention: logs.RetentionDays;
+  readonly architecture: lambda.Architecture;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly bundling: HandlerBundlingOptions;
+  readonly ephemeralStorageSize?: Size;
+  readonly layers?: lambda.ILayerVersion[];
+  readonly tracing?: lambda.Tracing;
+  readonly reservedConcurrentExecutions?: number;
+  readonly currentVersionOptions?: lambda.VersionOptions;
+}
+
+export interface HandlerFunction {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.IRole;
+  readonly logGroup: logs.LogGroup;
+}
+
+export function handlerFunction(scope: Construct, props: HandlerFunctionProps): HandlerFunction {
+  const logGroup = new logs.LogGroup(scope, props.ids.logGroup, { retention: props.logRetention });
+  const role = props.role ?? new iam.Role(scope, props.ids.role, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: props.roleDescription,
+  });
+  logGroup.grantWrite(role);
+  const fn = new nodejs.NodejsFunction(scope, props.ids.function, {
+    entry: handlerEntry(props.handler),
+    handler: 'handler',
+    depsLockFilePath: ownLockFile(),
+    runtime: MODELSHIP_RUNTIME,
+    architecture: props.architecture,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    ephemeralStorageSize: props.ephemeralStorageSize,
+    role,
+    logGroup,
+    layers: props.layers,
+    tracing: props.tracing,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+    description: props.description,
+    environment: props.environment,
+    currentVersionOptions: props.currentVersionOptions,
+    bundling: handlerBundling(props.bundling),
+  });
+  return { function: fn, role, logGroup };
+}
