@@ -80,7 +80,12 @@ export interface Progress {
 export function progress(label: string, total: number): Progress {
   if (process.stderr.isTTY) {
     const bar = new SingleBar(
-      { format: `  ${label.padEnd(34)} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
+      {
+        format: `  ${label.padEnd(34)} [{bar}] {percentage}% | {value}/{total}`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       Presets.shades_classic,
     );
     bar.start(total, 0);
@@ -149,7 +154,8 @@ export function waitForLine<T>(child: ChildProcess, match: (line: string) => T |
     const onErr = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
     };
-    const onExit = (code: number | null, signal: string | null) => finish(new Error(`${what} exited (${code ?? signal}) before it was ready; output:\n${seen}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`${what} exited (${code ?? signal}) before it was ready; output:\n${seen}`));
     function finish(err?: Error, value?: T) {
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -165,7 +171,12 @@ export function waitForLine<T>(child: ChildProcess, match: (line: string) => T |
 }
 
 /** Starts `node script args...` with piped output. */
-export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, nodeArgs: readonly string[] = []): ChildProcess {
+export function spawnNode(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 

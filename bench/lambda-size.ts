@@ -143,17 +143,34 @@ export async function lambdaArtifactSize(options: LambdaArtifactOptions): Promis
     if (found) {
       const fn = part('function asset (cdk.out)', found.fn);
       const layer = part('layer asset (cdk.out)', found.layer);
-      return { source: 'cdk.out', functionBytes: fn.bytes, layerBytes: layer.bytes, totalBytes: fn.bytes + layer.bytes, parts: [fn, layer] };
+      return {
+        source: 'cdk.out',
+        functionBytes: fn.bytes,
+        layerBytes: layer.bytes,
+        totalBytes: fn.bytes + layer.bytes,
+        parts: [fn, layer],
+      };
     }
   }
-  const handler: ArtifactPart = { name: 'handler bundle (esbuild, minified)', path: 'lambda/inference.ts', bytes: await bundledHandlerBytes(root), files: 1 };
+  const handler: ArtifactPart = {
+    name: 'handler bundle (esbuild, minified)',
+    path: 'lambda/inference.ts',
+    bytes: await bundledHandlerBytes(root),
+    files: 1,
+  };
   const pkg = packagePart(packageDir);
   const ortDir = join(root, 'node_modules', 'onnxruntime-node');
-  const ort = part('onnxruntime-node (js + linux/x64 binaries)', ortDir, (rel) =>
-    rel === 'package.json' || /^dist\/.*\.js$/.test(rel) || /^bin\/napi-v\d+\/linux\/x64\//.test(rel),
+  const ort = part(
+    'onnxruntime-node (js + linux/x64 binaries)',
+    ortDir,
+    (rel) => rel === 'package.json' || /^dist\/.*\.js$/.test(rel) || /^bin\/napi-v\d+\/linux\/x64\//.test(rel),
   );
   const commonDir = join(root, 'node_modules', 'onnxruntime-common');
-  const common = part('onnxruntime-common (cjs)', commonDir, (rel) => rel === 'package.json' || /^dist\/cjs\/.*\.js$/.test(rel) || rel === 'dist/cjs/package.json');
+  const common = part(
+    'onnxruntime-common (cjs)',
+    commonDir,
+    (rel) => rel === 'package.json' || /^dist\/cjs\/.*\.js$/.test(rel) || rel === 'dist/cjs/package.json',
+  );
   const functionBytes = handler.bytes + pkg.bytes;
   const layerBytes = ort.bytes + common.bytes;
   return { source: 'computed', functionBytes, layerBytes, totalBytes: functionBytes + layerBytes, parts: [handler, pkg, ort, common] };

@@ -11,7 +11,10 @@ const { readFileSync } = require('node:fs') as typeof import('node:fs');
 
 async function main(): Promise<void> {
   const [modelPath, inputName, features] = process.argv.slice(2);
-  const session = await ort.InferenceSession.create(readFileSync(modelPath), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(readFileSync(modelPath), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+  });
   const n = Number(features);
   const results = await session.run({ [inputName]: new ort.Tensor('float32', new Float32Array(n), [1, n]) });
   process.stdout.write(`done ${Object.keys(results).length}\n`);

@@ -26,10 +26,17 @@ async function main(): Promise<void> {
     req.on('end', () => {
       void (async () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { inputs: { name: string; shape: number[]; data: number[] }[] };
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            inputs: { name: string; shape: number[]; data: number[] }[];
+          };
           const input = body.inputs[0];
           const results = await session.run({ [input.name]: new ort.Tensor('float32', Float32Array.from(input.data), input.shape) });
-          const outputs = Object.entries(results).map(([name, t]) => ({ name, datatype: 'FP32', shape: t.dims, data: Array.from(t.data as Float32Array) }));
+          const outputs = Object.entries(results).map(([name, t]) => ({
+            name,
+            datatype: 'FP32',
+            shape: t.dims,
+            data: Array.from(t.data as Float32Array),
+          }));
           const text = JSON.stringify({ outputs });
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.end(text);

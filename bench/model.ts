@@ -68,11 +68,23 @@ export async function resolveBenchModel(root = process.cwd()): Promise<BenchMode
     const modelPath = join(parent, 'mnist-mlp-synthetic.onnx');
     writeFileSync(modelPath, syntheticMnistMlpOnnx());
     dir = join(parent, 'mnist-mlp-synthetic');
-    await createPackage({ modelPath, name: 'mnist-mlp-synthetic', version: '0.0.0', outDir: dir, description: 'bench fallback: mnist-mlp signature, random weights' });
+    await createPackage({
+      modelPath,
+      name: 'mnist-mlp-synthetic',
+      version: '0.0.0',
+      outDir: dir,
+      description: 'bench fallback: mnist-mlp signature, random weights',
+    });
   }
   const manifest = readManifest(dir);
   const input = manifest.inputs[0];
-  if (manifest.inputs.length !== 1 || input.datatype !== 'FP32' || input.shape.length !== 2 || input.shape[0] !== -1 || input.shape[1] < 1) {
+  if (
+    manifest.inputs.length !== 1 ||
+    input.datatype !== 'FP32' ||
+    input.shape.length !== 2 ||
+    input.shape[0] !== -1 ||
+    input.shape[1] < 1
+  ) {
     throw new Error(`${dir}: the bench expects one FP32 input of shape [-1, N], like mnist-mlp; got ${JSON.stringify(manifest.inputs)}`);
   }
   return {

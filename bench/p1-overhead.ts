@@ -70,7 +70,9 @@ function responseData(response: HttpResponse, outputName: string): Float32Array 
   }
   const body = Buffer.from(response.body);
   const headerLength = Number(response.headers['inference-header-content-length']);
-  const header = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as { outputs: { name: string; parameters: { binary_data_size: number } }[] };
+  const header = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as {
+    outputs: { name: string; parameters: { binary_data_size: number } }[];
+  };
   let offset = headerLength;
   for (const o of header.outputs) {
     const size = o.parameters.binary_data_size;
@@ -87,7 +89,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-export async function benchOverhead(model: BenchModel, plans: readonly OverheadPlan[] = DEFAULT_OVERHEAD_PLANS): Promise<OverheadFigures[]> {
+export async function benchOverhead(
+  model: BenchModel,
+  plans: readonly OverheadPlan[] = DEFAULT_OVERHEAD_PLANS,
+): Promise<OverheadFigures[]> {
   const engine = await InferenceEngine.load(model.dir);
   const manifest = readManifest(model.dir);
   // The same bytes and the same session options as InferenceEngine.load uses.
@@ -105,7 +110,12 @@ export async function benchOverhead(model: BenchModel, plans: readonly OverheadP
   return figures;
 }
 
-async function benchBatch(model: BenchModel, engine: InferenceEngine, session: ort.InferenceSession, plan: OverheadPlan): Promise<OverheadFigures> {
+async function benchBatch(
+  model: BenchModel,
+  engine: InferenceEngine,
+  session: ort.InferenceSession,
+  plan: OverheadPlan,
+): Promise<OverheadFigures> {
   const bodies = requestBodies(model, plan.batch);
   const feeds = { [model.inputName]: new ort.Tensor('float32', bodies.values, [plan.batch, model.features]) };
   const out = model.outputNames[0];
@@ -127,7 +137,11 @@ async function benchBatch(model: BenchModel, engine: InferenceEngine, session: o
   bar.tick();
 
   const total = plan.rounds * plan.callsPerBlock;
-  const times: Record<OverheadVariant, Float64Array> = { raw: new Float64Array(total), json: new Float64Array(total), binary: new Float64Array(total) };
+  const times: Record<OverheadVariant, Float64Array> = {
+    raw: new Float64Array(total),
+    json: new Float64Array(total),
+    binary: new Float64Array(total),
+  };
   const blockMedians: Record<OverheadVariant, number[]> = { raw: [], json: [], binary: [] };
   const random = seededRandom(plan.batch * 7919 + 1);
   for (let r = 0; r < plan.rounds; r++) {

@@ -72,13 +72,18 @@ interface Started {
 
 async function startChild(script: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Started> {
   const child = spawnNode(script, args, env);
-  const url = await waitForLine(child, (line) => {
-    try {
-      return (JSON.parse(line) as { url?: string }).url;
-    } catch {
-      return undefined;
-    }
-  }, 30_000, what);
+  const url = await waitForLine(
+    child,
+    (line) => {
+      try {
+        return (JSON.parse(line) as { url?: string }).url;
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+    what,
+  );
   return { child, url };
 }
 
@@ -93,12 +98,27 @@ interface Slice {
   readonly p99: number;
 }
 
-async function load(url: string, body: Buffer, headers: Record<string, string>, connections: number, seconds: number, pid?: number): Promise<Slice> {
+async function load(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  connections: number,
+  seconds: number,
+  pid?: number,
+): Promise<Slice> {
   const cpu0 = processCpuMs(pid);
   const r = await autocannon({ url, method: 'POST', headers, body, connections, pipelining: 1, duration: seconds });
   const cpu1 = processCpuMs(pid);
   const elapsed = (r.finish.getTime() - r.start.getTime()) / 1000;
-  return { cpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, ok: r['2xx'], seconds: elapsed, non2xx: r.non2xx, errors: r.errors, p50: r.latency.p50, p99: r.latency.p99 };
+  return {
+    cpuMs: cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+    ok: r['2xx'],
+    seconds: elapsed,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+  };
 }
 
 async function post(url: string, body: Buffer, headers: Record<string, string>): Promise<Float32Array> {
@@ -118,7 +138,11 @@ export async function benchThroughput(model: BenchModel, options: ThroughputOpti
   const key = randomBytes(24).toString('base64url');
   const manifest = readManifest(model.dir);
   const here = __dirname;
-  const env = { ...process.env, BENCH_API_KEY: key, ...(options.intraOpThreads ? { BENCH_INTRA_OP_THREADS: String(options.intraOpThreads) } : {}) };
+  const env = {
+    ...process.env,
+    BENCH_API_KEY: key,
+    ...(options.intraOpThreads ? { BENCH_INTRA_OP_THREADS: String(options.intraOpThreads) } : {}),
+  };
 
   const servers: Partial<Record<ServerKind, Started>> = {};
   try {
@@ -165,7 +189,8 @@ export async function benchThroughput(model: BenchModel, options: ThroughputOpti
           latencyP99Ms: round(s.reduce((n, x) => n + x.p99, 0) / s.length, 2),
           non2xx: s.reduce((n, x) => n + x.non2xx, 0),
           errors: s.reduce((n, x) => n + x.errors, 0),
-          cpuUsPerRequest: s.every((x) => x.cpuMs !== undefined) && ok > 0 ? round((s.reduce((n, x) => n + x.cpuMs!, 0) * 1000) / ok, 1) : undefined,
+          cpuUsPerRequest:
+            s.every((x) => x.cpuMs !== undefined) && ok > 0 ? round((s.reduce((n, x) => n + x.cpuMs!, 0) * 1000) / ok, 1) : undefined,
         };
       };
       const minimal = sum('minimal');
@@ -182,13 +207,20 @@ export async function benchThroughput(model: BenchModel, options: ThroughputOpti
         intraOpThreads: options.intraOpThreads ?? 'default',
         maxAbsDiff: diff,
         servers: {
-          minimal: { ...minimal, reqPerSec: round(minimal.reqPerSec, 1), ratio: 1, ratioOfTotals: 1, cpuRatio: minimal.cpuUsPerRequest === undefined ? undefined : 1 },
+          minimal: {
+            ...minimal,
+            reqPerSec: round(minimal.reqPerSec, 1),
+            ratio: 1,
+            ratioOfTotals: 1,
+            cpuRatio: minimal.cpuUsPerRequest === undefined ? undefined : 1,
+          },
           local: {
             ...local,
             reqPerSec: round(local.reqPerSec, 1),
             ratio: round(median(pairRatios), 3),
             ratioOfTotals: round(local.reqPerSec / minimal.reqPerSec, 3),
-            cpuRatio: local.cpuUsPerRequest && minimal.cpuUsPerRequest ? round(minimal.cpuUsPerRequest / local.cpuUsPerRequest, 3) : undefined,
+            cpuRatio:
+              local.cpuUsPerRequest && minimal.cpuUsPerRequest ? round(minimal.cpuUsPerRequest / local.cpuUsPerRequest, 3) : undefined,
           },
         },
       });

@@ -40,11 +40,15 @@ export interface ColdFigures {
 
 function postOnce(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.byteLength) }, agent: false }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(body.byteLength) }, agent: false },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -60,7 +64,10 @@ async function coldModelship(model: BenchModel, cli: string): Promise<{ total: n
   try {
     const key = await waitForLine(child, (line) => KEY_LINE.exec(line)?.[1], 60_000, 'modelship serve');
     const ready = performance.now() - t0;
-    const status = await postOnce(`http://127.0.0.1:${port}/v2/models/${model.name}/infer`, body.json, { ...body.jsonHeaders, 'x-api-key': key });
+    const status = await postOnce(`http://127.0.0.1:${port}/v2/models/${model.name}/infer`, body.json, {
+      ...body.jsonHeaders,
+      'x-api-key': key,
+    });
     const total = performance.now() - t0;
     if (status !== 200) throw new Error(`modelship serve answered the first inference with ${status}`);
     return { total, ready };
@@ -123,8 +130,10 @@ export async function benchColdStart(model: BenchModel, repeats = 7): Promise<Co
     modelship: { ...stats(ms), readyMedianMs: round(median(ready), 1) },
     minimal: stats(min),
     measures: {
-      modelship: 'spawn of `node dist/bin/modelship.js serve DIR --port P --quiet` -> banner (server listening) -> one batch-1 JSON POST .../infer with the printed dev key on a new connection -> 200 response fully read',
-      minimal: 'spawn of `node dist/bench/minimal-cold.js MODEL.onnx` (require onnxruntime-node, read model, InferenceSession.create, one batch-1 run) -> its `done` line read from stdout',
+      modelship:
+        'spawn of `node dist/bin/modelship.js serve DIR --port P --quiet` -> banner (server listening) -> one batch-1 JSON POST .../infer with the printed dev key on a new connection -> 200 response fully read',
+      minimal:
+        'spawn of `node dist/bench/minimal-cold.js MODEL.onnx` (require onnxruntime-node, read model, InferenceSession.create, one batch-1 run) -> its `done` line read from stdout',
     },
   };
 }

@@ -33,7 +33,14 @@ export interface TargetRow {
 
 export interface BenchResults {
   readonly machine: MachineInfo;
-  readonly model: { readonly name: string; readonly version: string; readonly dir: string; readonly fallback: boolean; readonly modelBytes: number; readonly inputs: string };
+  readonly model: {
+    readonly name: string;
+    readonly version: string;
+    readonly dir: string;
+    readonly fallback: boolean;
+    readonly modelBytes: number;
+    readonly inputs: string;
+  };
   readonly notes: readonly string[];
   readonly table: readonly TargetRow[];
   readonly p1?: readonly OverheadFigures[];
@@ -57,12 +64,20 @@ function p1Rows(figures: readonly OverheadFigures[]): TargetRow[] {
     const targeted = f.batch === 1;
     rows.push({ id: 'P1', variant: `batch ${f.batch}: raw session.run`, figure: `${fmt(v.raw.medianUs)} µs/call`, ratio: 1 });
     rows.push({
-      id: 'P1', variant: `batch ${f.batch}: inferResponse JSON`, figure: `${fmt(v.json.medianUs)} µs/call`, ratio: v.json.ratio,
-      target: targeted ? '≤ 1.30x' : undefined, met: targeted ? v.json.ratio <= 1.3 : undefined,
+      id: 'P1',
+      variant: `batch ${f.batch}: inferResponse JSON`,
+      figure: `${fmt(v.json.medianUs)} µs/call`,
+      ratio: v.json.ratio,
+      target: targeted ? '≤ 1.30x' : undefined,
+      met: targeted ? v.json.ratio <= 1.3 : undefined,
     });
     rows.push({
-      id: 'P1', variant: `batch ${f.batch}: inferResponse binary`, figure: `${fmt(v.binary.medianUs)} µs/call`, ratio: v.binary.ratio,
-      target: targeted ? '≤ 1.10x' : undefined, met: targeted ? v.binary.ratio <= 1.1 : undefined,
+      id: 'P1',
+      variant: `batch ${f.batch}: inferResponse binary`,
+      figure: `${fmt(v.binary.medianUs)} µs/call`,
+      ratio: v.binary.ratio,
+      target: targeted ? '≤ 1.10x' : undefined,
+      met: targeted ? v.binary.ratio <= 1.1 : undefined,
     });
   }
   return rows;
@@ -73,13 +88,27 @@ function p2Rows(figures: readonly ThroughputFigures[]): TargetRow[] {
   for (const f of figures) {
     const s = f.servers;
     const cpu = (x: { cpuUsPerRequest?: number }) => (x.cpuUsPerRequest === undefined ? '' : `, ${fmt(x.cpuUsPerRequest, 0)} µs CPU/req`);
-    rows.push({ id: 'P2', variant: `batch ${f.batch}: minimal node:http + ort`, figure: `${fmt(s.minimal.reqPerSec, 0)} req/s${cpu(s.minimal)}`, ratio: 1 });
     rows.push({
-      id: 'P2', variant: `batch ${f.batch}: local server (auth, limits, validation)`, figure: `${fmt(s.local.reqPerSec, 0)} req/s${cpu(s.local)}`, ratio: s.local.ratio,
-      target: '≥ 0.90x', met: s.local.ratio >= 0.9,
+      id: 'P2',
+      variant: `batch ${f.batch}: minimal node:http + ort`,
+      figure: `${fmt(s.minimal.reqPerSec, 0)} req/s${cpu(s.minimal)}`,
+      ratio: 1,
+    });
+    rows.push({
+      id: 'P2',
+      variant: `batch ${f.batch}: local server (auth, limits, validation)`,
+      figure: `${fmt(s.local.reqPerSec, 0)} req/s${cpu(s.local)}`,
+      ratio: s.local.ratio,
+      target: '≥ 0.90x',
+      met: s.local.ratio >= 0.9,
     });
     if (s.local.cpuRatio !== undefined) {
-      rows.push({ id: 'P2', variant: `batch ${f.batch}: same, by server CPU per request`, figure: 'minimal CPU/req ÷ local CPU/req', ratio: s.local.cpuRatio });
+      rows.push({
+        id: 'P2',
+        variant: `batch ${f.batch}: same, by server CPU per request`,
+        figure: 'minimal CPU/req ÷ local CPU/req',
+        ratio: s.local.cpuRatio,
+      });
     }
   }
   return rows;
@@ -88,23 +117,41 @@ function p2Rows(figures: readonly ThroughputFigures[]): TargetRow[] {
 function p3Rows(f: ColdFigures): TargetRow[] {
   return [
     { id: 'P3', variant: 'minimal script: load ort, create, run once', figure: `${fmt(f.minimal.medianMs)} ms`, ratio: 1 },
-    { id: 'P3', variant: 'modelship serve: spawn -> first 200', figure: `${fmt(f.modelship.medianMs)} ms`, ratio: f.modelship.ratio, target: '≤ 1.15x', met: f.modelship.ratio <= 1.15 },
+    {
+      id: 'P3',
+      variant: 'modelship serve: spawn -> first 200',
+      figure: `${fmt(f.modelship.medianMs)} ms`,
+      ratio: f.modelship.ratio,
+      target: '≤ 1.15x',
+      met: f.modelship.ratio <= 1.15,
+    },
   ];
 }
 
 function p4Rows(f: LambdaArtifactSize & { readonly computedTotalBytes?: number }): TargetRow[] {
-  const rows: TargetRow[] = [{
-    id: 'P4', variant: `Lambda function + layer, unzipped (${f.source})`, figure: `${mb(f.totalBytes)} (fn ${mb(f.functionBytes)} + layer ${mb(f.layerBytes)})`,
-    target: `≤ ${mb(LAMBDA_ARTIFACT_TARGET_BYTES)}`, met: f.totalBytes <= LAMBDA_ARTIFACT_TARGET_BYTES,
-  }];
-  if (f.computedTotalBytes !== undefined) rows.push({ id: 'P4', variant: 'cross-check: computed from the parts', figure: mb(f.computedTotalBytes) });
+  const rows: TargetRow[] = [
+    {
+      id: 'P4',
+      variant: `Lambda function + layer, unzipped (${f.source})`,
+      figure: `${mb(f.totalBytes)} (fn ${mb(f.functionBytes)} + layer ${mb(f.layerBytes)})`,
+      target: `≤ ${mb(LAMBDA_ARTIFACT_TARGET_BYTES)}`,
+      met: f.totalBytes <= LAMBDA_ARTIFACT_TARGET_BYTES,
+    },
+  ];
+  if (f.computedTotalBytes !== undefined)
+    rows.push({ id: 'P4', variant: 'cross-check: computed from the parts', figure: mb(f.computedTotalBytes) });
   return rows;
 }
 
 function printTable(rows: readonly TargetRow[]): void {
   const header = ['', 'variant', 'figure', 'ratio', 'target', 'met?'];
   const cells = rows.map((r) => [
-    r.id, r.variant, r.figure, r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+    r.id,
+    r.variant,
+    r.figure,
+    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
+    r.target ?? '',
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((x, i) => (i === 3 ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join(' | ')} |`;
@@ -123,15 +170,20 @@ async function main(): Promise<void> {
   process.chdir(root);
 
   const machine = machineInfo();
-  process.stderr.write(`modelship bench: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.onnxruntime}\n`);
+  process.stderr.write(
+    `modelship bench: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.onnxruntime}\n`,
+  );
   const model: BenchModel = await resolveBenchModel(root);
   const notes: string[] = [];
   if (model.fallback) {
-    notes.push(`${MNIST_DIR} is missing: measured a synthetic package of the same signature (784-100-10 MLP, random weights) built in ${model.dir}`);
+    notes.push(
+      `${MNIST_DIR} is missing: measured a synthetic package of the same signature (784-100-10 MLP, random weights) built in ${model.dir}`,
+    );
   }
-  const inputs = pixelRows(1, model.features, root).source === 'mnist-eval'
-    ? `held-out digits from ${EVAL_SET}, evenly spread, sent as uint8/255 doubles`
-    : 'synthetic MNIST-like rows (80% zeros, the rest k/255), seeded';
+  const inputs =
+    pixelRows(1, model.features, root).source === 'mnist-eval'
+      ? `held-out digits from ${EVAL_SET}, evenly spread, sent as uint8/255 doubles`
+      : 'synthetic MNIST-like rows (80% zeros, the rest k/255), seeded';
   notes.push(`inputs: ${inputs}`);
   process.stderr.write(`model: ${model.name}@${model.version} (${model.fallback ? 'FALLBACK, ' : ''}${model.dir})\n`);
 
@@ -155,8 +207,11 @@ async function main(): Promise<void> {
     section('P4 Lambda artifact size');
     const measured = await lambdaArtifactSize({ packageDir: model.dir, root });
     // When cdk.out had the assets, the figure computed from the parts is kept as a cross-check.
-    const computed = measured.source === 'cdk.out' ? await lambdaArtifactSize({ packageDir: model.dir, root, useCdkOut: false }) : undefined;
-    process.stderr.write(`  ${measured.source}: ${measured.totalBytes} bytes${computed ? `; computed from parts: ${computed.totalBytes} bytes` : ''}\n`);
+    const computed =
+      measured.source === 'cdk.out' ? await lambdaArtifactSize({ packageDir: model.dir, root, useCdkOut: false }) : undefined;
+    process.stderr.write(
+      `  ${measured.source}: ${measured.totalBytes} bytes${computed ? `; computed from parts: ${computed.totalBytes} bytes` : ''}\n`,
+    );
     return { ...measured, computedTotalBytes: computed?.totalBytes };
   });
   const p1 = await guard('p1', async () => {
@@ -174,17 +229,21 @@ async function main(): Promise<void> {
 
   const busiest = Math.max(...Object.values(loadAverage).flatMap((l) => [l.start, l.end]));
   if (busiest > machine.cores) {
-    notes.push(`the 1-minute load average reached ${busiest} on ${machine.cores} cores during the run: other processes competed for the CPU, so absolute figures are low and ratios noisier than on an idle machine`);
+    notes.push(
+      `the 1-minute load average reached ${busiest} on ${machine.cores} cores during the run: other processes competed for the CPU, so absolute figures are low and ratios noisier than on an idle machine`,
+    );
   }
-  const table: TargetRow[] = [
-    ...(p1 ? p1Rows(p1) : []),
-    ...(p2 ? p2Rows(p2) : []),
-    ...(p3 ? p3Rows(p3) : []),
-    ...(p4 ? p4Rows(p4) : []),
-  ];
+  const table: TargetRow[] = [...(p1 ? p1Rows(p1) : []), ...(p2 ? p2Rows(p2) : []), ...(p3 ? p3Rows(p3) : []), ...(p4 ? p4Rows(p4) : [])];
   const results: BenchResults = {
     machine,
-    model: { name: model.name, version: model.version, dir: model.fallback ? model.dir : relative(root, model.dir), fallback: model.fallback, modelBytes: model.modelBytes, inputs },
+    model: {
+      name: model.name,
+      version: model.version,
+      dir: model.fallback ? model.dir : relative(root, model.dir),
+      fallback: model.fallback,
+      modelBytes: model.modelBytes,
+      inputs,
+    },
     notes,
     table,
     p1,
@@ -196,7 +255,9 @@ async function main(): Promise<void> {
     durationSeconds: round((performance.now() - started) / 1000, 1),
   };
 
-  console.log(`\nmodelship bench: ${model.name}@${model.version}${model.fallback ? ' (FALLBACK: synthetic mnist-mlp signature)' : ''}; ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  console.log(
+    `\nmodelship bench: ${model.name}@${model.version}${model.fallback ? ' (FALLBACK: synthetic mnist-mlp signature)' : ''}; ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`,
+  );
   printTable(table);
   for (const n of notes) console.log(`note: ${n}`);
   if (p1) console.log('P1: median of per-call times, variants alternating in shuffled blocks; ratio = variant median / raw median.');
@@ -207,7 +268,10 @@ async function main(): Promise<void> {
         'CPU/req = server process CPU time (all threads, /proc) / answered requests, steadier than req/s when other processes compete.',
     );
   }
-  if (p3) console.log(`P3: median of ${p3.repeats} runs each, alternating. modelship: ${p3.measures.modelship}. minimal: ${p3.measures.minimal}.`);
+  if (p3)
+    console.log(
+      `P3: median of ${p3.repeats} runs each, alternating. modelship: ${p3.measures.modelship}. minimal: ${p3.measures.minimal}.`,
+    );
   for (const part of Object.keys(errors)) console.log(`${part.toUpperCase()}: could not be measured (see stderr)`);
 
   if (write) {

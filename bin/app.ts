@@ -22,8 +22,8 @@ const app = new App();
 const modelsDir = resolve(String(app.node.tryGetContext('modelship:modelsDir') ?? 'models'));
 const packages = existsSync(modelsDir)
   ? readdirSync(modelsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(modelsDir, d.name, MANIFEST_FILE)))
-    .map((d) => ModelPackage.fromDirectory(join(modelsDir, d.name)))
+      .filter((d) => d.isDirectory() && existsSync(join(modelsDir, d.name, MANIFEST_FILE)))
+      .map((d) => ModelPackage.fromDirectory(join(modelsDir, d.name)))
   : [];
 const cpu = packages.filter((p) => p.manifest.target === 'cpu');
 const gpu = packages.filter((p) => p.manifest.target === 'gpu');
@@ -32,11 +32,13 @@ const platformContext = app.node.tryGetContext('gpuPlatform') as unknown;
 if (platformContext !== undefined && !GPU_PLATFORMS.includes(platformContext as GpuPlatform)) {
   throw new Error(`context gpuPlatform must be ${GPU_PLATFORMS.join(' or ')}; got ${JSON.stringify(platformContext)}`);
 }
-const platformOf = (p: ModelPackage): GpuPlatform => (platformContext as GpuPlatform | undefined) ?? p.manifest.gpu?.platform ?? 'sagemaker';
+const platformOf = (p: ModelPackage): GpuPlatform =>
+  (platformContext as GpuPlatform | undefined) ?? p.manifest.gpu?.platform ?? 'sagemaker';
 const names = new Map<string, ModelPackage>();
 for (const p of packages) {
   const other = names.get(p.name);
-  if (other) throw new Error(`two packages are named ${p.name} (${other.directory}, ${p.directory}); a stack serves one version of each model`);
+  if (other)
+    throw new Error(`two packages are named ${p.name} (${other.directory}, ${p.directory}); a stack serves one version of each model`);
   names.set(p.name, p);
 }
 

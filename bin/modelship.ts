@@ -64,11 +64,15 @@ const program = new Command()
   // commander's own usage errors carry the same prefix as ours.
   .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'modelship: ')) })
   // commander's own usage errors (unknown option, missing argument) exit 2, as ours do.
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : err.code.startsWith('commander.help') || err.code === 'commander.version' ? 0 : 2));
+  .exitOverride((err) =>
+    process.exit(err.exitCode === 0 ? 0 : err.code.startsWith('commander.help') || err.code === 'commander.version' ? 0 : 2),
+  );
 
 program
   .command('package')
-  .description('package a model: manifest (I/O read from onnxruntime, sha256), model and golden samples; a Keras file is converted to ONNX first')
+  .description(
+    'package a model: manifest (I/O read from onnxruntime, sha256), model and golden samples; a Keras file is converted to ONNX first',
+  )
   .argument('<model>', 'the .onnx file, or a Keras .keras / .h5 (or .weights.h5 with --config) to convert first')
   .requiredOption('--name <name>', 'DNS-safe model name')
   .requiredOption('--version <version>', 'semantic version, such as 1.0.0')
@@ -80,80 +84,97 @@ program
   .option('--config <file>', 'for a Keras .weights.h5: the model config JSON')
   .option('--description <text>', 'what the model does', '')
   .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
-  .action((model: string, o: Record<string, string | boolean | undefined>) => runWriting(async () => {
-    const { createPackage, readSampleRequests } = await import('../lib/package/create');
-    const { readFile } = await import('node:fs/promises');
-    const pack = async (modelPath: string, source?: Parameters<typeof createPackage>[0]['source']) => createPackage({
-      modelPath,
-      name: o.name as string,
-      version: o.version as string,
-      outDir: o.out as string,
-      target: o.target as 'cpu' | 'gpu',
-      gpuPlatform: o.gpuPlatform as 'sagemaker' | 'ecs' | undefined,
-      description: o.description as string,
-      samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
-      labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
-      force: o.force === true,
-      source,
-    });
-    // Only a Keras file pays for loading tfjs and the converter.
-    const { isKerasFile } = await import('../lib/convert/keras/model-format');
-    const manifest = await isKerasFile(model)
-      ? await (await import('../lib/convert/keras-for-packaging')).withConvertedKeras(model, { configPath: o.config as string | undefined }, async (onnxPath, source, report) => {
-        console.log(`converted ${model} (Keras ${source.kerasVersion ?? 'version not recorded'}) to ONNX: ${report.layers.length} layers, max |diff| against tfjs ${report.maxAbsDiff.toExponential(2)}`);
-        return pack(onnxPath, source);
-      })
-      : await pack(model);
-    const io = (list: typeof manifest.inputs) => list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
-    console.log(`packaged ${manifest.name}@${manifest.version} into ${o.out as string}`);
-    console.log(`  inputs:  ${io(manifest.inputs)}`);
-    console.log(`  outputs: ${io(manifest.outputs)}`);
-    console.log(`  model:   ${manifest.model.bytes} bytes, sha256 ${manifest.model.sha256}`);
-    console.log(`  samples: ${manifest.samples.length} golden sample(s) recorded`);
-  }));
+  .action((model: string, o: Record<string, string | boolean | undefined>) =>
+    runWriting(async () => {
+      const { createPackage, readSampleRequests } = await import('../lib/package/create');
+      const { readFile } = await import('node:fs/promises');
+      const pack = async (modelPath: string, source?: Parameters<typeof createPackage>[0]['source']) =>
+        createPackage({
+          modelPath,
+          name: o.name as string,
+          version: o.version as string,
+          outDir: o.out as string,
+          target: o.target as 'cpu' | 'gpu',
+          gpuPlatform: o.gpuPlatform as 'sagemaker' | 'ecs' | undefined,
+          description: o.description as string,
+          samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
+          labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
+          force: o.force === true,
+          source,
+        });
+      // Only a Keras file pays for loading tfjs and the converter.
+      const { isKerasFile } = await import('../lib/convert/keras/model-format');
+      const manifest = (await isKerasFile(model))
+        ? await (
+            await import('../lib/convert/keras-for-packaging')
+          ).withConvertedKeras(model, { configPath: o.config as string | undefined }, async (onnxPath, source, report) => {
+            console.log(
+              `converted ${model} (Keras ${source.kerasVersion ?? 'version not recorded'}) to ONNX: ${report.layers.length} layers, max |diff| against tfjs ${report.maxAbsDiff.toExponential(2)}`,
+            );
+            return pack(onnxPath, source);
+          })
+        : await pack(model);
+      const io = (list: typeof manifest.inputs) => list.map((t) => `${t.name} ${t.datatype}[${t.shape.join(',')}]`).join(', ');
+      console.log(`packaged ${manifest.name}@${manifest.version} into ${o.out as string}`);
+      console.log(`  inputs:  ${io(manifest.inputs)}`);
+      console.log(`  outputs: ${io(manifest.outputs)}`);
+      console.log(`  model:   ${manifest.model.bytes} bytes, sha256 ${manifest.model.sha256}`);
+      console.log(`  samples: ${manifest.samples.length} golden sample(s) recorded`);
+    }),
+  );
 
 program
   .command('verify')
   .description('check packages: manifest schema, model sha256, and every golden sample re-run within tolerance')
   .argument('<dir...>', 'package directories')
-  .action((dirs: string[]) => run(async () => {
-    const { verifyPackage } = await import('../lib/package/verify');
-    for (const dir of dirs) {
-      const report = await verifyPackage(dir);
-      if (report.ok) {
-        console.log(`ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce`);
-      } else {
-        process.exitCode = 1;
-        console.error(`FAIL ${dir}:`);
-        for (const p of report.problems) console.error(`  - ${p}`);
+  .action((dirs: string[]) =>
+    run(async () => {
+      const { verifyPackage } = await import('../lib/package/verify');
+      for (const dir of dirs) {
+        const report = await verifyPackage(dir);
+        if (report.ok) {
+          console.log(
+            `ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce`,
+          );
+        } else {
+          process.exitCode = 1;
+          console.error(`FAIL ${dir}:`);
+          for (const p of report.problems) console.error(`  - ${p}`);
+        }
       }
-    }
-  }));
+    }),
+  );
 
 program
   .command('convert')
-  .description('convert a Keras model (.keras, .h5, or .weights.h5 with --config) or a tfjs model.json to ONNX, checked against a tfjs twin of the model')
+  .description(
+    'convert a Keras model (.keras, .h5, or .weights.h5 with --config) or a tfjs model.json to ONNX, checked against a tfjs twin of the model',
+  )
   .argument('<model>', 'the model file; its format is read from its bytes, not its extension')
   .requiredOption('--out <file>', 'the .onnx file to write')
   .option('--config <file>', 'for a .weights.h5: the model config JSON (model.to_json(), or config.json from a .keras file)')
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
-  .action((model: string, o: { out: string; config?: string; checkSamples: number }) => runWriting(async () => {
-    try {
-      require.resolve('@tensorflow/tfjs');
-    } catch {
-      const { ConversionError } = await import('../lib/convert/errors');
-      throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
-    }
-    const { convertModelFile } = await import('../lib/convert/convert-model-file');
-    const result = await convertModelFile(model, o.out, { configPath: o.config, checkSamples: o.checkSamples });
-    const from = result.source.format === 'keras'
-      ? `Keras ${result.source.kerasVersion ?? '(version not recorded)'} ${result.source.container === 'keras' ? '.keras' : result.source.container === 'h5' ? '.h5' : '.weights.h5'}`
-      : 'tfjs model.json';
-    console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) from ${from} to ${o.out}`);
-    const io = (list: typeof result.inputs) => (list ?? []).map((t) => `${t.name} ${t.datatype}[${t.shape.map((d) => d ?? -1).join(',')}]`).join(', ');
-    if (result.inputs) console.log(`  inputs:  ${io(result.inputs)}\n  outputs: ${io(result.outputs)}`);
-    console.log(`  checked ${result.samples} inputs against tfjs: max |diff| ${result.maxAbsDiff.toExponential(2)}`);
-  }));
+  .action((model: string, o: { out: string; config?: string; checkSamples: number }) =>
+    runWriting(async () => {
+      try {
+        require.resolve('@tensorflow/tfjs');
+      } catch {
+        const { ConversionError } = await import('../lib/convert/errors');
+        throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
+      }
+      const { convertModelFile } = await import('../lib/convert/convert-model-file');
+      const result = await convertModelFile(model, o.out, { configPath: o.config, checkSamples: o.checkSamples });
+      const from =
+        result.source.format === 'keras'
+          ? `Keras ${result.source.kerasVersion ?? '(version not recorded)'} ${result.source.container === 'keras' ? '.keras' : result.source.container === 'h5' ? '.h5' : '.weights.h5'}`
+          : 'tfjs model.json';
+      console.log(`converted ${result.layers.length} layers (${[...new Set(result.layers)].join(', ')}) from ${from} to ${o.out}`);
+      const io = (list: typeof result.inputs) =>
+        (list ?? []).map((t) => `${t.name} ${t.datatype}[${t.shape.map((d) => d ?? -1).join(',')}]`).join(', ');
+      if (result.inputs) console.log(`  inputs:  ${io(result.inputs)}\n  outputs: ${io(result.outputs)}`);
+      console.log(`  checked ${result.samples} inputs against tfjs: max |diff| ${result.maxAbsDiff.toExponential(2)}`);
+    }),
+  );
 
 program
   .command('serve')
@@ -163,71 +184,96 @@ program
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--config <file>', 'server config: usage plans, API keys, JWT, SigV4 access keys (default: a generated dev key)')
   .option('--quiet', 'no access log', false)
-  .action((dirs: string[], o: { port: number; host: string; config?: string; quiet: boolean }) => run(async () => {
-    const { startServer } = await import('../lib/local/serve');
-    const { printBanner } = await import('../lib/local/banner');
-    const running = await startServer({
-      dirs,
-      port: o.port,
-      host: o.host,
-      configPath: o.config,
-      onRequest: o.quiet ? undefined : (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.durationMs.toFixed(1)}ms ${l.principal ?? '-'}`),
-    });
-    printBanner(running, dirs);
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`${signal}: finishing in-flight requests, then stopping`);
-      void running.close().then(() => process.exit(0));
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  }));
+  .action((dirs: string[], o: { port: number; host: string; config?: string; quiet: boolean }) =>
+    run(async () => {
+      const { startServer } = await import('../lib/local/serve');
+      const { printBanner } = await import('../lib/local/banner');
+      const running = await startServer({
+        dirs,
+        port: o.port,
+        host: o.host,
+        configPath: o.config,
+        onRequest: o.quiet
+          ? undefined
+          : (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.durationMs.toFixed(1)}ms ${l.principal ?? '-'}`),
+      });
+      printBanner(running, dirs);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`${signal}: finishing in-flight requests, then stopping`);
+        void running.close().then(() => process.exit(0));
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    }),
+  );
 
 program
   .command('triton')
-  .description('write a Triton model repository (config.pbtxt + model) from a package, and optionally a deterministic SageMaker model.tar.gz')
+  .description(
+    'write a Triton model repository (config.pbtxt + model) from a package, and optionally a deterministic SageMaker model.tar.gz',
+  )
   .argument('<dir>', 'package directory')
   .requiredOption('--out <dir>', 'model repository to write <name>/config.pbtxt and <name>/1/model.onnx into')
   .option('--max-batch-size <n>', 'largest dynamic batch, when every tensor has a dynamic first dimension (0: no batching)', integer, 64)
-  .option('--preferred-batch-sizes <list>', 'comma-separated batch sizes the batcher prefers (default: 8,16,32,64 up to --max-batch-size)', (v: string) => v.split(',').map((s) => integer(s.trim())))
+  .option(
+    '--preferred-batch-sizes <list>',
+    'comma-separated batch sizes the batcher prefers (default: 8,16,32,64 up to --max-batch-size)',
+    (v: string) => v.split(',').map((s) => integer(s.trim())),
+  )
   .option('--queue-delay-us <n>', 'longest wait in the batching queue, in microseconds', integer, 100)
   .option('--instances <n>', 'model instances per GPU (or in all, with --kind cpu)', integer, 1)
   .addOption(new Option('--kind <kind>', 'where instances run').choices(['gpu', 'cpu']).default('gpu'))
   .option('--tar <file>', 'also write the SageMaker model.tar.gz here')
   .option('--force', 'replace <out>/<name> when it exists', false)
-  .action((dir: string, o: { out: string; maxBatchSize: number; preferredBatchSizes?: number[]; queueDelayUs: number; instances: number; kind: 'gpu' | 'cpu'; tar?: string; force: boolean }) => runWriting(async () => {
-    const { buildSageMakerArtifact, writeTritonRepository } = await import('../lib/triton');
-    const options = {
-      maxBatchSize: o.maxBatchSize,
-      preferredBatchSizes: o.preferredBatchSizes,
-      maxQueueDelayMicroseconds: o.queueDelayUs,
-      instanceCount: o.instances,
-      instanceKind: o.kind === 'cpu' ? 'KIND_CPU' as const : 'KIND_GPU' as const,
-    };
-    try {
-      const repo = await writeTritonRepository(dir, o.out, { ...options, overwrite: o.force });
-      const c = repo.config;
-      const batching = c.dynamicBatching
-        ? `max_batch_size ${c.maxBatchSize}, preferred [${c.dynamicBatching.preferredBatchSizes.join(',')}], queue delay ${c.dynamicBatching.maxQueueDelayMicroseconds}us`
-        : 'no batching (max_batch_size 0)';
-      console.log(`wrote Triton repository ${repo.modelDir}: ${batching}, ${c.instanceGroup.count} x ${c.instanceGroup.kind}`);
-      console.log(`  ${repo.configPath}`);
-      console.log(`  ${repo.modelPath}`);
-      if (o.tar) {
-        const artifact = await buildSageMakerArtifact(dir, o.tar, options);
-        console.log(`wrote ${artifact.file}: ${artifact.bytes} bytes, sha256 ${artifact.sha256}`);
-      }
-    } catch (err) {
-      // Bad option values and an existing output are the user's to fix: one line, not a stack.
-      const e = err as NodeJS.ErrnoException;
-      const { OutputExistsError, UsageError } = await import('../lib/errors');
-      if (e instanceof OutputExistsError) throw new OutputExistsError(`${e.message} (--force replaces it)`);
-      if (e instanceof RangeError || e instanceof TypeError || e.code === 'EINVAL') throw new UsageError(e.message);
-      throw err;
-    }
-  }));
+  .action(
+    (
+      dir: string,
+      o: {
+        out: string;
+        maxBatchSize: number;
+        preferredBatchSizes?: number[];
+        queueDelayUs: number;
+        instances: number;
+        kind: 'gpu' | 'cpu';
+        tar?: string;
+        force: boolean;
+      },
+    ) =>
+      runWriting(async () => {
+        const { buildSageMakerArtifact, writeTritonRepository } = await import('../lib/triton');
+        const options = {
+          maxBatchSize: o.maxBatchSize,
+          preferredBatchSizes: o.preferredBatchSizes,
+          maxQueueDelayMicroseconds: o.queueDelayUs,
+          instanceCount: o.instances,
+          instanceKind: o.kind === 'cpu' ? ('KIND_CPU' as const) : ('KIND_GPU' as const),
+        };
+        try {
+          const repo = await writeTritonRepository(dir, o.out, { ...options, overwrite: o.force });
+          const c = repo.config;
+          const batching = c.dynamicBatching
+            ? `max_batch_size ${c.maxBatchSize}, preferred [${c.dynamicBatching.preferredBatchSizes.join(',')}], queue delay ${c.dynamicBatching.maxQueueDelayMicroseconds}us`
+            : 'no batching (max_batch_size 0)';
+          console.log(`wrote Triton repository ${repo.modelDir}: ${batching}, ${c.instanceGroup.count} x ${c.instanceGroup.kind}`);
+          console.log(`  ${repo.configPath}`);
+          console.log(`  ${repo.modelPath}`);
+          if (o.tar) {
+            const artifact = await buildSageMakerArtifact(dir, o.tar, options);
+            console.log(`wrote ${artifact.file}: ${artifact.bytes} bytes, sha256 ${artifact.sha256}`);
+          }
+        } catch (err) {
+          // Bad option values and an existing output are the user's to fix: one line, not a stack.
+          const e = err as NodeJS.ErrnoException;
+          const { OutputExistsError, UsageError } = await import('../lib/errors');
+          if (e instanceof OutputExistsError) throw new OutputExistsError(`${e.message} (--force replaces it)`);
+          if (e instanceof RangeError || e instanceof TypeError || e.code === 'EINVAL') throw new UsageError(e.message);
+          throw err;
+        }
+      }),
+  );
 
 /** Options every registry command takes: where the registry is and how to reach S3. */
 function registryOptions(command: Command): Command {
@@ -238,38 +284,55 @@ function registryOptions(command: Command): Command {
     .option('--profile <name>', 'a named profile from the shared AWS config files');
 }
 
-registryOptions(program
-  .command('publish')
-  .description('verify a package and publish it to an S3 registry as a deterministic tarball with its sha256 (versions are immutable)')
-  .argument('<dir>', 'package directory')
-  .option('--part-size-mib <n>', 'multipart part size in MiB (at least 5)', integer)
-  .option('--multipart-threshold-mib <n>', 'tarballs this large or larger go up as multipart uploads', integer))
-  .action((dir: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; partSizeMib?: number; multipartThresholdMib?: number }) => run(async () => {
-    const { runPublish } = await import('../lib/registry/cli');
-    await runPublish(dir, o);
-  }));
+registryOptions(
+  program
+    .command('publish')
+    .description('verify a package and publish it to an S3 registry as a deterministic tarball with its sha256 (versions are immutable)')
+    .argument('<dir>', 'package directory')
+    .option('--part-size-mib <n>', 'multipart part size in MiB (at least 5)', integer)
+    .option('--multipart-threshold-mib <n>', 'tarballs this large or larger go up as multipart uploads', integer),
+).action(
+  (
+    dir: string,
+    o: { registry: string; endpointUrl?: string; region?: string; profile?: string; partSizeMib?: number; multipartThresholdMib?: number },
+  ) =>
+    run(async () => {
+      const { runPublish } = await import('../lib/registry/cli');
+      await runPublish(dir, o);
+    }),
+);
 
-registryOptions(program
-  .command('pull')
-  .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
-  .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
-  .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
-  .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
-  .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'))
-  .action((ref: string, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean }) => runWriting(async () => {
-    const { runPull } = await import('../lib/registry/cli');
-    await runPull(ref, o);
-  }));
+registryOptions(
+  program
+    .command('pull')
+    .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
+    .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
+    .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
+    .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
+    .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'),
+).action(
+  (
+    ref: string,
+    o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean },
+  ) =>
+    runWriting(async () => {
+      const { runPull } = await import('../lib/registry/cli');
+      await runPull(ref, o);
+    }),
+);
 
-registryOptions(program
-  .command('list')
-  .description('list the models and versions an S3 registry holds')
-  .argument('[name]', 'only this model')
-  .option('--json', 'print JSON instead of a table', false))
-  .action((name: string | undefined, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; json: boolean }) => run(async () => {
+registryOptions(
+  program
+    .command('list')
+    .description('list the models and versions an S3 registry holds')
+    .argument('[name]', 'only this model')
+    .option('--json', 'print JSON instead of a table', false),
+).action((name: string | undefined, o: { registry: string; endpointUrl?: string; region?: string; profile?: string; json: boolean }) =>
+  run(async () => {
     const { runList } = await import('../lib/registry/cli');
     await runList(name, o);
-  }));
+  }),
+);
 
 program
   .command('invoke')
@@ -282,15 +345,17 @@ program
   .option('--api-key <key>', 'API key for x-api-key (default: MODELSHIP_API_KEY)')
   .option('--bearer <token>', 'bearer token, a JWT (default: MODELSHIP_BEARER_TOKEN)')
   .option('--sigv4', 'sign with AWS SigV4 for execute-api, credentials from the standard AWS chain', false)
-  .option('--region <region>', 'for --sigv4: the API\'s region (default: AWS_REGION)')
+  .option('--region <region>', "for --sigv4: the API's region (default: AWS_REGION)")
   .option('--profile <name>', 'for --sigv4: a named AWS profile')
   .option('--binary', 'send inputs and receive outputs with the binary tensor extension', false)
   .option('--metadata', 'print the model metadata instead of running it', false)
   .option('--timeout-ms <n>', 'per-attempt timeout', integer, 30000)
   .option('--retries <n>', 'retries on 429, 5xx and network errors', integer, 3)
-  .action((target: string | undefined, o: Record<string, unknown>) => run(async () => {
-    const { runInvoke } = await import('../lib/client/cli');
-    await runInvoke({ target, ...o });
-  }));
+  .action((target: string | undefined, o: Record<string, unknown>) =>
+    run(async () => {
+      const { runInvoke } = await import('../lib/client/cli');
+      await runInvoke({ target, ...o });
+    }),
+  );
 
 void program.parseAsync(process.argv);

@@ -31,12 +31,14 @@ function record(event: RouteEvent): void {
 }
 
 // Started at module load so that the model is read and the session created during Lambda's init phase.
-const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR').then((dir) => InferenceEngine.load(dir)).then((engine) => {
-  metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
-  logger.appendKeys({ model: engine.name, modelVersion: engine.version });
-  logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes });
-  return new ModelRouter([engine], { onResult: record });
-});
+const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
+  .then((dir) => InferenceEngine.load(dir))
+  .then((engine) => {
+    metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
+    logger.appendKeys({ model: engine.name, modelVersion: engine.version });
+    logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes });
+    return new ModelRouter([engine], { onResult: record });
+  });
 
 export async function handler(event: ApiGatewayEvent, context?: Context): Promise<ApiGatewayResult> {
   const router = await ready;

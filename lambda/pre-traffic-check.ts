@@ -51,7 +51,13 @@ function proxyEvent(method: 'GET' | 'POST', path: string, body: string | null, r
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    requestContext: { requestId, stage: 'pre-traffic', httpMethod: method, path, resourcePath: path } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId,
+      stage: 'pre-traffic',
+      httpMethod: method,
+      path,
+      resourcePath: path,
+    } as APIGatewayProxyEvent['requestContext'],
     body,
     isBase64Encoded: false,
   };
@@ -65,7 +71,12 @@ export class InvokeTimeoutError extends Error {
   }
 }
 
-async function invokeWithin(client: LambdaClient, functionName: string, event: APIGatewayProxyEvent, timeoutMs: number): Promise<InvokeCommandOutput> {
+async function invokeWithin(
+  client: LambdaClient,
+  functionName: string,
+  event: APIGatewayProxyEvent,
+  timeoutMs: number,
+): Promise<InvokeCommandOutput> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -51,7 +51,10 @@ export interface LifecycleHookEvent {
   readonly LifecycleEventHookExecutionId: string;
 }
 
-export async function handler(event: LifecycleHookEvent, context?: Context): Promise<{ status: 'Succeeded' | 'Failed'; problems: string[] }> {
+export async function handler(
+  event: LifecycleHookEvent,
+  context?: Context,
+): Promise<{ status: 'Succeeded' | 'Failed'; problems: string[] }> {
   if (context) logger.addContext(context);
   logger.appendKeys({ deploymentId: event.DeploymentId, target: TARGET });
   let problems: string[];
@@ -75,10 +78,12 @@ export async function handler(event: LifecycleHookEvent, context?: Context): Pro
   const status = problems.length === 0 ? 'Succeeded' : 'Failed';
   if (status === 'Failed') logger.error('the new version does not answer its golden samples', { problems });
   else logger.info('the new version answers its golden samples', { samples: golden instanceof Error ? 0 : golden.samples.length });
-  await codedeploy.send(new PutLifecycleEventHookExecutionStatusCommand({
-    deploymentId: event.DeploymentId,
-    lifecycleEventHookExecutionId: event.LifecycleEventHookExecutionId,
-    status,
-  }));
+  await codedeploy.send(
+    new PutLifecycleEventHookExecutionStatusCommand({
+      deploymentId: event.DeploymentId,
+      lifecycleEventHookExecutionId: event.LifecycleEventHookExecutionId,
+      status,
+    }),
+  );
   return { status, problems };
 }

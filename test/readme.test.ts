@@ -39,7 +39,11 @@ beforeAll(async () => {
   running = await startServer({
     dirs: [join(ROOT, 'models', 'mnist-mlp')],
     port: 0,
-    config: { plans: { p: { rateLimit: 1000, burstLimit: 1000 } }, apiKeys: [{ name: 'readme', value: KEY, plan: 'p', enabled: true }], maxBodyBytes: 10485760 },
+    config: {
+      plans: { p: { rateLimit: 1000, burstLimit: 1000 } },
+      apiKeys: [{ name: 'readme', value: KEY, plan: 'p', enabled: true }],
+      maxBodyBytes: 10485760,
+    },
   });
 });
 afterAll(() => running.close());
@@ -52,7 +56,11 @@ test("every curl example in the README's local section works as printed", async 
   for (const example of examples) {
     const command = example.command.replaceAll('127.0.0.1:8080', hostPort);
     // Asynchronous: the server runs in this process, and a blocking call would leave it unable to answer.
-    const { stdout: out } = await promisify(execFile)('bash', ['-c', `${command} -w '\\n%{http_code}'`], { cwd: ROOT, env: { ...process.env, KEY }, encoding: 'utf8' });
+    const { stdout: out } = await promisify(execFile)('bash', ['-c', `${command} -w '\\n%{http_code}'`], {
+      cwd: ROOT,
+      env: { ...process.env, KEY },
+      encoding: 'utf8',
+    });
     const status = Number(out.slice(out.lastIndexOf('\n') + 1));
     const body = out.slice(0, out.lastIndexOf('\n'));
     if (example.expected !== undefined) {

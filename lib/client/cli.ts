@@ -10,7 +10,6 @@ import { readEnv } from '../util/env';
 import { ModelClient, type ClientAuth } from './model-client';
 import { parseRequestBody, tensorToJson } from './tensors';
 
-
 export interface InvokeOptions {
   /** A URL ending in /v2/models/NAME[/versions/V][/infer], or a model name (with --url). */
   readonly target?: string;
@@ -43,7 +42,10 @@ interface Target {
 }
 
 /** Splits https://host/stage/v2/models/NAME[/versions/V][/infer|/ready] into the base URL, model and version. */
-export function parseInvokeTarget(o: Pick<InvokeOptions, 'target' | 'url' | 'model' | 'modelVersion'>, env: NodeJS.ProcessEnv = process.env): Target {
+export function parseInvokeTarget(
+  o: Pick<InvokeOptions, 'target' | 'url' | 'model' | 'modelVersion'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Target {
   const target = o.target;
   if (target !== undefined && /^https?:\/\//i.test(target)) {
     const url = new URL(target);
@@ -53,10 +55,15 @@ export function parseInvokeTarget(o: Pick<InvokeOptions, 'target' | 'url' | 'mod
       return { baseUrl: target, model: o.model, version: o.modelVersion };
     }
     url.pathname = m[1] || '/';
-    return { baseUrl: url.href.replace(/\/$/, ''), model: decodeURIComponent(m[2]), version: o.modelVersion ?? (m[3] !== undefined ? decodeURIComponent(m[3]) : undefined) };
+    return {
+      baseUrl: url.href.replace(/\/$/, ''),
+      model: decodeURIComponent(m[2]),
+      version: o.modelVersion ?? (m[3] !== undefined ? decodeURIComponent(m[3]) : undefined),
+    };
   }
   const baseUrl = o.url ?? readEnv(env, 'MODELSHIP_URL');
-  if (baseUrl === undefined) throw new UsageError('no server: give --url (or MODELSHIP_URL), or a full URL such as http://127.0.0.1:8080/v2/models/mnist-mlp');
+  if (baseUrl === undefined)
+    throw new UsageError('no server: give --url (or MODELSHIP_URL), or a full URL such as http://127.0.0.1:8080/v2/models/mnist-mlp');
   const model = o.model ?? target;
   if (model === undefined) throw new UsageError('no model: give --model NAME or the model name as the argument');
   return { baseUrl, model, version: o.modelVersion };
@@ -66,11 +73,15 @@ function auth(o: InvokeOptions, env: NodeJS.ProcessEnv, credentials?: AwsCredent
   // An empty variable counts as unset: `export MODELSHIP_API_KEY=` must not send an empty key.
   const apiKey = o.apiKey ?? readEnv(env, 'MODELSHIP_API_KEY');
   const bearer = o.bearer ?? readEnv(env, 'MODELSHIP_BEARER_TOKEN');
-  const chosen = [o.sigv4 ? '--sigv4' : undefined, o.apiKey !== undefined ? '--api-key' : undefined, o.bearer !== undefined ? '--bearer' : undefined].filter(Boolean);
+  const chosen = [
+    o.sigv4 ? '--sigv4' : undefined,
+    o.apiKey !== undefined ? '--api-key' : undefined,
+    o.bearer !== undefined ? '--bearer' : undefined,
+  ].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`give one of --api-key, --bearer and --sigv4, not ${chosen.join(' and ')}`);
   if (o.sigv4) {
     const region = o.region ?? readEnv(env, 'AWS_REGION') ?? readEnv(env, 'AWS_DEFAULT_REGION');
-    if (region === undefined) throw new UsageError('--sigv4 needs --region (or AWS_REGION): the region in the API\'s URL');
+    if (region === undefined) throw new UsageError("--sigv4 needs --region (or AWS_REGION): the region in the API's URL");
     return { sigv4: { region, ...(credentials !== undefined ? { credentials } : {}) } };
   }
   if (apiKey !== undefined) return { apiKey };
@@ -98,9 +109,10 @@ async function readData(data: string | undefined): Promise<{ text: string; sourc
 /** Runs `modelship invoke` and writes the answer (v2 JSON) to stdout. */
 export async function runInvoke(o: InvokeOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const target = parseInvokeTarget(o, env);
-  const credentials = o.sigv4 && o.profile !== undefined
-    ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile: o.profile })
-    : undefined;
+  const credentials =
+    o.sigv4 && o.profile !== undefined
+      ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile: o.profile })
+      : undefined;
   const client = new ModelClient({
     baseUrl: target.baseUrl,
     auth: auth(o, env, credentials),

@@ -46,7 +46,10 @@ export class RateLimitedError extends HttpError {
 
 /** No complete answer within the per-attempt timeout. Not retried: the server may still be working on it. */
 export class TimeoutError extends ModelClientError {
-  constructor(message: string, readonly timeoutMs: number) {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
     super(message);
   }
 }

@@ -2,7 +2,12 @@
 export { AuthError, HttpError, ModelClientError, NetworkError, RateLimitedError, ResponseError, TimeoutError } from './errors';
 export {
   ModelClient,
-  type CallOptions, type ClientAuth, type InferOptions, type InferResult, type ModelClientOptions, type SigV4Auth,
+  type CallOptions,
+  type ClientAuth,
+  type InferOptions,
+  type InferResult,
+  type ModelClientOptions,
+  type SigV4Auth,
 } from './model-client';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';
 export type { Clock, Sleep } from '../util/clock';

@@ -33,9 +33,7 @@ export interface SigV4Auth {
 
 /** Exactly one of: an API key (x-api-key), IAM SigV4, or a bearer token (a JWT, or a function that returns a fresh one). */
 export type ClientAuth =
-  | { readonly apiKey: string }
-  | { readonly sigv4: SigV4Auth }
-  | { readonly bearer: string | (() => string | Promise<string>) };
+  { readonly apiKey: string } | { readonly sigv4: SigV4Auth } | { readonly bearer: string | (() => string | Promise<string>) };
 
 export interface ModelClientOptions {
   /** Where the v2 API is: http://127.0.0.1:8080, or an API Gateway stage URL such as https://id.execute-api.eu-west-1.amazonaws.com/prod. */
@@ -108,13 +106,17 @@ function validateAuth(auth: ClientAuth | undefined): void {
   if (keys.length !== 1 || !['apiKey', 'sigv4', 'bearer'].includes(keys[0])) {
     throw new TypeError(`auth must have exactly one of apiKey, sigv4 and bearer, got ${keys.length ? keys.join(', ') : 'none'}`);
   }
-  if ('apiKey' in auth && (typeof auth.apiKey !== 'string' || auth.apiKey === '')) throw new TypeError('auth.apiKey must be a non-empty string');
-  if ('bearer' in auth && typeof auth.bearer !== 'string' && typeof auth.bearer !== 'function') throw new TypeError('auth.bearer must be a string or a function returning one');
-  if ('sigv4' in auth && (typeof auth.sigv4?.region !== 'string' || auth.sigv4.region === '')) throw new TypeError('auth.sigv4.region is required, such as eu-west-1');
+  if ('apiKey' in auth && (typeof auth.apiKey !== 'string' || auth.apiKey === ''))
+    throw new TypeError('auth.apiKey must be a non-empty string');
+  if ('bearer' in auth && typeof auth.bearer !== 'string' && typeof auth.bearer !== 'function')
+    throw new TypeError('auth.bearer must be a string or a function returning one');
+  if ('sigv4' in auth && (typeof auth.sigv4?.region !== 'string' || auth.sigv4.region === ''))
+    throw new TypeError('auth.sigv4.region is required, such as eu-west-1');
 }
 
 function sigv4Signer(options: SigV4Auth, clock: Clock): Signer {
-  let signerPromise: Promise<{ sign: (request: never, options: { signingDate: Date }) => Promise<{ headers: Record<string, string> }> }> | undefined;
+  let signerPromise:
+    Promise<{ sign: (request: never, options: { signingDate: Date }) => Promise<{ headers: Record<string, string> }> }> | undefined;
   const load = async () => {
     // Loaded on first use: API-key and bearer clients never pay for the signer or the credential chain.
     const [{ SignatureV4 }, { Sha256 }] = await Promise.all([import('@smithy/signature-v4'), import('@aws-crypto/sha256-js')]);
@@ -129,16 +131,19 @@ function sigv4Signer(options: SigV4Auth, clock: Clock): Signer {
       const prev = query[k];
       query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
     }
-    const signed = await signer.sign({
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query,
-      headers: { ...headers, host: url.host },
-      body,
-    } as never, { signingDate: new Date(clock.now()) });
+    const signed = await signer.sign(
+      {
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query,
+        headers: { ...headers, host: url.host },
+        body,
+      } as never,
+      { signingDate: new Date(clock.now()) },
+    );
     // fetch sets Host itself, to the same value.
     const { host: _host, ...rest } = signed.headers;
     return rest;
@@ -203,7 +208,8 @@ export class ModelClient {
     this.clock = options.clock ?? systemClock;
     if (options.auth !== undefined && 'sigv4' in options.auth) this.signer = sigv4Signer(options.auth.sigv4, this.clock);
     this.protocol = options.protocol ?? 'json';
-    if (this.protocol !== 'json' && this.protocol !== 'binary') throw new TypeError(`protocol must be "json" or "binary", got ${String(this.protocol)}`);
+    if (this.protocol !== 'json' && this.protocol !== 'binary')
+      throw new TypeError(`protocol must be "json" or "binary", got ${String(this.protocol)}`);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     if (!(this.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${this.timeoutMs}`);
     this.retry = retryPolicy(options.retries);
@@ -222,14 +228,21 @@ export class ModelClient {
    */
   async infer(model: string, inputs: InferInputs, options: InferOptions = {}): Promise<InferResult> {
     const binary = (options.protocol ?? this.protocol) === 'binary';
-    const encoded = encodeInferRequest(toTensors(inputs), { id: options.id, outputs: options.outputs, binaryInputs: binary, binaryOutputs: binary });
+    const encoded = encodeInferRequest(toTensors(inputs), {
+      id: options.id,
+      outputs: options.outputs,
+      binaryInputs: binary,
+      binaryOutputs: binary,
+    });
     const path = `${modelPath(model, options.version)}/infer`;
     const answer = await this.call({ method: 'POST', path, body: encoded.body, headers: encoded.headers }, options.signal);
     let decoded;
     try {
       decoded = decodeInferResponse(answer.body, answer.headers);
     } catch (err) {
-      throw new ResponseError(`POST ${this.basePath}${path}: the answer is not a v2 infer response: ${(err as Error).message}`, { cause: err });
+      throw new ResponseError(`POST ${this.basePath}${path}: the answer is not a v2 infer response: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const outputs = decoded.outputs;
     return {
@@ -239,7 +252,8 @@ export class ModelClient {
       outputs,
       output(name: string): Tensor {
         const t = outputs.find((o) => o.name === name);
-        if (t === undefined) throw new RangeError(`no output '${name}'; the response has ${outputs.map((o) => `'${o.name}'`).join(', ') || 'none'}`);
+        if (t === undefined)
+          throw new RangeError(`no output '${name}'; the response has ${outputs.map((o) => `'${o.name}'`).join(', ') || 'none'}`);
         return t;
       },
     };
@@ -272,7 +286,12 @@ export class ModelClient {
     }
   }
 
-  private async authHeaders(url: URL, method: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<Record<string, string>> {
+  private async authHeaders(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+  ): Promise<Record<string, string>> {
     const auth = this.auth;
     if (auth === undefined) return headers;
     if ('apiKey' in auth) return { ...headers, 'x-api-key': auth.apiKey };
@@ -285,7 +304,12 @@ export class ModelClient {
 
   /** One attempt: sends, and reads the whole answer, within the timeout. */
   private async attempt(spec: RequestSpec, url: URL, what: string, signal?: AbortSignal): Promise<Answer> {
-    const headers = await this.authHeaders(url, spec.method, { 'user-agent': `modelship-client/${VERSION}`, ...this.extraHeaders, ...spec.headers }, spec.body);
+    const headers = await this.authHeaders(
+      url,
+      spec.method,
+      { 'user-agent': `modelship-client/${VERSION}`, ...this.extraHeaders, ...spec.headers },
+      spec.body,
+    );
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {

@@ -23,9 +23,11 @@ export const DEFAULT_RETRY: RetryPolicy = { max: 3, baseDelayMs: 100, maxDelayMs
 
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const policy = { ...DEFAULT_RETRY, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  if (!Number.isInteger(policy.max) || policy.max < 0 || policy.max > 20) throw new RangeError(`retries.max must be an integer from 0 to 20, got ${policy.max}`);
+  if (!Number.isInteger(policy.max) || policy.max < 0 || policy.max > 20)
+    throw new RangeError(`retries.max must be an integer from 0 to 20, got ${policy.max}`);
   if (!(policy.baseDelayMs >= 0)) throw new RangeError(`retries.baseDelayMs must be a non-negative number, got ${policy.baseDelayMs}`);
-  if (!(policy.maxDelayMs >= policy.baseDelayMs)) throw new RangeError(`retries.maxDelayMs must be at least baseDelayMs (${policy.baseDelayMs}), got ${policy.maxDelayMs}`);
+  if (!(policy.maxDelayMs >= policy.baseDelayMs))
+    throw new RangeError(`retries.maxDelayMs must be at least baseDelayMs (${policy.baseDelayMs}), got ${policy.maxDelayMs}`);
   return policy;
 }
 

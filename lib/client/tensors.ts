@@ -61,7 +61,9 @@ function toTensor(name: string, input: TensorInput): Tensor {
   let data: TensorData;
   if (ArrayBuffer.isView(input.data)) {
     if (!holds(input.data, datatype)) {
-      throw new TypeError(`input '${name}': a ${input.data.constructor.name} cannot carry ${datatype}; pass a plain array or the matching typed array`);
+      throw new TypeError(
+        `input '${name}': a ${input.data.constructor.name} cannot carry ${datatype}; pass a plain array or the matching typed array`,
+      );
     }
     data = input.data;
   } else {

@@ -172,7 +172,8 @@ class ApiKeyAuth extends ApiAuth {
         keyNames.add(key);
       }
       for (const key of plan.importKeys ?? []) {
-        if (imported.has(key)) throw new RangeError(`an imported API key appears twice (last in usage plan "${plan.name}"); a key belongs to one plan`);
+        if (imported.has(key))
+          throw new RangeError(`an imported API key appears twice (last in usage plan "${plan.name}"); a key belongs to one plan`);
         imported.add(key);
       }
     }
@@ -194,7 +195,10 @@ class ApiKeyAuth extends ApiAuth {
       usagePlans.push(plan);
       for (const keyName of tier.createKeys ?? [tier.name]) {
         // No value: API Gateway generates it, so it exists only in API Gateway.
-        const key = new apigw.ApiKey(tierScope, keyName, { description: `modelship key "${keyName}" of usage plan "${tier.name}"`, enabled: true });
+        const key = new apigw.ApiKey(tierScope, keyName, {
+          description: `modelship key "${keyName}" of usage plan "${tier.name}"`,
+          enabled: true,
+        });
         plan.addApiKey(key);
         apiKeys.push(key);
         new CfnOutput(key, 'Id', {
@@ -207,7 +211,11 @@ class ApiKeyAuth extends ApiAuth {
     return {
       methodOptions: { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true },
       acknowledgements: [
-        { id: 'AwsSolutions-APIG4', reason: 'Callers authenticate with an API key (apiKeyRequired) tied to a usage plan with throttling and a quota; API keys are the mode this API was configured with' },
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Callers authenticate with an API key (apiKeyRequired) tied to a usage plan with throttling and a quota; API keys are the mode this API was configured with',
+        },
         NOT_COGNITO,
       ],
       usagePlans,
@@ -220,7 +228,12 @@ class IamAuth extends ApiAuth {
   readonly kind = ApiAuthKind.IAM;
 
   _bind(): AuthBinding {
-    return { methodOptions: { authorizationType: apigw.AuthorizationType.IAM }, acknowledgements: [NOT_COGNITO], usagePlans: [], apiKeys: [] };
+    return {
+      methodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      acknowledgements: [NOT_COGNITO],
+      usagePlans: [],
+      apiKeys: [],
+    };
   }
 }
 

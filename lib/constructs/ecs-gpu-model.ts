@@ -180,12 +180,23 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     this.repositoryBucket = repository.bucket;
     this.modelRepositoryUrl = `s3://${this.repositoryBucket.bucketName}/${repository.prefix}`;
 
-    ({ cluster: this.cluster, autoScalingGroup: this.autoScalingGroup, capacityProvider: this.capacityProvider } = this.gpuCapacity(min, max));
-    ({ taskRole: this.taskRole, logGroup: this.logGroup, taskDefinition: this.taskDefinition, container: this.container } =
-      this.tritonTask(repository.prefix, { gpuCount, memory, image: props.image, logRetention: props.logRetention }));
     ({
-      loadBalancer: this.loadBalancer, blueTargetGroup: this.blueTargetGroup, greenTargetGroup: this.greenTargetGroup,
-      listener: this.listener, testListener: this.testListener,
+      cluster: this.cluster,
+      autoScalingGroup: this.autoScalingGroup,
+      capacityProvider: this.capacityProvider,
+    } = this.gpuCapacity(min, max));
+    ({
+      taskRole: this.taskRole,
+      logGroup: this.logGroup,
+      taskDefinition: this.taskDefinition,
+      container: this.container,
+    } = this.tritonTask(repository.prefix, { gpuCount, memory, image: props.image, logRetention: props.logRetention }));
+    ({
+      loadBalancer: this.loadBalancer,
+      blueTargetGroup: this.blueTargetGroup,
+      greenTargetGroup: this.greenTargetGroup,
+      listener: this.listener,
+      testListener: this.testListener,
     } = this.loadBalancing());
 
     this.service = this.tritonService(min, max, props.targetCpuUtilization ?? 70);
@@ -194,14 +205,21 @@ export class EcsGpuModel extends Construct implements IModelBackend {
 
     ({ unhealthyAlarms: this.unhealthyAlarms, deploymentGroup: this.deploymentGroup } = this.blueGreen(props.deploymentConfig));
 
-    this.vpcLink = new apigw.VpcLink(this, 'VpcLink', { targets: [this.loadBalancer], description: `API Gateway to ${pkg.name}'s Triton load balancer` });
+    this.vpcLink = new apigw.VpcLink(this, 'VpcLink', {
+      targets: [this.loadBalancer],
+      description: `API Gateway to ${pkg.name}'s Triton load balancer`,
+    });
   }
 
   /**
    * The Triton model repository: written by lib/triton at synth, and unpacked into a bucket of its own
    * under a prefix named by its content hash.
    */
-  private tritonRepository(tritonConfig: TritonModelConfigOptions | undefined): { bucket: s3.Bucket; prefix: string; upload: s3deploy.BucketDeployment } {
+  private tritonRepository(tritonConfig: TritonModelConfigOptions | undefined): {
+    bucket: s3.Bucket;
+    prefix: string;
+    upload: s3deploy.BucketDeployment;
+  } {
     const pkg = this.modelPackage;
     const asset = new s3assets.Asset(this, 'Repository', {
       path: pkg.directory,
@@ -215,10 +233,13 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       versioned: false,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledge(bucket, [{
-      id: 'AwsSolutions-S1',
-      reason: 'The bucket holds model repositories written only by this stack\'s deployment and read only by the tasks\' role; CloudTrail covers its API calls',
-    }]);
+    acknowledge(bucket, [
+      {
+        id: 'AwsSolutions-S1',
+        reason:
+          "The bucket holds model repositories written only by this stack's deployment and read only by the tasks' role; CloudTrail covers its API calls",
+      },
+    ]);
     const prefix = `repositories/${asset.assetHash}`;
     const upload = new s3deploy.BucketDeployment(this, 'RepositoryUpload', {
       sources: [s3deploy.Source.bucket(asset.bucket, asset.s3ObjectKey)],
@@ -232,20 +253,34 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     });
     // The handler is a stack-wide singleton of aws-cdk-lib; its findings are acknowledged where it sits.
     acknowledge(upload.handlerRole.node.scope as Construct, [
-      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'aws-cdk-lib\'s BucketDeployment handler writes its own logs with the AWS-managed basic execution policy' },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "aws-cdk-lib's BucketDeployment handler writes its own logs with the AWS-managed basic execution policy",
+      },
       ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
         id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: 'aws-cdk-lib\'s BucketDeployment handler copies the repository with these action groups; it runs only while the stack deploys',
+        reason:
+          "aws-cdk-lib's BucketDeployment handler copies the repository with these action groups; it runs only while the stack deploys",
       })),
-      { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: 'aws-cdk-lib\'s BucketDeployment handler reads the stack\'s asset objects, whose keys are content hashes' },
-      { id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(bucket)}.Arn>/*]`, reason: 'aws-cdk-lib\'s BucketDeployment handler writes under a prefix it is told at deployment, in this model\'s own repository bucket' },
-      { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses and updates the BucketDeployment handler\'s runtime' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+        reason: "aws-cdk-lib's BucketDeployment handler reads the stack's asset objects, whose keys are content hashes",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(bucket)}.Arn>/*]`,
+        reason:
+          "aws-cdk-lib's BucketDeployment handler writes under a prefix it is told at deployment, in this model's own repository bucket",
+      },
+      { id: 'AwsSolutions-L1', reason: "aws-cdk-lib chooses and updates the BucketDeployment handler's runtime" },
     ]);
     return { bucket, prefix, upload };
   }
 
   /** The cluster and its GPU instances, scaled by a capacity provider. */
-  private gpuCapacity(min: number, max: number): { cluster: ecs.Cluster; autoScalingGroup: autoscaling.AutoScalingGroup; capacityProvider: ecs.AsgCapacityProvider } {
+  private gpuCapacity(
+    min: number,
+    max: number,
+  ): { cluster: ecs.Cluster; autoScalingGroup: autoscaling.AutoScalingGroup; capacityProvider: ecs.AsgCapacityProvider } {
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     const autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Capacity', {
       vpc: this.vpc,
@@ -256,12 +291,27 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       maxCapacity: max,
       requireImdsv2: true,
       // The Triton image alone is over 10 GB.
-      blockDevices: [{ deviceName: '/dev/xvda', volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }) }],
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }),
+        },
+      ],
     });
     acknowledge(autoScalingGroup, [
-      { id: 'AwsSolutions-AS3', reason: 'Scaling is driven by the ECS capacity provider, whose events ECS reports; no separate notification topic is needed' },
-      { id: 'AwsSolutions-IAM5[Action::ecs:Submit*]', reason: 'The ECS agent on each instance reports task and container state with the ecs:Submit* actions aws-cdk-lib grants the instance role' },
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken, which the ECS agent needs, have no resource-level permissions' },
+      {
+        id: 'AwsSolutions-AS3',
+        reason: 'Scaling is driven by the ECS capacity provider, whose events ECS reports; no separate notification topic is needed',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::ecs:Submit*]',
+        reason:
+          'The ECS agent on each instance reports task and container state with the ecs:Submit* actions aws-cdk-lib grants the instance role',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken, which the ECS agent needs, have no resource-level permissions',
+      },
     ]);
     const capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', { autoScalingGroup });
     cluster.addAsgCapacityProvider(capacityProvider);
@@ -269,29 +319,41 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   }
 
   /** The Triton task: its role (this repository's objects only), its logs and its container. */
-  private tritonTask(prefix: string, props: { gpuCount: number; memory: number; image?: ecs.ContainerImage; logRetention?: logs.RetentionDays }): {
-    taskRole: iam.Role; logGroup: logs.LogGroup; taskDefinition: ecs.Ec2TaskDefinition; container: ecs.ContainerDefinition;
+  private tritonTask(
+    prefix: string,
+    props: { gpuCount: number; memory: number; image?: ecs.ContainerImage; logRetention?: logs.RetentionDays },
+  ): {
+    taskRole: iam.Role;
+    logGroup: logs.LogGroup;
+    taskDefinition: ecs.Ec2TaskDefinition;
+    container: ecs.ContainerDefinition;
   } {
     const pkg = this.modelPackage;
     const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Model ${pkg.name}: reads its own Triton repository, nothing else`,
     });
-    taskRole.addToPolicy(new iam.PolicyStatement({
-      sid: 'ReadOwnRepository',
-      actions: ['s3:GetObject'],
-      resources: [this.repositoryBucket.arnForObjects(`${prefix}/*`)],
-    }));
-    taskRole.addToPolicy(new iam.PolicyStatement({
-      sid: 'ListOwnRepository',
-      actions: ['s3:ListBucket'],
-      resources: [this.repositoryBucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
-    }));
-    acknowledge(taskRole, [{
-      id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(this.repositoryBucket)}.Arn>/${prefix}/*]`,
-      reason: 'The objects of this package\'s own repository prefix, named by its content hash; Triton reads every file under it',
-    }]);
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOwnRepository',
+        actions: ['s3:GetObject'],
+        resources: [this.repositoryBucket.arnForObjects(`${prefix}/*`)],
+      }),
+    );
+    taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListOwnRepository',
+        actions: ['s3:ListBucket'],
+        resources: [this.repositoryBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
+      }),
+    );
+    acknowledge(taskRole, [
+      {
+        id: `AwsSolutions-IAM5[Resource::<${this.bucketLogicalId(this.repositoryBucket)}.Arn>/${prefix}/*]`,
+        reason: "The objects of this package's own repository prefix, named by its content hash; Triton reads every file under it",
+      },
+    ]);
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.AWS_VPC, taskRole });
@@ -311,35 +373,62 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: pkg.name, logGroup }),
     });
-    acknowledge(taskDefinition, [{
-      id: 'AwsSolutions-ECS2',
-      reason: 'The only environment variables are AWS_REGION and AWS_DEFAULT_REGION, which Triton\'s S3 client needs; nothing secret',
-    }]);
+    acknowledge(taskDefinition, [
+      {
+        id: 'AwsSolutions-ECS2',
+        reason: "The only environment variables are AWS_REGION and AWS_DEFAULT_REGION, which Triton's S3 client needs; nothing secret",
+      },
+    ]);
     return { taskRole, logGroup, taskDefinition, container };
   }
 
   /** The internal load balancer: a production and a test listener, and the blue and green target groups. */
   private loadBalancing(): {
-    loadBalancer: elbv2.NetworkLoadBalancer; blueTargetGroup: elbv2.NetworkTargetGroup; greenTargetGroup: elbv2.NetworkTargetGroup;
-    listener: elbv2.NetworkListener; testListener: elbv2.NetworkListener;
+    loadBalancer: elbv2.NetworkLoadBalancer;
+    blueTargetGroup: elbv2.NetworkTargetGroup;
+    greenTargetGroup: elbv2.NetworkTargetGroup;
+    listener: elbv2.NetworkListener;
+    testListener: elbv2.NetworkListener;
   } {
-    const loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', { vpc: this.vpc, internetFacing: false, vpcSubnets: PRIVATE_SUBNETS });
-    acknowledge(loadBalancer, [{
-      id: 'AwsSolutions-ELB2',
-      reason: 'Internal load balancer reached only through API Gateway\'s VPC link; API Gateway\'s access logs record every request',
-    }]);
-    const targetGroup = (tgId: string) => new elbv2.NetworkTargetGroup(this, tgId, {
+    const loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,
-      port: TRITON_HTTP_PORT,
-      protocol: elbv2.Protocol.TCP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: { protocol: elbv2.Protocol.HTTP, path: '/v2/health/ready', port: String(TRITON_HTTP_PORT), interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
+      internetFacing: false,
+      vpcSubnets: PRIVATE_SUBNETS,
     });
+    acknowledge(loadBalancer, [
+      {
+        id: 'AwsSolutions-ELB2',
+        reason: "Internal load balancer reached only through API Gateway's VPC link; API Gateway's access logs record every request",
+      },
+    ]);
+    const targetGroup = (tgId: string) =>
+      new elbv2.NetworkTargetGroup(this, tgId, {
+        vpc: this.vpc,
+        port: TRITON_HTTP_PORT,
+        protocol: elbv2.Protocol.TCP,
+        targetType: elbv2.TargetType.IP,
+        deregistrationDelay: Duration.seconds(30),
+        healthCheck: {
+          protocol: elbv2.Protocol.HTTP,
+          path: '/v2/health/ready',
+          port: String(TRITON_HTTP_PORT),
+          interval: Duration.seconds(10),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 2,
+        },
+      });
     const blueTargetGroup = targetGroup('BlueTargetGroup');
     const greenTargetGroup = targetGroup('GreenTargetGroup');
-    const listener = loadBalancer.addListener('Listener', { port: ECS_PRODUCTION_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [blueTargetGroup] });
-    const testListener = loadBalancer.addListener('TestListener', { port: ECS_TEST_PORT, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [greenTargetGroup] });
+    const listener = loadBalancer.addListener('Listener', {
+      port: ECS_PRODUCTION_PORT,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [blueTargetGroup],
+    });
+    const testListener = loadBalancer.addListener('TestListener', {
+      port: ECS_TEST_PORT,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [greenTargetGroup],
+    });
     return { loadBalancer, blueTargetGroup, greenTargetGroup, listener, testListener };
   }
 
@@ -351,10 +440,13 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       allowAllOutbound: true,
     });
     taskSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(TRITON_HTTP_PORT), 'Load balancer to Triton HTTP');
-    acknowledge(taskSecurityGroup, [{
-      id: 'AwsSolutions-EC23',
-      reason: 'Ingress is the VPC\'s own CIDR on Triton\'s port only, where the internal load balancer\'s nodes are; cdk-nag cannot resolve the CIDR token',
-    }]);
+    acknowledge(taskSecurityGroup, [
+      {
+        id: 'AwsSolutions-EC23',
+        reason:
+          "Ingress is the VPC's own CIDR on Triton's port only, where the internal load balancer's nodes are; cdk-nag cannot resolve the CIDR token",
+      },
+    ]);
     const service = new ecs.Ec2Service(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -368,7 +460,9 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       healthCheckGracePeriod: Duration.seconds(300),
     });
     service.attachToNetworkTargetGroup(this.blueTargetGroup);
-    service.autoScaleTaskCount({ minCapacity: min, maxCapacity: max }).scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpuUtilization });
+    service
+      .autoScaleTaskCount({ minCapacity: min, maxCapacity: max })
+      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpuUtilization });
     return service;
   }
 
@@ -376,15 +470,26 @@ export class EcsGpuModel extends Construct implements IModelBackend {
    * The blue/green wiring: CodeDeploy swaps the target groups behind the listeners, and an unhealthy
    * target in either group rolls the deployment back.
    */
-  private blueGreen(deploymentConfig: codedeploy.IEcsDeploymentConfig | undefined): { unhealthyAlarms: cloudwatch.Alarm[]; deploymentGroup: codedeploy.EcsDeploymentGroup } {
-    const unhealthyAlarms = ([['BlueUnhealthyAlarm', this.blueTargetGroup], ['GreenUnhealthyAlarm', this.greenTargetGroup]] as const).map(([alarmId, tg]) => new cloudwatch.Alarm(this, alarmId, {
-      metric: tg.metrics.unHealthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      evaluationPeriods: 2,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `${this.modelName}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
-    }));
+  private blueGreen(deploymentConfig: codedeploy.IEcsDeploymentConfig | undefined): {
+    unhealthyAlarms: cloudwatch.Alarm[];
+    deploymentGroup: codedeploy.EcsDeploymentGroup;
+  } {
+    const unhealthyAlarms = (
+      [
+        ['BlueUnhealthyAlarm', this.blueTargetGroup],
+        ['GreenUnhealthyAlarm', this.greenTargetGroup],
+      ] as const
+    ).map(
+      ([alarmId, tg]) =>
+        new cloudwatch.Alarm(this, alarmId, {
+          metric: tg.metrics.unHealthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+          threshold: 1,
+          evaluationPeriods: 2,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: `${this.modelName}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
+        }),
+    );
     const deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'Deployment', {
       service: this.service,
       blueGreenDeploymentConfig: {
@@ -397,10 +502,12 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       alarms: unhealthyAlarms,
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
-    acknowledge(deploymentGroup, [{
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
-      reason: 'AWSCodeDeployRoleForECS is the AWS-maintained service role policy for ECS blue/green deployments',
-    }]);
+    acknowledge(deploymentGroup, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
+        reason: 'AWSCodeDeployRoleForECS is the AWS-maintained service role policy for ECS blue/green deployments',
+      },
+    ]);
     return { unhealthyAlarms, deploymentGroup };
   }
 

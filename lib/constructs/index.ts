@@ -3,9 +3,23 @@
 export { ApiAuth, ApiAuthKind, type ApiKeyAuthProps, type CognitoAuthProps, type JwtAuthProps, type UsagePlanTier } from './api-auth';
 export { LambdaModel, LIVE_ALIAS, type LambdaModelProps, type LogLevel, MODEL_DIR_IN_ASSET } from './lambda-model';
 export { type IModelBackend, type ModelBackendBinding, type ModelBackendBindOptions, type ModelIntegrations } from './model-backend';
-export { type AddModelOptions, BINARY_MEDIA_TYPES, ModelApi, type ModelApiProps, modelMetadataJson, modelReadyJson, type ServedModel } from './model-api';
+export {
+  type AddModelOptions,
+  BINARY_MEDIA_TYPES,
+  ModelApi,
+  type ModelApiProps,
+  modelMetadataJson,
+  modelReadyJson,
+  type ServedModel,
+} from './model-api';
 export { ModelPackage, type RegistryPackageOptions, type RegistryPackageSource } from './model-package';
-export { type IModelRegistry, ModelRegistry, type ModelRegistryAttributes, type ModelRegistryProps, RegistryEncryption } from './model-registry';
+export {
+  type IModelRegistry,
+  ModelRegistry,
+  type ModelRegistryAttributes,
+  type ModelRegistryProps,
+  RegistryEncryption,
+} from './model-registry';
 export { ModelshipStack, type ModelshipStackProps } from './modelship-stack';
 export { OnnxRuntimeLayer, type OnnxRuntimeLayerProps } from './onnx-runtime-layer';
 export { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/sizing';

@@ -22,7 +22,14 @@ import { PreTrafficHook } from './private/pre-traffic-hook';
 import { registryPackageEnvironment } from './private/registry-package';
 import { rollbackAlarms } from './private/rollback-alarms';
 import {
-  API_GATEWAY_TIMEOUT_SECONDS, defaultEphemeralStorage, defaultMemorySize, defaultTimeout, diskBytes, formatBytes, LAMBDA_UNZIPPED_LIMIT_BYTES, MAX_MEMORY_MIB,
+  API_GATEWAY_TIMEOUT_SECONDS,
+  defaultEphemeralStorage,
+  defaultMemorySize,
+  defaultTimeout,
+  diskBytes,
+  formatBytes,
+  LAMBDA_UNZIPPED_LIMIT_BYTES,
+  MAX_MEMORY_MIB,
   MIN_MEMORY_MIB,
 } from './private/sizing';
 import { checkDuration, checkInteger, checkPositive } from './private/validate';
@@ -176,7 +183,13 @@ export class LambdaModel extends Construct implements IModelBackend {
     checkDuration('latencyAlarmThreshold', props.latencyAlarmThreshold, 900);
     const reserved = props.reservedConcurrentExecutions;
     const provisioned = props.provisionedConcurrentExecutions;
-    if (reserved !== undefined && provisioned !== undefined && !Token.isUnresolved(reserved) && !Token.isUnresolved(provisioned) && provisioned > reserved) {
+    if (
+      reserved !== undefined &&
+      provisioned !== undefined &&
+      !Token.isUnresolved(reserved) &&
+      !Token.isUnresolved(provisioned) &&
+      provisioned > reserved
+    ) {
       throw new RangeError(`provisionedConcurrentExecutions (${provisioned}) cannot exceed reservedConcurrentExecutions (${reserved})`);
     }
     if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
@@ -185,9 +198,11 @@ export class LambdaModel extends Construct implements IModelBackend {
 
     this.modelPackage = pkg;
     if (registry !== undefined && pkg.modelBytes === undefined && (props.memorySize === undefined || props.timeout === undefined)) {
-      Annotations.of(this).addWarningV2('modelship:registry-package-size-unknown',
+      Annotations.of(this).addWarningV2(
+        'modelship:registry-package-size-unknown',
         `${pkg.name}@${pkg.version} comes from the registry with no modelBytes or manifest: memory, timeout and /tmp get the smallest defaults; ` +
-        'pass modelBytes to ModelPackage.fromRegistry, or memorySize, timeout and ephemeralStorageSize here');
+          'pass modelBytes to ModelPackage.fromRegistry, or memorySize, timeout and ephemeralStorageSize here',
+      );
     }
     const modelBytes = pkg.modelBytes ?? 0;
     this.memorySize = props.memorySize ?? defaultMemorySize(modelBytes);
@@ -199,7 +214,12 @@ export class LambdaModel extends Construct implements IModelBackend {
     // is not in the code: it goes to /tmp at init, whose limit is 10 GiB.
     const known = (registry === undefined ? pkg.totalBytes : 0) + this.layer.unzippedBytes;
     if (known > LAMBDA_UNZIPPED_LIMIT_BYTES) {
-      throw new Error(tooLarge(pkg, `the package (${formatBytes(pkg.totalBytes)}) plus the onnxruntime layer (${formatBytes(this.layer.unzippedBytes)}) is ${formatBytes(known)}`));
+      throw new Error(
+        tooLarge(
+          pkg,
+          `the package (${formatBytes(pkg.totalBytes)}) plus the onnxruntime layer (${formatBytes(this.layer.unzippedBytes)}) is ${formatBytes(known)}`,
+        ),
+      );
     }
 
     const ephemeralStorageSize = props.ephemeralStorageSize ?? (registry === undefined ? undefined : defaultEphemeralStorage(modelBytes));
@@ -246,7 +266,12 @@ export class LambdaModel extends Construct implements IModelBackend {
       const layerBytes = stagedBytes(this.layer);
       this.unzippedBytes = functionBytes + layerBytes;
       if (this.unzippedBytes > LAMBDA_UNZIPPED_LIMIT_BYTES) {
-        throw new Error(tooLarge(pkg, `the function code (${formatBytes(functionBytes)}) plus the onnxruntime layer (${formatBytes(layerBytes)}) is ${formatBytes(this.unzippedBytes)}`));
+        throw new Error(
+          tooLarge(
+            pkg,
+            `the function code (${formatBytes(functionBytes)}) plus the onnxruntime layer (${formatBytes(layerBytes)}) is ${formatBytes(this.unzippedBytes)}`,
+          ),
+        );
       }
     }
 
@@ -295,18 +320,22 @@ export class LambdaModel extends Construct implements IModelBackend {
     acknowledge(this.deploymentGroup, [
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
-        reason: 'AWSCodeDeployRoleForLambdaLimited is the AWS-maintained service role policy for Lambda deployments: alias updates and alarm reads only',
+        reason:
+          'AWSCodeDeployRoleForLambdaLimited is the AWS-maintained service role policy for Lambda deployments: alias updates and alarm reads only',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${hookLogicalId}.Arn>:*]`,
-        reason: 'CodeDeploy invokes the pre-traffic hook; aws-cdk-lib grants invoke on the function with any qualifier, and the hook is unqualified',
+        reason:
+          'CodeDeploy invokes the pre-traffic hook; aws-cdk-lib grants invoke on the function with any qualifier, and the hook is unqualified',
       },
     ]);
     if ((props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED) {
-      acknowledge(this.role, [{
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
-      }]);
+      acknowledge(this.role, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
+        },
+      ]);
     }
   }
 
@@ -326,8 +355,10 @@ export class LambdaModel extends Construct implements IModelBackend {
    */
   bind(options: ModelBackendBindOptions): ModelBackendBinding {
     if (!this.timeout.isUnresolved() && this.timeout.toSeconds() > API_GATEWAY_TIMEOUT_SECONDS) {
-      Annotations.of(options.api).addWarningV2('modelship:timeout-over-api-limit',
-        `model "${this.modelName}" has a ${this.timeout.toSeconds()} s timeout, but API Gateway gives up after ${API_GATEWAY_TIMEOUT_SECONDS} s`);
+      Annotations.of(options.api).addWarningV2(
+        'modelship:timeout-over-api-limit',
+        `model "${this.modelName}" has a ${this.timeout.toSeconds()} s timeout, but API Gateway gives up after ${API_GATEWAY_TIMEOUT_SECONDS} s`,
+      );
     }
     const integration = new apigw.LambdaIntegration(this.alias, { proxy: true, allowTestInvoke: false });
     return { integrations: { metadata: integration, ready: integration, infer: integration }, widgets: lambdaModelWidgets(this) };
@@ -360,14 +391,17 @@ export class LambdaModel extends Construct implements IModelBackend {
 }
 
 function tooLarge(pkg: ModelPackage, sizes: string): string {
-  return `LambdaModel ${pkg.name} ${pkg.version} does not fit in Lambda: ${sizes} unzipped, over Lambda's limit of 250 MB ` +
+  return (
+    `LambdaModel ${pkg.name} ${pkg.version} does not fit in Lambda: ${sizes} unzipped, over Lambda's limit of 250 MB ` +
     `(${LAMBDA_UNZIPPED_LIMIT_BYTES.toLocaleString('en-US')} bytes) for a function and its layers. ` +
-    'Serve it on a GPU target (SageMaker or ECS), or make the model smaller.';
+    'Serve it on a GPU target (SageMaker or ECS), or make the model smaller.'
+  );
 }
 
 /** Unzipped bytes of the bundled assets under a construct, as written to the cloud assembly. */
 function stagedBytes(construct: IConstruct): number {
-  return construct.node.findAll()
+  return construct.node
+    .findAll()
     .filter((c): c is AssetStaging => c instanceof AssetStaging)
     .reduce((sum, staging) => sum + diskBytes(staging.absoluteStagedPath), 0);
 }

@@ -164,16 +164,22 @@ export class ModelApi extends Construct {
     if (props.webAclArn !== undefined) {
       new wafv2.CfnWebACLAssociation(this, 'WebAcl', { resourceArn: stage.stageArn, webAclArn: props.webAclArn });
     } else {
-      acknowledge(stage, [{
-        id: 'AwsSolutions-APIG3',
-        reason: 'No web ACL unless webAclArn is given: every route needs auth, and the stage and usage plans throttle; WAF pricing is the owner\'s choice',
-      }]);
+      acknowledge(stage, [
+        {
+          id: 'AwsSolutions-APIG3',
+          reason:
+            "No web ACL unless webAclArn is given: every route needs auth, and the stage and usage plans throttle; WAF pricing is the owner's choice",
+        },
+      ]);
     }
     if (cloudWatchRole) {
-      acknowledge(this.restApi, [{
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: 'API Gateway\'s account-wide logging role needs exactly this AWS-managed policy, which access and execution logging require',
-      }]);
+      acknowledge(this.restApi, [
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason:
+            "API Gateway's account-wide logging role needs exactly this AWS-managed policy, which access and execution logging require",
+        },
+      ]);
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
@@ -224,9 +230,8 @@ export class ModelApi extends Construct {
       throw new Error(`grantInvoke needs ApiAuth.iam(); this API authenticates with ${this.auth.kind}`);
     }
     const stage = this.restApi.deploymentStage.stageName;
-    const paths = model === undefined
-      ? ['/*']
-      : ['/v2', '/v2/health/*', `/v2/models/${model.modelName}`, `/v2/models/${model.modelName}/*`];
+    const paths =
+      model === undefined ? ['/*'] : ['/v2', '/v2/health/*', `/v2/models/${model.modelName}`, `/v2/models/${model.modelName}/*`];
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -235,7 +240,12 @@ export class ModelApi extends Construct {
   }
 
   /** The three routes under one model resource, unversioned or versioned. */
-  private addRoutes(resource: apigw.Resource, integrations: ModelIntegrations, read: apigw.MethodOptions, infer: apigw.MethodOptions): apigw.Method[] {
+  private addRoutes(
+    resource: apigw.Resource,
+    integrations: ModelIntegrations,
+    read: apigw.MethodOptions,
+    infer: apigw.MethodOptions,
+  ): apigw.Method[] {
     return [
       resource.addMethod('GET', integrations.metadata, read),
       resource.addResource('ready').addMethod('GET', integrations.ready, read),

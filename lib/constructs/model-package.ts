@@ -91,7 +91,8 @@ export class ModelPackage {
     // The registry checks the name and version, and makes the key.
     const key = registry.packageKey(name, version);
     checkSha256('fromRegistry: options.tarballSha256', options.tarballSha256);
-    const manifest = options.manifest === undefined ? undefined : parseManifest(options.manifest, `the manifest given for ${name}@${version}`);
+    const manifest =
+      options.manifest === undefined ? undefined : parseManifest(options.manifest, `the manifest given for ${name}@${version}`);
     if (manifest !== undefined && (manifest.name !== name || manifest.version !== version)) {
       throw new RangeError(`fromRegistry(${name}, ${version}): the manifest given is ${manifest.name}@${manifest.version}`);
     }
@@ -154,7 +155,8 @@ export class ModelPackage {
    * @throws Error for a registry package given no manifest: nothing is downloaded at synth
    */
   get manifest(): Manifest {
-    if (this.knownManifest === undefined) throw this.notLocal('has no manifest at synth (pass `manifest` to fromRegistry, or use tryGetManifest())');
+    if (this.knownManifest === undefined)
+      throw this.notLocal('has no manifest at synth (pass `manifest` to fromRegistry, or use tryGetManifest())');
     return this.knownManifest;
   }
 
@@ -196,8 +198,10 @@ export class ModelPackage {
   }
 
   private notLocal(what: string): Error {
-    return new Error(`${this.name}@${this.version} from the registry (${this.location}, tarball sha256 ${this.tarballSha256}) ${what}: ` +
-      'synth downloads nothing, so a registry package is served by LambdaModel, which fetches it at init, or by SageMakerModel, ' +
-      'from the Triton artifact published next to it');
+    return new Error(
+      `${this.name}@${this.version} from the registry (${this.location}, tarball sha256 ${this.tarballSha256}) ${what}: ` +
+        'synth downloads nothing, so a registry package is served by LambdaModel, which fetches it at init, or by SageMakerModel, ' +
+        'from the Triton artifact published next to it',
+    );
   }
 }

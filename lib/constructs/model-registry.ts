@@ -141,9 +141,12 @@ export interface ModelRegistryAttributes {
 }
 
 function checkPrefix(prefix: string): string {
-  if (Token.isUnresolved(prefix)) throw new TypeError('the registry prefix must be a literal string, not a token: it is part of IAM resource ARNs');
+  if (Token.isUnresolved(prefix))
+    throw new TypeError('the registry prefix must be a literal string, not a token: it is part of IAM resource ARNs');
   if (!isValidPrefix(prefix)) {
-    throw new RangeError(`registry prefix "${prefix}" may hold only letters, digits, ".", "_", "-" and single "/" separators, with no leading or trailing "/"`);
+    throw new RangeError(
+      `registry prefix "${prefix}" may hold only letters, digits, ".", "_", "-" and single "/" separators, with no leading or trailing "/"`,
+    );
   }
   return prefix;
 }
@@ -205,25 +208,33 @@ abstract class ModelRegistryBase extends Construct implements IModelRegistry {
       grant = this.grant(grantee, ['s3:GetObject'], [this.packageObjectArn(name, version)]);
     } else {
       const keyPrefix = this.keyPrefix(name);
-      grant = this.grant(grantee, ['s3:GetObject'], [this.bucket.arnForObjects(`${keyPrefix}*`)])
-        .combine(this.listGrant(grantee, keyPrefix));
+      grant = this.grant(grantee, ['s3:GetObject'], [this.bucket.arnForObjects(`${keyPrefix}*`)]).combine(
+        this.listGrant(grantee, keyPrefix),
+      );
     }
     if (this.encryptionKey !== undefined) grant = grant.combine(this.encryptionKey.grantDecrypt(grantee));
     return grant;
   }
 
   grantPublish(grantee: iam.IGrantable, subPrefix?: string): iam.Grant {
-    if (subPrefix !== undefined && (checkPrefix(subPrefix) === '')) throw new RangeError('grantPublish: subPrefix must not be empty; omit it for the whole registry');
+    if (subPrefix !== undefined && checkPrefix(subPrefix) === '')
+      throw new RangeError('grantPublish: subPrefix must not be empty; omit it for the whole registry');
     const keyPrefix = this.keyPrefix(subPrefix);
-    let grant = this.grant(grantee, ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], [this.bucket.arnForObjects(`${keyPrefix}*`)])
-      .combine(this.listGrant(grantee, keyPrefix));
+    let grant = this.grant(
+      grantee,
+      ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+      [this.bucket.arnForObjects(`${keyPrefix}*`)],
+    ).combine(this.listGrant(grantee, keyPrefix));
     if (this.encryptionKey !== undefined) grant = grant.combine(this.encryptionKey.grantEncryptDecrypt(grantee));
     return grant;
   }
 
   /** `<prefix>/<sub>/`, `<prefix>/`, `<sub>/` or '' (the bucket root). */
   private keyPrefix(sub?: string): string {
-    return [this.prefix, sub].filter((p) => p !== undefined && p !== '').map((p) => `${p}/`).join('');
+    return [this.prefix, sub]
+      .filter((p) => p !== undefined && p !== '')
+      .map((p) => `${p}/`)
+      .join('');
   }
 
   private grant(grantee: iam.IGrantable, actions: string[], resourceArns: string[]): iam.Grant {
@@ -289,11 +300,14 @@ export class ModelRegistry extends ModelRegistryBase {
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const kmsEncrypted = props.encryptionKey !== undefined || props.encryption === RegistryEncryption.KMS;
-    this.encryptionKey = !kmsEncrypted ? undefined : props.encryptionKey ?? new kms.Key(this, 'Key', {
-      enableKeyRotation: true,
-      description: 'modelship model registry: encrypts published model packages',
-      removalPolicy,
-    });
+    this.encryptionKey = !kmsEncrypted
+      ? undefined
+      : (props.encryptionKey ??
+        new kms.Key(this, 'Key', {
+          enableKeyRotation: true,
+          description: 'modelship model registry: encrypts published model packages',
+          removalPolicy,
+        }));
 
     if (props.accessLogsBucket !== undefined) {
       this.accessLogsBucket = props.accessLogsBucket;
@@ -308,10 +322,13 @@ export class ModelRegistry extends ModelRegistryBase {
         lifecycleRules: [{ id: 'expire-access-logs', expiration: props.accessLogsRetention ?? Duration.days(365) }],
         removalPolicy,
       });
-      acknowledge(logs, [{
-        id: 'AwsSolutions-S1',
-        reason: 'This bucket receives the model registry\'s server access logs; logging its own access would need a further log bucket, without end',
-      }]);
+      acknowledge(logs, [
+        {
+          id: 'AwsSolutions-S1',
+          reason:
+            "This bucket receives the model registry's server access logs; logging its own access would need a further log bucket, without end",
+        },
+      ]);
       this.accessLogsBucket = logs;
     }
 
@@ -329,12 +346,14 @@ export class ModelRegistry extends ModelRegistryBase {
       serverAccessLogsPrefix: props.accessLogsPrefix ?? 'model-registry/',
       objectLockEnabled: props.objectLockRetention === undefined ? undefined : true,
       objectLockDefaultRetention: props.objectLockRetention,
-      lifecycleRules: [{
-        id: 'expire-noncurrent-versions-and-abort-uploads',
-        noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(90),
-        abortIncompleteMultipartUploadAfter: props.abortIncompleteMultipartUploadAfter ?? Duration.days(7),
-        expiredObjectDeleteMarker: true,
-      }],
+      lifecycleRules: [
+        {
+          id: 'expire-noncurrent-versions-and-abort-uploads',
+          noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(90),
+          abortIncompleteMultipartUploadAfter: props.abortIncompleteMultipartUploadAfter ?? Duration.days(7),
+          expiredObjectDeleteMarker: true,
+        },
+      ],
       removalPolicy,
     });
   }

@@ -37,8 +37,10 @@ export class ModelshipStack extends Stack {
     for (const pkg of props.packages) {
       const other = seen.get(pkg.name);
       if (other) {
-        throw new Error(`two packages are named ${pkg.name} (${other.location} ${other.version}, ${pkg.location} ${pkg.version}); ` +
-          'a stack serves one version of each model: replace the package to roll out a new version as a canary');
+        throw new Error(
+          `two packages are named ${pkg.name} (${other.location} ${other.version}, ${pkg.location} ${pkg.version}); ` +
+            'a stack serves one version of each model: replace the package to roll out a new version as a canary',
+        );
       }
       seen.set(pkg.name, pkg);
     }

@@ -186,12 +186,16 @@ export class SageMakerModel extends Construct implements IModelBackend {
     const pkg = props.modelPackage;
     const source = pkg.registrySource;
     if (source !== undefined && pkg.tryGetManifest() === undefined) {
-      throw new Error(`SageMakerModel: ${pkg.name}@${pkg.version} from the registry (${pkg.location}) needs its manifest: pass the \`manifest\` option ` +
-        'to ModelPackage.fromRegistry (the modelship.json of a `modelship pull`ed copy); the API answers metadata from it and Triton names the model by it');
+      throw new Error(
+        `SageMakerModel: ${pkg.name}@${pkg.version} from the registry (${pkg.location}) needs its manifest: pass the \`manifest\` option ` +
+          'to ModelPackage.fromRegistry (the modelship.json of a `modelship pull`ed copy); the API answers metadata from it and Triton names the model by it',
+      );
     }
     if (source !== undefined && props.tritonConfig !== undefined) {
-      throw new Error(`SageMakerModel: tritonConfig cannot be applied to ${pkg.name}@${pkg.version} from the registry (${pkg.location}): ` +
-        'its published artifact was built by `modelship publish` with the default Triton options; deploy the package directory to customize the config');
+      throw new Error(
+        `SageMakerModel: tritonConfig cannot be applied to ${pkg.name}@${pkg.version} from the registry (${pkg.location}): ` +
+          'its published artifact was built by `modelship publish` with the default Triton options; deploy the package directory to customize the config',
+      );
     }
     if (pkg.manifest.target !== 'gpu') {
       throw new Error(`SageMakerModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.location}) targets ${pkg.manifest.target}`);
@@ -204,10 +208,12 @@ export class SageMakerModel extends Construct implements IModelBackend {
     checkPositive('targetInvocationsPerInstance', props.targetInvocationsPerInstance);
     checkPositive('errorsAlarmThreshold', props.errorsAlarmThreshold);
     const latencyMs = props.latencyAlarmThreshold?.isUnresolved() === false ? props.latencyAlarmThreshold.toMilliseconds() : undefined;
-    if (latencyMs !== undefined && (latencyMs < 1 || latencyMs > 3_600_000)) throw new RangeError(`latencyAlarmThreshold must be from 1 ms to 1 hour; got ${latencyMs} ms`);
+    if (latencyMs !== undefined && (latencyMs < 1 || latencyMs > 3_600_000))
+      throw new RangeError(`latencyAlarmThreshold must be from 1 ms to 1 hour; got ${latencyMs} ms`);
     checkDuration('terminationWait', props.terminationWait, 3600);
     const imageTag = props.imageTag ?? DEFAULT_SAGEMAKER_TRITON_TAG;
-    if (!Token.isUnresolved(imageTag) && !IMAGE_TAG.test(imageTag)) throw new RangeError(`imageTag must be an ECR image tag; got "${imageTag}"`);
+    if (!Token.isUnresolved(imageTag) && !IMAGE_TAG.test(imageTag))
+      throw new RangeError(`imageTag must be an ECR image tag; got "${imageTag}"`);
     this.instanceType = props.instanceType ?? 'ml.g5.xlarge';
     if (!Token.isUnresolved(this.instanceType) && !/^ml\.[a-z0-9]+\.[a-z0-9]+$/.test(this.instanceType)) {
       throw new RangeError(`instanceType must be a SageMaker instance type such as ml.g5.xlarge; got "${this.instanceType}"`);
@@ -245,59 +251,85 @@ export class SageMakerModel extends Construct implements IModelBackend {
     const account = tritonAccounts(this).findInMap(stack.region, 'account');
     this.imageUri = `${account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${SAGEMAKER_TRITON_REPOSITORY}:${imageTag}`;
 
-    this.role = props.role ?? new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `Model ${pkg.name}: reads its own artifact, pulls the Triton image, writes its endpoint's logs`,
-    });
+    this.role =
+      props.role ??
+      new iam.Role(this, 'ExecutionRole', {
+        assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+        description: `Model ${pkg.name}: reads its own artifact, pulls the Triton image, writes its endpoint's logs`,
+      });
     if (source !== undefined) {
       // Exactly the one artifact object, and the registry key's kms:Decrypt when SSE-KMS.
       source.registry.grantReadSageMakerArtifact(this.role, pkg.name, pkg.version);
     } else if (this.artifact !== undefined) {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'ReadOwnArtifact',
-        actions: ['s3:GetObject'],
-        resources: [this.artifact.bucket.arnForObjects(this.artifact.s3ObjectKey)],
-      }));
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadOwnArtifact',
+          actions: ['s3:GetObject'],
+          resources: [this.artifact.bucket.arnForObjects(this.artifact.s3ObjectKey)],
+        }),
+      );
     }
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'PullTritonImage',
-      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-      resources: [`arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${SAGEMAKER_TRITON_REPOSITORY}`],
-    }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'EcrLogin',
-      actions: ['ecr:GetAuthorizationToken'],
-      resources: ['*'],
-    }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'EndpointLogs',
-      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-      resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PullTritonImage',
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: [`arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${SAGEMAKER_TRITON_REPOSITORY}`],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EcrLogin',
+        actions: ['ecr:GetAuthorizationToken'],
+        resources: ['*'],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EndpointLogs',
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `/aws/sagemaker/Endpoints/${this.endpointName}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     if (props.role === undefined) {
-      acknowledge(this.role, [{
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ecr:GetAuthorizationToken has no resource-level permissions; the image pull itself is limited to the sagemaker-tritonserver repository',
-      }, {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
-        reason: 'Log streams of this endpoint\'s own log group only; SageMaker names a stream per instance, unknown before deployment',
-      }]);
+      acknowledge(this.role, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ecr:GetAuthorizationToken has no resource-level permissions; the image pull itself is limited to the sagemaker-tritonserver repository',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
+          reason: "Log streams of this endpoint's own log group only; SageMaker names a stream per instance, unknown before deployment",
+        },
+      ]);
     }
     if (props.encryptionKey !== undefined) props.encryptionKey.grant(this.role, 'kms:CreateGrant', 'kms:DescribeKey');
     if (capture !== undefined) {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'WriteDataCapture',
-        actions: ['s3:PutObject'],
-        resources: [capture.bucket.arnForObjects(`${capturePrefix}/*`)],
-      }));
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteDataCapture',
+          actions: ['s3:PutObject'],
+          resources: [capture.bucket.arnForObjects(`${capturePrefix}/*`)],
+        }),
+      );
       capture.encryptionKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Encrypt');
       const cfnBucket = capture.bucket.node.defaultChild;
       const bucketArn = cfnBucket instanceof s3.CfnBucket ? `<${stack.getLogicalId(cfnBucket)}.Arn>` : capture.bucket.bucketArn;
       if (props.role === undefined && !Token.isUnresolved(capturePrefix) && !Token.isUnresolved(bucketArn)) {
-        acknowledge(this.role, [{
-          id: `AwsSolutions-IAM5[Resource::${bucketArn}/${capturePrefix}/*]`,
-          reason: 'SageMaker writes captured requests under the capture prefix with keys it makes up (endpoint, variant, date, uuid); PutObject only',
-        }]);
+        acknowledge(this.role, [
+          {
+            id: `AwsSolutions-IAM5[Resource::${bucketArn}/${capturePrefix}/*]`,
+            reason:
+              'SageMaker writes captured requests under the capture prefix with keys it makes up (endpoint, variant, date, uuid); PutObject only',
+          },
+        ]);
       }
     }
 
@@ -313,33 +345,44 @@ export class SageMakerModel extends Construct implements IModelBackend {
     this.model.node.addDependency(this.role);
 
     this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
-      productionVariants: [{
-        variantName: SAGEMAKER_VARIANT_NAME,
-        modelName: this.model.attrModelName,
-        instanceType: this.instanceType,
-        initialInstanceCount: initial,
-        initialVariantWeight: 1,
-      }],
+      productionVariants: [
+        {
+          variantName: SAGEMAKER_VARIANT_NAME,
+          modelName: this.model.attrModelName,
+          instanceType: this.instanceType,
+          initialInstanceCount: initial,
+          initialVariantWeight: 1,
+        },
+      ],
       kmsKeyId: props.encryptionKey?.keyArn,
-      dataCaptureConfig: capture === undefined ? undefined : {
-        enableCapture: true,
-        destinationS3Uri: capture.bucket.s3UrlForObject(capturePrefix),
-        initialSamplingPercentage: capture.samplingPercentage ?? 100,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
-        kmsKeyId: capture.encryptionKey?.keyArn,
-      },
+      dataCaptureConfig:
+        capture === undefined
+          ? undefined
+          : {
+              enableCapture: true,
+              destinationS3Uri: capture.bucket.s3UrlForObject(capturePrefix),
+              initialSamplingPercentage: capture.samplingPercentage ?? 100,
+              captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+              captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+              kmsKeyId: capture.encryptionKey?.keyArn,
+            },
     });
     if (props.encryptionKey === undefined) {
-      acknowledge(this.endpointConfig, [{
-        id: 'AwsSolutions-SM2',
-        reason: 'Without encryptionKey the instances\' storage volumes are encrypted with SageMaker\'s own key; a customer key is the owner\'s choice',
-      }]);
+      acknowledge(this.endpointConfig, [
+        {
+          id: 'AwsSolutions-SM2',
+          reason:
+            "Without encryptionKey the instances' storage volumes are encrypted with SageMaker's own key; a customer key is the owner's choice",
+        },
+      ]);
     }
-    acknowledge(this.model, [{
-      id: 'AwsSolutions-SM1',
-      reason: 'The model reads only its artifact in S3 and calls no network service; a VPC would add NAT or endpoints and change no data path',
-    }]);
+    acknowledge(this.model, [
+      {
+        id: 'AwsSolutions-SM1',
+        reason:
+          'The model reads only its artifact in S3 and calls no network service; a VPC would add NAT or endpoints and change no data path',
+      },
+    ]);
 
     const minute = Duration.minutes(1);
     const latency = props.latencyAlarmThreshold ?? Duration.seconds(1);
@@ -375,12 +418,18 @@ export class SageMakerModel extends Construct implements IModelBackend {
       resourceId: `endpoint/${this.endpointName}/variant/${SAGEMAKER_VARIANT_NAME}`,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       // Application Auto Scaling acts for SageMaker through this service-linked role, creating it when missing.
-      role: iam.Role.fromRoleArn(this, 'ScalingRole', Stack.of(this).formatArn({
-        service: 'iam',
-        region: '',
-        resource: 'role',
-        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-      }), { mutable: false }),
+      role: iam.Role.fromRoleArn(
+        this,
+        'ScalingRole',
+        Stack.of(this).formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName:
+            'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+        }),
+        { mutable: false },
+      ),
       minCapacity: min,
       maxCapacity: max,
     });

@@ -39,9 +39,15 @@ export interface SageMakerTrafficStepProps {
 /** How a blue/green deployment shifts traffic to the new fleet (TrafficRoutingConfiguration). */
 export class SageMakerTrafficRouting {
   /** 10% of capacity first, the rest after 5 minutes without an alarm. */
-  static readonly CANARY_10PERCENT_5MINUTES = SageMakerTrafficRouting.canary({ size: SageMakerCapacity.percent(10), waitInterval: Duration.minutes(5) });
+  static readonly CANARY_10PERCENT_5MINUTES = SageMakerTrafficRouting.canary({
+    size: SageMakerCapacity.percent(10),
+    waitInterval: Duration.minutes(5),
+  });
   /** 10% more capacity every 5 minutes without an alarm. */
-  static readonly LINEAR_10PERCENT_EVERY_5MINUTES = SageMakerTrafficRouting.linear({ size: SageMakerCapacity.percent(10), waitInterval: Duration.minutes(5) });
+  static readonly LINEAR_10PERCENT_EVERY_5MINUTES = SageMakerTrafficRouting.linear({
+    size: SageMakerCapacity.percent(10),
+    waitInterval: Duration.minutes(5),
+  });
 
   /** One canary step of `size`, then the rest after `waitInterval`. */
   static canary(props: SageMakerTrafficStepProps): SageMakerTrafficRouting {
@@ -59,7 +65,11 @@ export class SageMakerTrafficRouting {
     return new SageMakerTrafficRouting({ type: 'ALL_AT_ONCE', waitIntervalInSeconds: waitInterval.toSeconds() });
   }
 
-  private static stepped(type: 'CANARY' | 'LINEAR', sizeField: 'canarySize' | 'linearStepSize', props: SageMakerTrafficStepProps): SageMakerTrafficRouting {
+  private static stepped(
+    type: 'CANARY' | 'LINEAR',
+    sizeField: 'canarySize' | 'linearStepSize',
+    props: SageMakerTrafficStepProps,
+  ): SageMakerTrafficRouting {
     checkDuration('waitInterval', props.waitInterval, 3600);
     return new SageMakerTrafficRouting({
       type,

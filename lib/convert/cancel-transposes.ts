@@ -28,8 +28,9 @@ export function cancelTransposePairs(nodes: readonly NodeSpec[], graphOutputs: r
       const first = producer.get(n.inputs[0]);
       const p1 = first && first.opType === 'Transpose' ? perm(first) : undefined;
       const p2 = perm(n);
-      return !!first && !!p1 && !!p2 && isInverse(p1, p2) && consumers.get(first.outputs[0]) === 1
-        && !graphOutputs.includes(first.outputs[0]);
+      return (
+        !!first && !!p1 && !!p2 && isInverse(p1, p2) && consumers.get(first.outputs[0]) === 1 && !graphOutputs.includes(first.outputs[0])
+      );
     });
     if (!second) return current;
 

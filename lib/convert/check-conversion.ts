@@ -24,16 +24,26 @@ export interface ConvertedModel {
 }
 
 /** Throws, naming the sample, when the ONNX model disagrees with tfjs; returns the largest |diff|. */
-export async function checkConversion(model: tf.LayersModel, converted: ConvertedModel, opts: CheckOptions): Promise<{ maxAbsDiff: number }> {
+export async function checkConversion(
+  model: tf.LayersModel,
+  converted: ConvertedModel,
+  opts: CheckOptions,
+): Promise<{ maxAbsDiff: number }> {
   const n = opts.samples;
   if (!Number.isInteger(n) || n < 1) throw new ConversionError(`checkSamples must be a positive integer, got ${n}`);
   const dims = model.inputs[0].shape.slice(1);
   if (dims.some((d) => d === null)) {
-    throw new ConversionError(`cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`);
+    throw new ConversionError(
+      `cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`,
+    );
   }
   const shape = [n, ...(dims as number[])];
   const [lo, hi] = opts.inputRange ?? [-1, 1];
-  const data = new SeededRandom(opts.seed ?? 1234).floats(shape.reduce((a, b) => a * b, 1), lo, hi);
+  const data = new SeededRandom(opts.seed ?? 1234).floats(
+    shape.reduce((a, b) => a * b, 1),
+    lo,
+    hi,
+  );
 
   const expected = tf.tidy(() => {
     const y = model.predict(tf.tensor(data, shape, 'float32'));

@@ -29,7 +29,11 @@ function idBound(model: tf.LayersModel, input: tf.SymbolicTensor): number {
 }
 
 /** Throws, naming the output and the element, when ONNX disagrees with tfjs; returns the largest |diff|. */
-export async function checkGraphConversion(model: tf.LayersModel, converted: GraphConvertResult, opts: GraphCheckOptions): Promise<{ maxAbsDiff: number }> {
+export async function checkGraphConversion(
+  model: tf.LayersModel,
+  converted: GraphConvertResult,
+  opts: GraphCheckOptions,
+): Promise<{ maxAbsDiff: number }> {
   const n = opts.samples;
   if (!Number.isInteger(n) || n < 1) throw new ConversionError(`checkSamples must be a positive integer, got ${n}`);
   const rng = new SeededRandom(opts.seed ?? 1234);
@@ -40,7 +44,9 @@ export async function checkGraphConversion(model: tf.LayersModel, converted: Gra
     const meta = converted.inputs[i];
     const dims = input.shape.slice(1);
     if (dims.some((d) => d === null)) {
-      throw new ConversionError(`cannot check input '${meta.name}': its shape [${input.shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`);
+      throw new ConversionError(
+        `cannot check input '${meta.name}': its shape [${input.shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`,
+      );
     }
     const shape = [n, ...(dims as number[])];
     const count = shape.reduce((a, b) => a * b, 1);

@@ -12,7 +12,13 @@ export interface Comparison {
   /** Largest |actual - expected| over all elements. */
   readonly maxAbsDiff: number;
   /** The first element outside tolerance, if any. */
-  readonly failure?: { readonly index: number; readonly expected: number; readonly actual: number; readonly diff: number; readonly allowed: number };
+  readonly failure?: {
+    readonly index: number;
+    readonly expected: number;
+    readonly actual: number;
+    readonly diff: number;
+    readonly allowed: number;
+  };
 }
 
 export function compareOutputs(expected: ArrayLike<number>, actual: ArrayLike<number>, tol: Tolerance): Comparison {
@@ -47,8 +53,8 @@ export function assertOutputsClose(expected: ArrayLike<number>, actual: ArrayLik
     const { index, expected: e, actual: a, diff, allowed } = result.failure;
     const sample = Math.floor(index / perSample);
     throw new ConversionError(
-      `ONNX output differs from tfjs at sample ${sample} (element ${index - sample * perSample}): `
-      + `expected ${e}, got ${a}, |diff| = ${diff} > ${allowed} (atol ${tol.atol} + rtol ${tol.rtol} * |expected|)`,
+      `ONNX output differs from tfjs at sample ${sample} (element ${index - sample * perSample}): ` +
+        `expected ${e}, got ${a}, |diff| = ${diff} > ${allowed} (atol ${tol.atol} + rtol ${tol.rtol} * |expected|)`,
     );
   }
   return result.maxAbsDiff;

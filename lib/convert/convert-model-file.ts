@@ -38,7 +38,11 @@ export interface ModelFileConvertResult {
   readonly maxAbsDiff: number;
 }
 
-export async function convertModelFile(inputPath: string, outPath: string, opts: ModelFileConvertOptions = {}): Promise<ModelFileConvertResult> {
+export async function convertModelFile(
+  inputPath: string,
+  outPath: string,
+  opts: ModelFileConvertOptions = {},
+): Promise<ModelFileConvertResult> {
   let bytes: Buffer;
   try {
     bytes = await readFile(inputPath);
@@ -48,7 +52,12 @@ export async function convertModelFile(inputPath: string, outPath: string, opts:
   const samples = opts.checkSamples ?? 32;
   const tolerance = { atol: opts.atol ?? 1e-4, rtol: opts.rtol ?? 1e-3 };
   if (detectModelFormat(bytes) === 'json') {
-    const result = await convertTfjsModelFile(inputPath, outPath, { checkSamples: samples, opset: opts.opset, inputRange: opts.inputRange, ...tolerance });
+    const result = await convertTfjsModelFile(inputPath, outPath, {
+      checkSamples: samples,
+      opset: opts.opset,
+      inputRange: opts.inputRange,
+      ...tolerance,
+    });
     return { source: { format: 'tfjs' }, ...result };
   }
   const file = await readKerasModelBytes(bytes, inputPath, { configPath: opts.configPath });
@@ -57,7 +66,14 @@ export async function convertModelFile(inputPath: string, outPath: string, opts:
     const converted = convertLayersGraph(model, { opset: opts.opset });
     const { maxAbsDiff } = await checkGraphConversion(model, converted, { samples, inputRange: opts.inputRange, ...tolerance });
     await writeDataAtomically(outPath, converted.onnx);
-    return { source: { format: 'keras', ...file.source }, layers: converted.layers, inputs: converted.inputs, outputs: converted.outputs, samples, maxAbsDiff };
+    return {
+      source: { format: 'keras', ...file.source },
+      layers: converted.layers,
+      inputs: converted.inputs,
+      outputs: converted.outputs,
+      samples,
+      maxAbsDiff,
+    };
   } finally {
     model.dispose();
   }

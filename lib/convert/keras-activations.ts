@@ -11,7 +11,10 @@ type Emit = (g: OnnxGraphEmitter, x: string, base: string) => string;
 const SELU_SCALE = 1.0507009873554805;
 const SELU_ALPHA = 1.7580993408473768 / SELU_SCALE;
 
-const unary = (op: string): Emit => (g, x, base) => g.node(op, [x], base);
+const unary =
+  (op: string): Emit =>
+  (g, x, base) =>
+    g.node(op, [x], base);
 
 function geluErf(g: OnnxGraphEmitter, x: string, base: string): string {
   // 0.5 * x * (1 + erf(x / sqrt(2)))
@@ -53,8 +56,22 @@ function key(name: string): string {
 
 /** The activation names this converter handles, as tfjs spells them in a layer's config. */
 export const SUPPORTED_ACTIVATIONS: readonly string[] = [
-  'linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax', 'elu', 'selu',
-  'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new',
+  'linear',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'hardSigmoid',
+  'tanh',
+  'softmax',
+  'logSoftmax',
+  'elu',
+  'selu',
+  'softplus',
+  'softsign',
+  'swish',
+  'mish',
+  'gelu',
+  'gelu_new',
 ];
 
 /** True when the activation acts on each element alone, so it commutes with any transpose. */

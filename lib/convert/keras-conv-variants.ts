@@ -4,7 +4,16 @@
  * Like the plain ones they run channels-first between transposes that cancelTransposePairs removes.
  */
 import { emitActivation, isElementwise } from './keras-activations';
-import { booleanOr, intList, optionalString, requireChannelsLast, unsupported, weight, type LayerContext, type LayerConverter } from './keras-layer-context';
+import {
+  booleanOr,
+  intList,
+  optionalString,
+  requireChannelsLast,
+  unsupported,
+  weight,
+  type LayerContext,
+  type LayerConverter,
+} from './keras-layer-context';
 import { paddingAttributes, toChannelsFirst, toChannelsLast } from './keras-spatial-layers';
 import { transposeArray } from './transpose-array';
 import { ConversionError } from './errors';
@@ -35,7 +44,11 @@ function depthwiseConv(ctx: LayerContext, x: string, withBias: boolean): string 
   const strides = intList(ctx, 'strides', 2, [1, 1]);
   const dilations = intList(ctx, 'dilationRate', 2, [1, 1]);
   return ctx.g.node('Conv', [x, kernel.name, ...(withBias ? biasInput(ctx) : [])], ctx.base, {
-    kernel_shape: kernel.shape, strides, dilations, group: kernel.channels, ...paddingAttributes(ctx, kernel.shape, strides, dilations),
+    kernel_shape: kernel.shape,
+    strides,
+    dilations,
+    group: kernel.channels,
+    ...paddingAttributes(ctx, kernel.shape, strides, dilations),
   });
 }
 
@@ -48,10 +61,15 @@ const separableConv2d: LayerConverter = (ctx) => {
   requireChannelsLast(ctx);
   const depthwise = depthwiseConv(ctx, toChannelsFirst(ctx, ctx.x, 2), false);
   const p = weight(ctx, 'pointwise_kernel'); // [1, 1, in * mult, out]
-  if (p.shape.length !== 4 || p.shape[0] !== 1 || p.shape[1] !== 1) throw new ConversionError(`${ctx.where}: pointwise_kernel has shape [${p.shape.join(', ')}], expected [1, 1, in, out]`);
+  if (p.shape.length !== 4 || p.shape[0] !== 1 || p.shape[1] !== 1)
+    throw new ConversionError(`${ctx.where}: pointwise_kernel has shape [${p.shape.join(', ')}], expected [1, 1, in, out]`);
   const w = transposeArray(p.data, p.shape, [3, 2, 0, 1]);
   const y = ctx.g.node('Conv', [depthwise, ctx.g.constant(`${ctx.base}/pointwise_kernel`, w.shape, w.data), ...biasInput(ctx)], ctx.base, {
-    kernel_shape: [1, 1], strides: [1, 1], dilations: [1, 1], group: 1, pads: [0, 0, 0, 0],
+    kernel_shape: [1, 1],
+    strides: [1, 1],
+    dilations: [1, 1],
+    group: 1,
+    pads: [0, 0, 0, 0],
   });
   return finish(ctx, y, 2);
 };
@@ -72,9 +90,18 @@ const conv2dTranspose: LayerConverter = (ctx) => {
   const crop = kernelShape.map((kk, i) => (padding === 'same' ? Math.max(kk - strides[i], 0) : 0));
   const pads = [...crop.map((c) => Math.floor(c / 2)), ...crop.map((c) => c - Math.floor(c / 2))];
   const w = transposeArray(k.data, k.shape, [3, 2, 0, 1]); // ONNX ConvTranspose: [in, out, kh, kw]
-  const y = ctx.g.node('ConvTranspose', [toChannelsFirst(ctx, ctx.x, 2), ctx.g.constant(`${ctx.base}/kernel`, w.shape, w.data), ...biasInput(ctx)], ctx.base, {
-    kernel_shape: kernelShape, strides, dilations, group: 1, pads,
-  });
+  const y = ctx.g.node(
+    'ConvTranspose',
+    [toChannelsFirst(ctx, ctx.x, 2), ctx.g.constant(`${ctx.base}/kernel`, w.shape, w.data), ...biasInput(ctx)],
+    ctx.base,
+    {
+      kernel_shape: kernelShape,
+      strides,
+      dilations,
+      group: 1,
+      pads,
+    },
+  );
   return finish(ctx, y, 2);
 };
 
@@ -86,7 +113,11 @@ const upSampling2d: LayerConverter = (ctx) => {
   // Resize scales every axis, so NHWC needs no transpose: [1, sh, sw, 1].
   const scales = ctx.g.constant(`${ctx.base}/scales`, [4], new Float32Array([1, size[0], size[1], 1]));
   const roi = ctx.g.constant(`${ctx.base}/roi`, [0], new Float32Array(0));
-  return ctx.g.node('Resize', [ctx.x, roi, scales], ctx.base, { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  return ctx.g.node('Resize', [ctx.x, roi, scales], ctx.base, {
+    mode: 'nearest',
+    coordinate_transformation_mode: 'asymmetric',
+    nearest_mode: 'floor',
+  });
 };
 
 export const CONV_VARIANT_LAYERS: Readonly<Record<string, LayerConverter>> = {
@@ -95,4 +126,3 @@ export const CONV_VARIANT_LAYERS: Readonly<Record<string, LayerConverter>> = {
   Conv2DTranspose: conv2dTranspose,
   UpSampling2D: upSampling2d,
 };
-

@@ -3,9 +3,7 @@
  * shape layers, inference-time no-ops and BatchNormalization.
  */
 import { emitActivation } from './keras-activations';
-import {
-  booleanOr, LayerConverter, numberOr, optionalString, unsupported, weight,
-} from './keras-layer-context';
+import { booleanOr, LayerConverter, numberOr, optionalString, unsupported, weight } from './keras-layer-context';
 import { ConversionError } from './errors';
 
 const identity: LayerConverter = (ctx) => ctx.x;
@@ -41,18 +39,16 @@ const relu: LayerConverter = (ctx) => {
   return ctx.g.node('Clip', [ctx.x, ctx.g.scalar(0), ctx.g.scalar(max)], ctx.base);
 };
 
-const leakyRelu: LayerConverter = (ctx) =>
-  ctx.g.node('LeakyRelu', [ctx.x], ctx.base, { alpha: { float: numberOr(ctx, 'alpha', 0.3) } });
+const leakyRelu: LayerConverter = (ctx) => ctx.g.node('LeakyRelu', [ctx.x], ctx.base, { alpha: { float: numberOr(ctx, 'alpha', 0.3) } });
 
-const elu: LayerConverter = (ctx) =>
-  ctx.g.node('Elu', [ctx.x], ctx.base, { alpha: { float: numberOr(ctx, 'alpha', 1) } });
+const elu: LayerConverter = (ctx) => ctx.g.node('Elu', [ctx.x], ctx.base, { alpha: { float: numberOr(ctx, 'alpha', 1) } });
 
 const thresholdedRelu: LayerConverter = (ctx) =>
   ctx.g.node('ThresholdedRelu', [ctx.x], ctx.base, { alpha: { float: numberOr(ctx, 'theta', 1) } });
 
 const softmax: LayerConverter = (ctx) => {
   const raw = ctx.config.axis;
-  const axis = Array.isArray(raw) && raw.length === 1 ? raw[0] : raw ?? 1;
+  const axis = Array.isArray(raw) && raw.length === 1 ? raw[0] : (raw ?? 1);
   if (typeof axis !== 'number') throw unsupported(ctx, `softmax over axes ${JSON.stringify(raw)}`);
   return ctx.g.node('Softmax', [ctx.x], ctx.base, { axis });
 };

@@ -16,7 +16,8 @@ const layerNormalization: LayerConverter = (ctx) => {
   const rank = ctx.inShape.length;
   const raw = ctx.config.axis;
   const axes = (Array.isArray(raw) ? raw : [raw ?? -1]).map((a) => (typeof a === 'number' && a < 0 ? a + rank : a));
-  if (axes.length !== 1 || axes[0] !== rank - 1) throw unsupported(ctx, `normalization over axes ${JSON.stringify(raw)} (only the last axis)`);
+  if (axes.length !== 1 || axes[0] !== rank - 1)
+    throw unsupported(ctx, `normalization over axes ${JSON.stringify(raw)} (only the last axis)`);
   const eps = numberOr(ctx, 'epsilon', 1e-3);
   const { g, base } = ctx;
   const mean = g.node('ReduceMean', [ctx.x], base, { axes: [-1], keepdims: 1 });

@@ -13,7 +13,11 @@ import { convertModelFile } from './convert-model-file';
 export async function withConvertedKeras<T>(
   kerasPath: string,
   options: { readonly configPath?: string; readonly checkSamples?: number },
-  pack: (onnxPath: string, source: NonNullable<Manifest['source']>, report: { maxAbsDiff: number; layers: readonly string[] }) => Promise<T>,
+  pack: (
+    onnxPath: string,
+    source: NonNullable<Manifest['source']>,
+    report: { maxAbsDiff: number; layers: readonly string[] },
+  ) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'modelship-convert-'));
   try {

@@ -6,10 +6,16 @@ import { numberOr, type LayerConverter } from './keras-layer-context';
 import { ConversionError } from './errors';
 
 /** ONNX's binary op folded over every input: Add(Add(a, b), c). */
-const fold = (op: 'Add' | 'Mul'): LayerConverter => (ctx) => ctx.inputs.slice(1).reduce((acc, x) => ctx.g.node(op, [acc, x], ctx.base), ctx.inputs[0]);
+const fold =
+  (op: 'Add' | 'Mul'): LayerConverter =>
+  (ctx) =>
+    ctx.inputs.slice(1).reduce((acc, x) => ctx.g.node(op, [acc, x], ctx.base), ctx.inputs[0]);
 
 /** ONNX's variadic ops take every input at once. */
-const variadic = (op: 'Mean' | 'Max' | 'Min'): LayerConverter => (ctx) => ctx.g.node(op, [...ctx.inputs], ctx.base);
+const variadic =
+  (op: 'Mean' | 'Max' | 'Min'): LayerConverter =>
+  (ctx) =>
+    ctx.g.node(op, [...ctx.inputs], ctx.base);
 
 const subtract: LayerConverter = (ctx) => {
   if (ctx.inputs.length !== 2) throw new ConversionError(`${ctx.where}: Subtract takes exactly 2 inputs, got ${ctx.inputs.length}`);
@@ -20,7 +26,9 @@ const concatenate: LayerConverter = (ctx) => {
   const axis = numberOr(ctx, 'axis', -1);
   const rank = ctx.inShape.length;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank || axis === 0 || axis === -rank) {
-    throw new ConversionError(`${ctx.where}: cannot concatenate along axis ${axis} of rank-${rank} tensors (the batch axis, or out of range)`);
+    throw new ConversionError(
+      `${ctx.where}: cannot concatenate along axis ${axis} of rank-${rank} tensors (the batch axis, or out of range)`,
+    );
   }
   return ctx.g.node('Concat', [...ctx.inputs], ctx.base, { axis });
 };

@@ -17,7 +17,13 @@ import { SPATIAL_LAYERS } from './keras-spatial-layers';
 import { encodeOnnxModel, type ValueSpec } from './onnx-builder';
 import { OnnxGraphEmitter } from './onnx-graph-emitter';
 
-const CONVERTERS: Readonly<Record<string, LayerConverter>> = { ...CORE_LAYERS, ...SPATIAL_LAYERS, ...CONV_VARIANT_LAYERS, ...MERGE_LAYERS, ...EMBEDDING_NORM_LAYERS };
+const CONVERTERS: Readonly<Record<string, LayerConverter>> = {
+  ...CORE_LAYERS,
+  ...SPATIAL_LAYERS,
+  ...CONV_VARIANT_LAYERS,
+  ...MERGE_LAYERS,
+  ...EMBEDDING_NORM_LAYERS,
+};
 
 /** Keras layer class names the converter handles. */
 export const SUPPORTED_LAYERS: readonly string[] = Object.keys(CONVERTERS).sort();
@@ -66,7 +72,8 @@ function layerWeights(layer: tf.layers.Layer, where: string): Map<string, LayerW
   const values = layer.getWeights();
   const weights = new Map<string, LayerWeight>();
   layer.weights.forEach((variable, i) => {
-    if (variable.dtype !== 'float32') throw new ConversionError(`${where}: weight '${variable.name}' is ${variable.dtype}; only float32 is supported`);
+    if (variable.dtype !== 'float32')
+      throw new ConversionError(`${where}: weight '${variable.name}' is ${variable.dtype}; only float32 is supported`);
     // 'dense_Dense1/kernel' and Keras's 'sequential/dense/kernel:0' both end in the short name.
     const short = (variable.originalName ?? variable.name).split('/').pop()?.replace(/:\d+$/, '') ?? variable.name;
     weights.set(short, { shape: [...variable.shape] as number[], data: Float32Array.from(values[i].dataSync()) });
@@ -117,13 +124,23 @@ export function convertLayersGraph(model: tf.LayersModel, opts: GraphConvertOpti
       const ins = node.inputTensors.map((t) => tensors.get(t.id));
       // A node whose inputs are not in this graph belongs to another model that shares the layer.
       if (ins.some((x) => x === undefined)) continue;
-      if (node.outputTensors.length !== 1) throw new ConversionError(`${where} gives ${node.outputTensors.length} outputs; only layers with one output are supported`);
+      if (node.outputTensors.length !== 1)
+        throw new ConversionError(`${where} gives ${node.outputTensors.length} outputs; only layers with one output are supported`);
       weights ??= layerWeights(layer, where);
       const inShapes = node.inputTensors.map((t) => t.shape);
       const base = callIndex === 0 ? layer.name : `${layer.name}_call${callIndex}`;
       const y = convert({
-        g, className, config: layer.getConfig(), x: ins[0]!, inShape: inShapes[0], inputs: ins as string[], inShapes,
-        outShape: node.outputTensors[0].shape, weights, where, base,
+        g,
+        className,
+        config: layer.getConfig(),
+        x: ins[0]!,
+        inShape: inShapes[0],
+        inputs: ins as string[],
+        inShapes,
+        outShape: node.outputTensors[0].shape,
+        weights,
+        where,
+        base,
       });
       tensors.set(node.outputTensors[0].id, y);
       layers.push(className);
@@ -153,9 +170,10 @@ export function convertLayersGraph(model: tf.LayersModel, opts: GraphConvertOpti
     opset,
     producerName: 'modelship',
     // The Sequential wording is the one the committed example models carry, which npm run train reproduces byte for byte.
-    docString: model.getClassName() === 'Sequential'
-      ? `Converted from tfjs Sequential model '${model.name}': ${layers.join(' -> ')}`
-      : `Converted from Keras/tfjs ${model.getClassName()} model '${model.name}': ${layers.join(', ')}`,
+    docString:
+      model.getClassName() === 'Sequential'
+        ? `Converted from tfjs Sequential model '${model.name}': ${layers.join(' -> ')}`
+        : `Converted from Keras/tfjs ${model.getClassName()} model '${model.name}': ${layers.join(', ')}`,
   });
   return { onnx, inputs, outputs, layers };
 }

@@ -7,8 +7,19 @@ import { ModelProto } from './onnx-schema';
 
 /** ONNX TensorProto.DataType codes, keyed by v2 datatype. */
 export const ONNX_ELEM_TYPE: Readonly<Record<Datatype, number>> = {
-  FP32: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7,
-  BYTES: 8, BOOL: 9, FP16: 10, FP64: 11, UINT32: 12, UINT64: 13,
+  FP32: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  BYTES: 8,
+  BOOL: 9,
+  FP16: 10,
+  FP64: 11,
+  UINT32: 12,
+  UINT64: 13,
 };
 
 export interface ValueSpec {

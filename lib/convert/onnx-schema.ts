@@ -73,8 +73,20 @@ const descriptor: protobuf.INamespace = {
           nested: {
             DataType: {
               values: {
-                UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7,
-                STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13,
+                UNDEFINED: 0,
+                FLOAT: 1,
+                UINT8: 2,
+                INT8: 3,
+                UINT16: 4,
+                INT16: 5,
+                INT32: 6,
+                INT64: 7,
+                STRING: 8,
+                BOOL: 9,
+                FLOAT16: 10,
+                DOUBLE: 11,
+                UINT32: 12,
+                UINT64: 13,
               },
             },
           },

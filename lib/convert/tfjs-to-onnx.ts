@@ -48,15 +48,23 @@ export interface FileConvertOptions extends ConvertOptions {
  */
 export function convertLayersModel(model: tf.LayersModel, opts: ConvertOptions = {}): ConvertResult {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new ConversionError(`model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs; this path takes exactly one of each (convertLayersGraph takes any)`);
+    throw new ConversionError(
+      `model '${model.name}' has ${model.inputs.length} inputs and ${model.outputs.length} outputs; this path takes exactly one of each (convertLayersGraph takes any)`,
+    );
   }
   for (const t of [model.inputs[0], model.outputs[0]]) {
-    if (t.dtype !== 'float32') throw new ConversionError(`model '${model.name}': tensor '${t.name}' is ${t.dtype}; only float32 inputs and outputs are supported`);
+    if (t.dtype !== 'float32')
+      throw new ConversionError(`model '${model.name}': tensor '${t.name}' is ${t.dtype}; only float32 inputs and outputs are supported`);
   }
   const inputName = opts.inputName ?? 'input';
   const outputName = opts.outputName ?? 'output';
   if (inputName === outputName) throw new ConversionError(`input and output must have different names, both are '${inputName}'`);
-  const { onnx, layers } = convertLayersGraph(model, { name: opts.name, opset: opts.opset, inputNames: [inputName], outputNames: [outputName] });
+  const { onnx, layers } = convertLayersGraph(model, {
+    name: opts.name,
+    opset: opts.opset,
+    inputNames: [inputName],
+    outputNames: [outputName],
+  });
   return { onnx, inputName, outputName, layers: [...layers] };
 }
 
@@ -65,14 +73,19 @@ export function convertLayersModel(model: tf.LayersModel, opts: ConvertOptions =
  * tfjs on `checkSamples` seeded random inputs, and only then writes the ONNX file.
  */
 export async function convertTfjsModelFile(
-  modelJsonPath: string, outPath: string, opts: FileConvertOptions = {},
+  modelJsonPath: string,
+  outPath: string,
+  opts: FileConvertOptions = {},
 ): Promise<{ layers: string[]; maxAbsDiff: number; samples: number }> {
   const model = await loadLayersModelFromFile(modelJsonPath);
   try {
     const converted = convertLayersModel(model, opts);
     const samples = opts.checkSamples ?? 32;
     const { maxAbsDiff } = await checkConversion(model, converted, {
-      samples, atol: opts.atol ?? 1e-4, rtol: opts.rtol ?? 1e-3, inputRange: opts.inputRange,
+      samples,
+      atol: opts.atol ?? 1e-4,
+      rtol: opts.rtol ?? 1e-3,
+      inputRange: opts.inputRange,
     });
     // Atomic: an existing .onnx at outPath is replaced whole or kept whole, never left half-written.
     await writeDataAtomically(outPath, converted.onnx);

@@ -2,7 +2,11 @@
  * Transposes a row-major float array. Keras stores conv kernels as [spatial..., in, out] and ONNX
  * wants [out, in, spatial...], so weights are permuted once at conversion time.
  */
-export function transposeArray(data: Float32Array, shape: readonly number[], perm: readonly number[]): { data: Float32Array; shape: number[] } {
+export function transposeArray(
+  data: Float32Array,
+  shape: readonly number[],
+  perm: readonly number[],
+): { data: Float32Array; shape: number[] } {
   const rank = shape.length;
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
     throw new Error(`transposeArray: perm [${perm.join(', ')}] is not a permutation of rank ${rank}`);

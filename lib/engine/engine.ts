@@ -82,7 +82,10 @@ export class InferenceEngine {
     }
     let results: ort.InferenceSession.ReturnType;
     try {
-      results = await this.session.run(feeds, request.outputs.map((o) => o.name));
+      results = await this.session.run(
+        feeds,
+        request.outputs.map((o) => o.name),
+      );
     } catch (err) {
       // The request already matched the manifest, so what onnxruntime still refuses is an input the
       // graph cannot take (a dynamic dimension it constrains, say): the caller's to fix, not a 500.

@@ -8,7 +8,9 @@ type ValueMetadata = InferenceSession.ValueMetadata;
 function check(kind: 'input' | 'output', specs: readonly TensorSpec[], actual: readonly ValueMetadata[], source: string): void {
   const byName = new Map(actual.map((m) => [m.name, m]));
   if (actual.length !== specs.length) {
-    throw new PackageError(`${source}: the model has ${actual.length} ${kind}s (${actual.map((m) => m.name).join(', ')}) but the manifest lists ${specs.length}`);
+    throw new PackageError(
+      `${source}: the model has ${actual.length} ${kind}s (${actual.map((m) => m.name).join(', ')}) but the manifest lists ${specs.length}`,
+    );
   }
   for (const spec of specs) {
     const m = byName.get(spec.name);

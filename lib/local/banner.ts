@@ -16,6 +16,8 @@ export function printBanner(running: RunningServer, dirs: readonly string[], log
   log('Try:');
   log(`  curl -s -H '${keyHeader}' ${running.url}/v2/models/${first.name}`);
   if (sample) {
-    log(`  curl -s -H '${keyHeader}' -H 'content-type: application/json' --data @${join(dir, sample.request)} ${running.url}/v2/models/${first.name}/infer`);
+    log(
+      `  curl -s -H '${keyHeader}' -H 'content-type: application/json' --data @${join(dir, sample.request)} ${running.url}/v2/models/${first.name}/infer`,
+    );
   }
 }

@@ -82,7 +82,11 @@ export const jwtSchema = z
     /** Path of a JWKS JSON file; relative paths are resolved against the config file's directory. */
     jwksFile: z.string().min(1).optional(),
     /** http(s) URL of a JWKS, fetched and cached. */
-    jwksUrl: z.string().url().regex(/^https?:\/\//i, 'must be an http or https URL').optional(),
+    jwksUrl: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//i, 'must be an http or https URL')
+      .optional(),
     /** Usage plan applied to each JWT subject; without it JWT callers are not rate limited. */
     plan: z.string().optional(),
     /** Leeway for exp, nbf and iat, for clocks that drift. */
@@ -133,7 +137,9 @@ export const serverConfigSchema = z
     /** Larger bodies get 413 before they are read to the end. */
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
     /** The stage-wide throttle over all callers together, as API Gateway's stage default always is. */
-    throttle: z.strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) }).default({ ...DEFAULT_STAGE_THROTTLE }),
+    throttle: z
+      .strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) })
+      .default({ ...DEFAULT_STAGE_THROTTLE }),
   })
   .superRefine((c, ctx) => {
     const planNames = Object.keys(c.plans);
@@ -154,15 +160,27 @@ export const serverConfigSchema = z
     const accessKeyIds = new Set<string>();
     c.sigv4?.credentials.forEach((cred, i) => {
       if (!Object.hasOwn(c.plans, cred.plan)) {
-        ctx.addIssue({ code: 'custom', path: ['sigv4', 'credentials', i, 'plan'], message: `unknown plan "${cred.plan}" (plans: ${known})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sigv4', 'credentials', i, 'plan'],
+          message: `unknown plan "${cred.plan}" (plans: ${known})`,
+        });
       }
       if (accessKeyIds.has(cred.accessKeyId)) {
-        ctx.addIssue({ code: 'custom', path: ['sigv4', 'credentials', i, 'accessKeyId'], message: `"${cred.accessKeyId}" is used by another credential` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sigv4', 'credentials', i, 'accessKeyId'],
+          message: `"${cred.accessKeyId}" is used by another credential`,
+        });
       }
       accessKeyIds.add(cred.accessKeyId);
     });
     if (c.apiKeys.length === 0 && c.jwt === undefined && c.sigv4 === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['apiKeys'], message: 'no API keys and no jwt section (nor sigv4): nobody could call the server' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiKeys'],
+        message: 'no API keys and no jwt section (nor sigv4): nobody could call the server',
+      });
     }
   });
 
@@ -227,12 +245,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  * @param env where `valueFromEnv` is looked up
  * @param baseDir directory a relative `jwt.jwksFile` is resolved against; left relative when omitted
  */
-export function parseServerConfig(
-  value: unknown,
-  source = 'server config',
-  env: Env = process.env,
-  baseDir?: string,
-): ServerConfig {
+export function parseServerConfig(value: unknown, source = 'server config', env: Env = process.env, baseDir?: string): ServerConfig {
   const result = serverConfigSchema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
@@ -268,7 +281,9 @@ export function parseServerConfig(
       if (secret === undefined) {
         problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: environment variable ${k.secretAccessKeyFromEnv} is not set`);
       } else if (secret.length < 16 || secret.length > 128) {
-        problems.push(`sigv4.credentials[${i}].secretAccessKeyFromEnv: ${k.secretAccessKeyFromEnv} holds ${secret.length} characters; secrets must have 16-128`);
+        problems.push(
+          `sigv4.credentials[${i}].secretAccessKeyFromEnv: ${k.secretAccessKeyFromEnv} holds ${secret.length} characters; secrets must have 16-128`,
+        );
       }
     }
     return { accessKeyId: k.accessKeyId, secretAccessKey: secret ?? '', plan: k.plan, enabled: k.enabled };
@@ -281,7 +296,14 @@ export function parseServerConfig(
   if (jwt?.jwksFile !== undefined && baseDir !== undefined && !isAbsolute(jwt.jwksFile)) {
     jwt = { ...jwt, jwksFile: resolve(baseDir, jwt.jwksFile) };
   }
-  return { plans: c.plans, apiKeys, ...(jwt ? { jwt } : {}), ...(sigv4 ? { sigv4 } : {}), maxBodyBytes: c.maxBodyBytes, throttle: c.throttle };
+  return {
+    plans: c.plans,
+    apiKeys,
+    ...(jwt ? { jwt } : {}),
+    ...(sigv4 ? { sigv4 } : {}),
+    maxBodyBytes: c.maxBodyBytes,
+    throttle: c.throttle,
+  };
 }
 
 /**
@@ -289,7 +311,12 @@ export function parseServerConfig(
  * Throws a {@link ConfigError} naming the file and each bad field.
  */
 export function loadServerConfig(path: string, env: Env = process.env): ServerConfig {
-  return parseServerConfig(readJsonFile(path, (m) => new ConfigError(m)), path, env, dirname(resolve(path)));
+  return parseServerConfig(
+    readJsonFile(path, (m) => new ConfigError(m)),
+    path,
+    env,
+    dirname(resolve(path)),
+  );
 }
 
 /** Name of the plan and key {@link defaultDevConfig} creates. */

@@ -14,9 +14,7 @@ import { ConfigError, type JwtConfig } from './config';
  * Asymmetric algorithms only. With a symmetric one (HS256) a JWKS public key could be used as an HMAC
  * secret, and `none` would skip the signature altogether.
  */
-export const JWT_ALGORITHMS: readonly string[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-];
+export const JWT_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 const BEARER = /^bearer(?:\s|$)/i;
 const BEARER_TOKEN = /^bearer\s+(\S+)\s*$/i;
@@ -130,7 +128,9 @@ export function jwtScheme(config: JwtConfig, opts: JwtSchemeOptions = {}): AuthS
       if (match === null) throw new UnauthorizedError('Authorization: Bearer needs exactly one token after it');
       let sub: unknown;
       try {
-        ({ payload: { sub } } = await jwtVerify(match[1], getKey, { ...verifyOptions, currentDate: new Date(clock.now()) }));
+        ({
+          payload: { sub },
+        } = await jwtVerify(match[1], getKey, { ...verifyOptions, currentDate: new Date(clock.now()) }));
       } catch (err) {
         throw toHttpError(err, keySource);
       }

@@ -27,7 +27,11 @@ export async function loadPackages(dirs: readonly string[], options: EngineOptio
         // The manifest itself is the problem; the directory name is the best name left.
       }
       // The reason goes to callers of the refused model's routes: name files inside the package, not server paths.
-      const reason = (err as Error).message.split(resolve(dir) + sep).join('').split(dir.replace(/\/+$/, '') + sep).join('');
+      const reason = (err as Error).message
+        .split(resolve(dir) + sep)
+        .join('')
+        .split(dir.replace(/\/+$/, '') + sep)
+        .join('');
       failures.push({ name, version, reason });
     }
   }

@@ -80,7 +80,10 @@ function startError(err: NodeJS.ErrnoException, port: number, host: string): Err
     case 'EADDRINUSE':
       return new ServerStartError(`${where} is already in use; stop the other server or choose another port with --port`, { cause: err });
     case 'EACCES':
-      return new ServerStartError(`${where} may not be bound by this user (ports below 1024 need privileges); choose another port with --port`, { cause: err });
+      return new ServerStartError(
+        `${where} may not be bound by this user (ports below 1024 need privileges); choose another port with --port`,
+        { cause: err },
+      );
     case 'EADDRNOTAVAIL':
       return new ServerStartError(`${host} is not an address of this machine; choose another with --host`, { cause: err });
     default:
@@ -118,7 +121,9 @@ export class LocalServer {
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
       const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
       const body = JSON.stringify({ error: tooLarge ? 'the request headers are too large' : 'malformed HTTP request' });
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     });
   }
 

@@ -98,7 +98,9 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       if (request === undefined) throw new Error('SigV4 verification needs the request method, path, query and body');
       const match = AUTHORIZATION.exec(headers['authorization'] ?? '');
       if (match === null) {
-        throw refuse('Authorization: AWS4-HMAC-SHA256 is malformed; expected Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>');
+        throw refuse(
+          'Authorization: AWS4-HMAC-SHA256 is malformed; expected Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>',
+        );
       }
       const [, credentialText, signedHeadersText, provided] = match as unknown as [string, string, string, string];
 
@@ -111,10 +113,14 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       const key = keys.get(accessKeyId);
       if (key === undefined) throw refuse(`SigV4 access key ${accessKeyId} is not known`);
       if (region !== config.region) {
-        throw refuse(`SigV4 credential scope is for region ${SCOPE_WORD.test(region) ? `"${region}"` : '(invalid)'}; this API is in ${config.region}`);
+        throw refuse(
+          `SigV4 credential scope is for region ${SCOPE_WORD.test(region) ? `"${region}"` : '(invalid)'}; this API is in ${config.region}`,
+        );
       }
       if (service !== config.service) {
-        throw refuse(`SigV4 credential scope is for service ${SCOPE_WORD.test(service) ? `"${service}"` : '(invalid)'}; this API is ${config.service}`);
+        throw refuse(
+          `SigV4 credential scope is for service ${SCOPE_WORD.test(service) ? `"${service}"` : '(invalid)'}; this API is ${config.service}`,
+        );
       }
 
       const amzDate = headers['x-amz-date'] ?? '';
@@ -123,16 +129,21 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       if (scopeDate !== amzDate.slice(0, 8)) throw refuse('SigV4 credential scope date is not the date in x-amz-date');
       const skewSeconds = Math.abs(clock.now() - signingDate.getTime()) / 1000;
       if (skewSeconds > config.clockSkewSeconds) {
-        throw refuse(`SigV4 signature is expired or not yet valid: x-amz-date is ${Math.round(skewSeconds)} s from the server clock (at most ${config.clockSkewSeconds} s)`);
+        throw refuse(
+          `SigV4 signature is expired or not yet valid: x-amz-date is ${Math.round(skewSeconds)} s from the server clock (at most ${config.clockSkewSeconds} s)`,
+        );
       }
 
       const signedHeaders = signedHeadersText.split(';');
-      if (!signedHeaders.every((h) => HEADER_NAME.test(h))) throw refuse('SigV4 SignedHeaders must be lower-case header names separated by ";"');
+      if (!signedHeaders.every((h) => HEADER_NAME.test(h)))
+        throw refuse('SigV4 SignedHeaders must be lower-case header names separated by ";"');
       for (const required of ['host', 'x-amz-date']) {
         if (!signedHeaders.includes(required)) throw refuse(`SigV4 SignedHeaders must include ${required}`);
       }
       if (headers['x-amz-security-token'] !== undefined) {
-        throw refuse('temporary credentials (x-amz-security-token) cannot be checked by the local server; sign with a configured access key');
+        throw refuse(
+          'temporary credentials (x-amz-security-token) cannot be checked by the local server; sign with a configured access key',
+        );
       }
       const toSign: Record<string, string> = {};
       for (const name of signedHeaders) {
@@ -149,7 +160,15 @@ export function sigv4Scheme(config: SigV4Config, options: SigV4SchemeOptions = {
       }
 
       const signed = await key.signer.sign(
-        { method: request.method, protocol: 'http:', hostname: toSign.host, path: request.path, query: parseQuery(request.query), headers: toSign, body },
+        {
+          method: request.method,
+          protocol: 'http:',
+          hostname: toSign.host,
+          path: request.path,
+          query: parseQuery(request.query),
+          headers: toSign,
+          body,
+        },
         { signingDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
       );
       const expected = /Signature=([0-9a-f]{64})$/.exec(signed.headers['authorization'] ?? '')?.[1] ?? '';

@@ -16,7 +16,9 @@ const NO_HEADERS: Readonly<Record<string, string | undefined>> = {};
 export async function answerSample(engine: InferenceEngine, request: Uint8Array): Promise<GoldenResponse> {
   const response = await inferResponse(engine, request, NO_HEADERS);
   if (typeof response.body !== 'string') {
-    throw new PackageError('the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it');
+    throw new PackageError(
+      'the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it',
+    );
   }
   return { outputs: (parseJson(response.body) as GoldenResponse).outputs };
 }

@@ -61,7 +61,10 @@ export async function readSampleRequests(path: string): Promise<SampleRequest[]>
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -92,56 +95,63 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
   const sampleRequests = options.samples ?? [syntheticRequest(signature.inputs, 1), syntheticRequest(signature.inputs, 2)];
   // Only the float datatypes the model outputs need a tolerance; everything else must match exactly.
   const tolerance = Object.fromEntries(Object.entries(DEFAULT_TOLERANCE).filter(([d]) => signature.outputs.some((o) => o.datatype === d)));
-  const manifest = parseManifest({
-    format: MANIFEST_FORMAT,
-    name: options.name,
-    version: options.version,
-    description: options.description ?? '',
-    framework: { name: 'onnx', opset: readOpset(model) },
-    target: options.target ?? 'cpu',
-    ...(options.gpuPlatform ? { gpu: { platform: options.gpuPlatform } } : {}),
-    inputs: signature.inputs,
-    outputs: signature.outputs,
-    model: { file: MODEL_FILE, bytes: model.length, sha256: sha256(model) },
-    samples: sampleRequests.map((_, i) => ({
-      request: `${SAMPLES_DIR}/${i}.request.json`,
-      response: `${SAMPLES_DIR}/${i}.response.json`,
-      tolerance,
-    })),
-    ...(options.labels ? { labels: LABELS_FILE } : {}),
-    ...(options.source ? { source: options.source } : {}),
-    created: { tool: 'modelship', version: VERSION },
-  }, `package ${options.name}`);
-
-  return writeDirAtomically(outDir, async (dir) => {
-    await mkdir(join(dir, SAMPLES_DIR), { recursive: true });
-    // The bytes that were hashed, not a second read of a file that may have changed since.
-    await writeFile(join(dir, MODEL_FILE), model);
-    if (options.labels) await writeFile(join(dir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
-    await writeFile(join(dir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
-
-    const engine = await InferenceEngine.load(dir);
-    try {
-      for (const [i, request] of sampleRequests.entries()) {
-        const golden = await answerSample(engine, Buffer.from(stringifyJson(request))).catch((err: Error) => {
-          throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
-        });
-        await writeFile(join(dir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
-        await writeFile(join(dir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
-      }
-    } finally {
-      await engine.release();
-    }
-    return manifest;
-  }, {
-    replace: replacing,
-    occupied: holdsPackage,
-    check: async (staged) => {
-      const report = await verifyPackage(staged);
-      if (!report.ok) {
-        const problems = report.problems.map((p) => p.split(staged).join(outDir));
-        throw new PackageError(`the new package for ${outDir} does not verify, so it was not written:\n  - ${problems.join('\n  - ')}`);
-      }
+  const manifest = parseManifest(
+    {
+      format: MANIFEST_FORMAT,
+      name: options.name,
+      version: options.version,
+      description: options.description ?? '',
+      framework: { name: 'onnx', opset: readOpset(model) },
+      target: options.target ?? 'cpu',
+      ...(options.gpuPlatform ? { gpu: { platform: options.gpuPlatform } } : {}),
+      inputs: signature.inputs,
+      outputs: signature.outputs,
+      model: { file: MODEL_FILE, bytes: model.length, sha256: sha256(model) },
+      samples: sampleRequests.map((_, i) => ({
+        request: `${SAMPLES_DIR}/${i}.request.json`,
+        response: `${SAMPLES_DIR}/${i}.response.json`,
+        tolerance,
+      })),
+      ...(options.labels ? { labels: LABELS_FILE } : {}),
+      ...(options.source ? { source: options.source } : {}),
+      created: { tool: 'modelship', version: VERSION },
     },
-  });
+    `package ${options.name}`,
+  );
+
+  return writeDirAtomically(
+    outDir,
+    async (dir) => {
+      await mkdir(join(dir, SAMPLES_DIR), { recursive: true });
+      // The bytes that were hashed, not a second read of a file that may have changed since.
+      await writeFile(join(dir, MODEL_FILE), model);
+      if (options.labels) await writeFile(join(dir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
+      await writeFile(join(dir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
+
+      const engine = await InferenceEngine.load(dir);
+      try {
+        for (const [i, request] of sampleRequests.entries()) {
+          const golden = await answerSample(engine, Buffer.from(stringifyJson(request))).catch((err: Error) => {
+            throw new PackageError(`sample ${i} was refused by the model: ${err.message}; pass samples that fit it`);
+          });
+          await writeFile(join(dir, manifest.samples[i].request), `${stringifyJson(request, 2)}\n`);
+          await writeFile(join(dir, manifest.samples[i].response), `${stringifyJson(golden, 2)}\n`);
+        }
+      } finally {
+        await engine.release();
+      }
+      return manifest;
+    },
+    {
+      replace: replacing,
+      occupied: holdsPackage,
+      check: async (staged) => {
+        const report = await verifyPackage(staged);
+        if (!report.ok) {
+          const problems = report.problems.map((p) => p.split(staged).join(outDir));
+          throw new PackageError(`the new package for ${outDir} does not verify, so it was not written:\n  - ${problems.join('\n  - ')}`);
+        }
+      },
+    },
+  );
 }

@@ -49,11 +49,15 @@ export function syntheticRequest(inputs: readonly TensorMetadata[], seed: number
       const data = Array.from({ length: n }, (_, i): unknown => {
         const r = random();
         switch (info.json) {
-          case 'boolean': return r < 0.5;
-          case 'string': return `sample-${seed}-${i}`;
+          case 'boolean':
+            return r < 0.5;
+          case 'string':
+            return `sample-${seed}-${i}`;
           // Small non-negative integers are valid for every integer type, and for indices into most tables.
-          case 'integer': return Math.floor(r * 10);
-          default: return Math.round(r * 1e4) / 1e4;
+          case 'integer':
+            return Math.floor(r * 10);
+          default:
+            return Math.round(r * 1e4) / 1e4;
         }
       });
       return { name: spec.name, datatype: spec.datatype, shape, data };
@@ -105,9 +109,10 @@ export function compareOutputs(
       problems.push(`output '${e.name}': ${a.data.length} elements, expected ${e.data.length}`);
       continue;
     }
-    const tol = e.datatype === 'FP16' || e.datatype === 'FP32' || e.datatype === 'FP64'
-      ? tolerance[e.datatype] ?? DEFAULT_TOLERANCE[e.datatype]
-      : undefined;
+    const tol =
+      e.datatype === 'FP16' || e.datatype === 'FP32' || e.datatype === 'FP64'
+        ? (tolerance[e.datatype] ?? DEFAULT_TOLERANCE[e.datatype])
+        : undefined;
     let bad = 0;
     let first: string | undefined;
     for (let i = 0; i < e.data.length; i++) {

@@ -13,11 +13,15 @@ import type { Manifest } from './manifest';
 type ModelRecord = Manifest['model'];
 
 export function sizeMismatch(path: string, actual: number, model: ModelRecord): PackageError {
-  return new PackageError(`${path} is ${actual} bytes but the manifest says ${model.bytes}: the model has been changed since it was packaged`);
+  return new PackageError(
+    `${path} is ${actual} bytes but the manifest says ${model.bytes}: the model has been changed since it was packaged`,
+  );
 }
 
 export function hashMismatch(path: string, actual: string, model: ModelRecord): PackageError {
-  return new PackageError(`${path} has sha256 ${actual} but the manifest says ${model.sha256}: the model has been tampered with or changed since it was packaged`);
+  return new PackageError(
+    `${path} has sha256 ${actual} but the manifest says ${model.sha256}: the model has been tampered with or changed since it was packaged`,
+  );
 }
 
 /** Checks bytes already in memory, so that what was checked is exactly what gets used. */

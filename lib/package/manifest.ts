@@ -57,25 +57,29 @@ export const manifestSchema = z.strictObject({
     bytes: z.number().int().positive(),
     sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
   }),
-  samples: z.array(z.strictObject({
-    /** A v2 infer request body, usable as it is: curl --data @<package>/<request>. */
-    request: z.string().regex(RELATIVE_PATH),
-    /** The outputs the model gave for it at packaging: {"outputs": [...]}. */
-    response: z.string().regex(RELATIVE_PATH),
-    /** Per floating-point datatype; integers, BOOL and BYTES must match exactly. */
-    tolerance: toleranceByDatatypeSchema,
-  })),
+  samples: z.array(
+    z.strictObject({
+      /** A v2 infer request body, usable as it is: curl --data @<package>/<request>. */
+      request: z.string().regex(RELATIVE_PATH),
+      /** The outputs the model gave for it at packaging: {"outputs": [...]}. */
+      response: z.string().regex(RELATIVE_PATH),
+      /** Per floating-point datatype; integers, BOOL and BYTES must match exactly. */
+      tolerance: toleranceByDatatypeSchema,
+    }),
+  ),
   labels: z.string().regex(RELATIVE_PATH).optional(),
   /** What a converted model came from: the Keras file that `modelship package MODEL.keras` converted. */
-  source: z.strictObject({
-    format: z.literal('keras'),
-    /** Which Keras file: a .keras zip, a full .h5, or a .weights.h5 with its config. */
-    container: z.enum(['keras', 'h5', 'weights-h5']),
-    /** The Keras version that wrote it, when the file records one. */
-    kerasVersion: z.string().optional(),
-    /** The sha256 of the file as it was read. */
-    sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
-  }).optional(),
+  source: z
+    .strictObject({
+      format: z.literal('keras'),
+      /** Which Keras file: a .keras zip, a full .h5, or a .weights.h5 with its config. */
+      container: z.enum(['keras', 'h5', 'weights-h5']),
+      /** The Keras version that wrote it, when the file records one. */
+      kerasVersion: z.string().optional(),
+      /** The sha256 of the file as it was read. */
+      sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
+    })
+    .optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),
@@ -108,5 +112,8 @@ export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest 
 /** Reads and checks `<dir>/modelship.json`. */
 export function readManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST_FILE);
-  return parseManifest(readJsonFile(path, (m) => new PackageError(m)), path);
+  return parseManifest(
+    readJsonFile(path, (m) => new PackageError(m)),
+    path,
+  );
 }

@@ -89,7 +89,7 @@ export function decodeInferResponse(body: Uint8Array, headers: Readonly<Record<s
       return { name: o.name, datatype: o.datatype, shape: o.shape, data };
     }
     // JSON carries NaN and infinities as null; they come back as NaN.
-    const values = o.datatype.startsWith('FP') ? (o.data ?? []).map((v) => (v === null ? NaN : v)) : o.data ?? [];
+    const values = o.datatype.startsWith('FP') ? (o.data ?? []).map((v) => (v === null ? NaN : v)) : (o.data ?? []);
     return { name: o.name, datatype: o.datatype, shape: o.shape, data: fillFromJson(o.name, info, values) };
   });
   return { modelName: parsed.model_name, modelVersion: parsed.model_version, id: parsed.id, outputs };

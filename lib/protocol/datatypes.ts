@@ -5,16 +5,36 @@
 import type { Tensor } from 'onnxruntime-common';
 
 export const DATATYPES = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
 ] as const;
 
 export type Datatype = (typeof DATATYPES)[number];
 
 /** What a tensor's data is held in while it travels through the engine. BYTES travel as strings. */
 export type TensorData =
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
-  | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Float32Array | Float64Array | string[];
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array
+  | string[];
 
 export interface DatatypeInfo {
   readonly datatype: Datatype;
@@ -34,8 +54,13 @@ export interface DatatypeInfo {
 }
 
 function info(
-  datatype: Datatype, ort: Tensor.Type, size: number, json: DatatypeInfo['json'],
-  allocate: (n: number) => TensorData, min?: number | bigint, max?: number | bigint,
+  datatype: Datatype,
+  ort: Tensor.Type,
+  size: number,
+  json: DatatypeInfo['json'],
+  allocate: (n: number) => TensorData,
+  min?: number | bigint,
+  max?: number | bigint,
 ): DatatypeInfo {
   return { datatype, ort, size, json, allocate, min, max, bigint: typeof min === 'bigint' };
 }

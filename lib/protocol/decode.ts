@@ -61,7 +61,7 @@ function describe(value: unknown): string {
  * JSON.stringify throws on BigInt: that turned a bad request into a 500.
  */
 function show(value: unknown): string {
-  return typeof value === 'bigint' ? value.toString() : JSON.stringify(value) ?? describe(value);
+  return typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? describe(value));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -71,9 +71,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Checks the request shape against the manifest shape (where -1 allows any size) and returns its element count. */
 function checkShape(name: string, shape: unknown, expected: readonly number[], limits: TensorLimits): number {
   if (!Array.isArray(shape)) throw new BadRequestError(`input '${name}': shape must be an array of integers, got ${describe(shape)}`);
-  if (shape.length > limits.maxRank) throw new BadRequestError(`input '${name}': shape has ${shape.length} dimensions, more than the limit of ${limits.maxRank}`);
+  if (shape.length > limits.maxRank)
+    throw new BadRequestError(`input '${name}': shape has ${shape.length} dimensions, more than the limit of ${limits.maxRank}`);
   if (shape.length !== expected.length) {
-    throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] has ${shape.length} dimensions but the model expects ${expected.length} ([${expected.join(',')}])`);
+    throw new BadRequestError(
+      `input '${name}': shape [${shape.join(',')}] has ${shape.length} dimensions but the model expects ${expected.length} ([${expected.join(',')}])`,
+    );
   }
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
@@ -82,12 +85,16 @@ function checkShape(name: string, shape: unknown, expected: readonly number[], l
       throw new BadRequestError(`input '${name}': shape[${i}] must be a non-negative integer, got ${show(d)}`);
     }
     if (expected[i] !== -1 && d !== expected[i]) {
-      throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] does not match the model's [${expected.join(',')}] at dimension ${i}`);
+      throw new BadRequestError(
+        `input '${name}': shape [${shape.join(',')}] does not match the model's [${expected.join(',')}] at dimension ${i}`,
+      );
     }
     count *= d;
   }
   if (count > limits.maxElements) {
-    throw new BadRequestError(`input '${name}': shape [${shape.join(',')}] holds ${count} elements, more than the limit of ${limits.maxElements}`);
+    throw new BadRequestError(
+      `input '${name}': shape [${shape.join(',')}] holds ${count} elements, more than the limit of ${limits.maxElements}`,
+    );
   }
   return count;
 }
@@ -113,9 +120,14 @@ function flatten(data: unknown[], out: unknown[]): unknown[] {
 }
 
 function elementError(name: string, index: number, value: unknown, info: DatatypeInfo): BadRequestError {
-  const want = info.json === 'integer'
-    ? `integers from ${info.min} to ${info.max}`
-    : info.json === 'number' ? 'numbers' : info.json === 'boolean' ? 'true or false' : 'strings';
+  const want =
+    info.json === 'integer'
+      ? `integers from ${info.min} to ${info.max}`
+      : info.json === 'number'
+        ? 'numbers'
+        : info.json === 'boolean'
+          ? 'true or false'
+          : 'strings';
   const got = typeof value === 'number' || typeof value === 'bigint' ? String(value) : describe(value);
   return new BadRequestError(`input '${name}': element ${index} is ${got}; ${info.datatype} data must be ${want}`);
 }
@@ -183,22 +195,27 @@ export function fillFromBinary(name: string, info: DatatypeInfo, bytes: Uint8Arr
       if (offset + 4 > bytes.byteLength) throw new BadRequestError(`input '${name}': binary data ends before element ${i} of ${count}`);
       const len = view.getUint32(offset, true);
       offset += 4;
-      if (offset + len > bytes.byteLength) throw new BadRequestError(`input '${name}': element ${i} claims ${len} bytes but only ${bytes.byteLength - offset} remain`);
+      if (offset + len > bytes.byteLength)
+        throw new BadRequestError(`input '${name}': element ${i} claims ${len} bytes but only ${bytes.byteLength - offset} remain`);
       out[i] = decodeUtf8(bytes.subarray(offset, offset + len), `input '${name}' element ${i}`);
       offset += len;
     }
-    if (offset !== bytes.byteLength) throw new BadRequestError(`input '${name}': binary_data_size is ${bytes.byteLength} but its ${count} elements use ${offset} bytes`);
+    if (offset !== bytes.byteLength)
+      throw new BadRequestError(`input '${name}': binary_data_size is ${bytes.byteLength} but its ${count} elements use ${offset} bytes`);
     return out;
   }
   const expected = count * info.size;
   if (bytes.byteLength !== expected) {
-    throw new BadRequestError(`input '${name}': binary_data_size is ${bytes.byteLength} bytes but ${count} ${info.datatype} elements need ${expected}`);
+    throw new BadRequestError(
+      `input '${name}': binary_data_size is ${bytes.byteLength} bytes but ${count} ${info.datatype} elements need ${expected}`,
+    );
   }
   const out = info.allocate(count) as Exclude<TensorData, string[]>;
   // Copying (rather than viewing) also fixes alignment: the binary section may start at any offset.
   new Uint8Array(out.buffer).set(bytes);
   if (info.datatype === 'BOOL') {
-    for (let i = 0; i < count; i++) if (out[i] as number > 1) throw new BadRequestError(`input '${name}': BOOL element ${i} is ${out[i]}, not 0 or 1`);
+    for (let i = 0; i < count; i++)
+      if ((out[i] as number) > 1) throw new BadRequestError(`input '${name}': BOOL element ${i} is ${out[i]}, not 0 or 1`);
   }
   return out;
 }
@@ -214,7 +231,12 @@ function readBinaryDataSize(name: string, parameters: unknown): number | undefin
   return size;
 }
 
-function decodeOutputs(body: Record<string, unknown>, signature: ModelSignature, known: ReadonlySet<string>, binaryDefault: boolean): RequestedOutput[] {
+function decodeOutputs(
+  body: Record<string, unknown>,
+  signature: ModelSignature,
+  known: ReadonlySet<string>,
+  binaryDefault: boolean,
+): RequestedOutput[] {
   const requested = body.outputs;
   if (requested === undefined) return signature.outputs.map((o) => ({ name: o.name, binary: binaryDefault }));
   if (!Array.isArray(requested)) throw new BadRequestError(`outputs must be an array, got ${describe(requested)}`);
@@ -228,7 +250,8 @@ function decodeOutputs(body: Record<string, unknown>, signature: ModelSignature,
     if (o.parameters !== undefined) {
       if (!isPlainObject(o.parameters)) throw new BadRequestError(`output '${o.name}': parameters must be an object`);
       const b = o.parameters.binary_data;
-      if (b !== undefined && typeof b !== 'boolean') throw new BadRequestError(`output '${o.name}': parameters.binary_data must be true or false`);
+      if (b !== undefined && typeof b !== 'boolean')
+        throw new BadRequestError(`output '${o.name}': parameters.binary_data must be true or false`);
       if (typeof b === 'boolean') binary = b;
     }
     return { name: o.name, binary };
@@ -256,9 +279,11 @@ export function decodeInferRequest(
   const id = parsed.id;
   if (id !== undefined && typeof id !== 'string') throw new BadRequestError(`id must be a string, got ${describe(id)}`);
   const parameters = parsed.parameters;
-  if (parameters !== undefined && !isPlainObject(parameters)) throw new BadRequestError(`parameters must be an object, got ${describe(parameters)}`);
+  if (parameters !== undefined && !isPlainObject(parameters))
+    throw new BadRequestError(`parameters must be an object, got ${describe(parameters)}`);
   const binaryOutput = parameters?.binary_data_output;
-  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean') throw new BadRequestError('parameters.binary_data_output must be true or false');
+  if (binaryOutput !== undefined && typeof binaryOutput !== 'boolean')
+    throw new BadRequestError('parameters.binary_data_output must be true or false');
 
   const wireInputs = parsed.inputs;
   if (!Array.isArray(wireInputs)) throw new BadRequestError(`inputs must be an array, got ${describe(wireInputs)}`);
@@ -277,7 +302,8 @@ export function decodeInferRequest(
     seen.add(name);
     const datatype: unknown = w.datatype;
     if (!isDatatype(datatype)) throw new BadRequestError(`input '${name}': datatype ${show(datatype)} is not a v2 datatype`);
-    if (datatype !== spec.datatype) throw new BadRequestError(`input '${name}': datatype is ${datatype} but the model expects ${spec.datatype}`);
+    if (datatype !== spec.datatype)
+      throw new BadRequestError(`input '${name}': datatype is ${datatype} but the model expects ${spec.datatype}`);
     const info = DATATYPE_INFO[datatype];
     const count = checkShape(name, w.shape, spec.shape, limits);
     const shape = w.shape as number[];
@@ -285,9 +311,12 @@ export function decodeInferRequest(
     let data: TensorData;
     if (binarySize !== undefined) {
       if (w.data !== undefined) throw new BadRequestError(`input '${name}' has both data and parameters.binary_data_size`);
-      if (headerLength === undefined) throw new BadRequestError(`input '${name}' has binary_data_size but the request has no Inference-Header-Content-Length`);
+      if (headerLength === undefined)
+        throw new BadRequestError(`input '${name}' has binary_data_size but the request has no Inference-Header-Content-Length`);
       if (offset + binarySize > binary.byteLength) {
-        throw new BadRequestError(`input '${name}': binary_data_size ${binarySize} runs past the end of the body (${binary.byteLength - offset} bytes remain)`);
+        throw new BadRequestError(
+          `input '${name}': binary_data_size ${binarySize} runs past the end of the body (${binary.byteLength - offset} bytes remain)`,
+        );
       }
       data = fillFromBinary(name, info, binary.subarray(offset, offset + binarySize), count);
       offset += binarySize;
@@ -309,7 +338,8 @@ export function decodeInferRequest(
     throw new BadRequestError(`the body has ${binary.byteLength - offset} bytes of binary data that no input claims`);
   }
   const missing = signature.inputs.filter((s) => !seen.has(s.name)).map((s) => s.name);
-  if (missing.length > 0) throw new BadRequestError(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`);
+  if (missing.length > 0)
+    throw new BadRequestError(`missing input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}`);
 
   return {
     id,

@@ -29,11 +29,17 @@ const JSON_HEADERS = Object.freeze({ 'content-type': JSON_CONTENT_TYPE });
 export function jsonData(t: Pick<Tensor, 'datatype' | 'data'>): string {
   const data = t.data;
   switch (t.datatype) {
-    case 'BYTES': return JSON.stringify(data);
-    case 'BOOL': return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
-    case 'FP16': return finiteJson(numbersFromHalfBits(data as Uint16Array));
-    case 'FP32': case 'FP64': return finiteJson(data as Float32Array | Float64Array);
-    default: return `[${(data as Exclude<TensorData, string[]>).join(',')}]`;
+    case 'BYTES':
+      return JSON.stringify(data);
+    case 'BOOL':
+      return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
+    case 'FP16':
+      return finiteJson(numbersFromHalfBits(data as Uint16Array));
+    case 'FP32':
+    case 'FP64':
+      return finiteJson(data as Float32Array | Float64Array);
+    default:
+      return `[${(data as Exclude<TensorData, string[]>).join(',')}]`;
   }
 }
 

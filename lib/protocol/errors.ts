@@ -33,7 +33,10 @@ export class NotFoundError extends ProtocolError {
 export class MethodNotAllowedError extends ProtocolError {
   readonly status = 405;
   /** The methods the route takes, sent back in the Allow header as RFC 9110 requires. */
-  constructor(message: string, readonly allow: readonly string[]) {
+  constructor(
+    message: string,
+    readonly allow: readonly string[],
+  ) {
     super(message);
   }
 }
@@ -46,7 +49,10 @@ export class PayloadTooLargeError extends ProtocolError {
 /** 429: a rate limit or quota is exhausted; `retryAfterSeconds` goes out as Retry-After. */
 export class TooManyRequestsError extends ProtocolError {
   readonly status = 429;
-  constructor(message: string, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
   }
 }

@@ -63,7 +63,10 @@ function byteBar(label: string): Bar {
   };
 }
 
-export async function runPublish(dir: string, o: RegistryCommandOptions & { readonly partSizeMib?: number; readonly multipartThresholdMib?: number }): Promise<void> {
+export async function runPublish(
+  dir: string,
+  o: RegistryCommandOptions & { readonly partSizeMib?: number; readonly multipartThresholdMib?: number },
+): Promise<void> {
   const registry = parseRegistryUri(o.registry);
   const bar = byteBar('uploading');
   try {
@@ -85,7 +88,10 @@ export async function runPublish(dir: string, o: RegistryCommandOptions & { read
   }
 }
 
-export async function runPull(ref: string, o: RegistryCommandOptions & { readonly out: string; readonly sha256?: string; readonly samples?: boolean }): Promise<void> {
+export async function runPull(
+  ref: string,
+  o: RegistryCommandOptions & { readonly out: string; readonly sha256?: string; readonly samples?: boolean },
+): Promise<void> {
   const registry = parseRegistryUri(o.registry);
   const { name, version } = parsePackageRef(ref);
   const bar = byteBar('downloading');
@@ -102,7 +108,9 @@ export async function runPull(ref: string, o: RegistryCommandOptions & { readonl
     });
     bar.stop();
     console.log(`pulled ${r.name}@${r.version} from ${r.uri} into ${r.dir}`);
-    console.log(`  tarball: ${r.bytes} bytes, sha256 ${r.sha256} (matches the ${r.expectedFrom === 'argument' ? '--sha256 given' : r.expectedFrom === 'index' ? 'index' : "object's metadata"})`);
+    console.log(
+      `  tarball: ${r.bytes} bytes, sha256 ${r.sha256} (matches the ${r.expectedFrom === 'argument' ? '--sha256 given' : r.expectedFrom === 'index' ? 'index' : "object's metadata"})`,
+    );
     console.log(`  model sha256 matches the manifest${o.samples !== false ? `; ${r.samplesChecked} golden sample(s) reproduce` : ''}`);
   } finally {
     bar.stop();
@@ -126,5 +134,11 @@ export async function runList(name: string | undefined, o: RegistryCommandOption
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -88,7 +88,8 @@ export async function downloadVerified(options: DownloadVerifiedOptions): Promis
     total = out.ContentLength;
   } catch (err) {
     if (isNotFound(err)) throw new RegistryError(`${uri} does not exist`, { cause: err });
-    if (isAccessDenied(err)) throw new RegistryError(`access denied reading ${uri} with the current AWS credentials: ${describeS3Error(err)}`, { cause: err });
+    if (isAccessDenied(err))
+      throw new RegistryError(`access denied reading ${uri} with the current AWS credentials: ${describeS3Error(err)}`, { cause: err });
     throw new RegistryError(`cannot read ${uri}: ${describeS3Error(err)}`, { cause: err });
   }
   const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'modelship-download-'));
@@ -152,24 +153,28 @@ export interface InstallOptions {
  * `destDir` is as it was; with `replace`, the old package stays whole until the new one is in place.
  */
 export async function installPackage(tgzFile: string, destDir: string, options: InstallOptions = {}): Promise<Manifest> {
-  return writeDirAtomically(destDir, async (staging) => {
-    await extractPackageTarball(tgzFile, staging);
-    const manifest = await checkPackageFiles(staging).catch((err: unknown) => {
-      throw err instanceof PackageError ? new IntegrityError(err.message.split(staging).join(destDir)) : err;
-    });
-    if (options.name !== undefined && manifest.name !== options.name) {
-      throw new IntegrityError(`the tarball holds package "${manifest.name}", not "${options.name}"`);
-    }
-    if (options.version !== undefined && manifest.version !== options.version) {
-      throw new IntegrityError(`the tarball holds ${manifest.name}@${manifest.version}, not version ${options.version}`);
-    }
-    await options.check?.(staging, manifest);
-    if (options.source) {
-      const source = { ...options.source, manifestSha256: await sha256File(join(staging, MANIFEST_FILE)) };
-      await writeFile(join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
-    }
-    return manifest;
-  }, { replace: options.replace, occupied: `${destDir} is not empty; pull into a new or empty directory` });
+  return writeDirAtomically(
+    destDir,
+    async (staging) => {
+      await extractPackageTarball(tgzFile, staging);
+      const manifest = await checkPackageFiles(staging).catch((err: unknown) => {
+        throw err instanceof PackageError ? new IntegrityError(err.message.split(staging).join(destDir)) : err;
+      });
+      if (options.name !== undefined && manifest.name !== options.name) {
+        throw new IntegrityError(`the tarball holds package "${manifest.name}", not "${options.name}"`);
+      }
+      if (options.version !== undefined && manifest.version !== options.version) {
+        throw new IntegrityError(`the tarball holds ${manifest.name}@${manifest.version}, not version ${options.version}`);
+      }
+      await options.check?.(staging, manifest);
+      if (options.source) {
+        const source = { ...options.source, manifestSha256: await sha256File(join(staging, MANIFEST_FILE)) };
+        await writeFile(join(staging, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`);
+      }
+      return manifest;
+    },
+    { replace: options.replace, occupied: `${destDir} is not empty; pull into a new or empty directory` },
+  );
 }
 
 export interface FetchPackageOptions {

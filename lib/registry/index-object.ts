@@ -105,14 +105,16 @@ export async function addIndexEntry(client: S3Client, registry: RegistryLocation
     const { index, etag } = await readIndex(client, registry, name);
     const next = withEntry(index, entry);
     try {
-      await client.send(new PutObjectCommand({
-        Bucket: registry.bucket,
-        Key: key,
-        Body: `${JSON.stringify(next, null, 2)}\n`,
-        ContentType: 'application/json',
-        ChecksumAlgorithm: 'SHA256',
-        ...(etag !== undefined ? { IfMatch: etag } : { IfNoneMatch: '*' }),
-      }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: registry.bucket,
+          Key: key,
+          Body: `${JSON.stringify(next, null, 2)}\n`,
+          ContentType: 'application/json',
+          ChecksumAlgorithm: 'SHA256',
+          ...(etag !== undefined ? { IfMatch: etag } : { IfNoneMatch: '*' }),
+        }),
+      );
       return next;
     } catch (err) {
       if (isConditionFailed(err) && attempt < MAX_INDEX_ATTEMPTS) continue;

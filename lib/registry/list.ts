@@ -30,7 +30,9 @@ async function modelNames(client: S3Client, registry: RegistryLocation): Promise
   do {
     let out;
     try {
-      out = await client.send(new ListObjectsV2Command({ Bucket: registry.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
+      out = await client.send(
+        new ListObjectsV2Command({ Bucket: registry.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+      );
     } catch (err) {
       const hint = isAccessDenied(err) ? ' (listing needs s3:ListBucket)' : '';
       throw new RegistryError(`cannot list ${registryUri(registry)}${hint}: ${describeS3Error(err)}`, { cause: err });

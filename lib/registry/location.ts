@@ -43,7 +43,9 @@ export function parseRegistryUri(uri: string): RegistryLocation {
   }
   const prefix = (match[2] ?? '').replace(/\/+$/, '');
   if (!isValidPrefix(prefix)) {
-    throw new RegistryError(`registry "${uri}": the prefix "${prefix}" may hold only letters, digits, ".", "_", "-" and single "/" separators`);
+    throw new RegistryError(
+      `registry "${uri}": the prefix "${prefix}" may hold only letters, digits, ".", "_", "-" and single "/" separators`,
+    );
   }
   return { bucket, prefix };
 }

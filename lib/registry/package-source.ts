@@ -35,7 +35,6 @@ export interface RegistryPackageRef {
   readonly cacheDir: string;
 }
 
-
 /**
  * The registry tarball the environment names, or undefined when MODEL_S3_BUCKET is not set. Throws naming
  * the first missing variable when only some are set.
@@ -69,14 +68,17 @@ export async function fetchRegistryPackage(ref: RegistryPackageRef, client?: S3C
     fetched = await fetchPackage({ client: s3, bucket: ref.bucket, key: ref.key, sha256: ref.sha256, cacheDir: ref.cacheDir });
   } catch (err) {
     // By name: the fetch module is loaded lazily, and a bundler or test runner may give it its own copy of the class.
-    if (err instanceof Error && err.name === 'IntegrityError') throw new IntegrityError(`the model package ${uri} refuses to load: ${err.message}`);
+    if (err instanceof Error && err.name === 'IntegrityError')
+      throw new IntegrityError(`the model package ${uri} refuses to load: ${err.message}`);
     throw err;
   } finally {
     if (client === undefined) s3.destroy();
   }
   const { manifest } = fetched;
   if (manifest.name !== ref.name || manifest.version !== ref.version) {
-    throw new IntegrityError(`the model package ${uri} holds ${manifest.name}@${manifest.version}, but this function serves ${ref.name}@${ref.version}`);
+    throw new IntegrityError(
+      `the model package ${uri} holds ${manifest.name}@${manifest.version}, but this function serves ${ref.name}@${ref.version}`,
+    );
   }
   return fetched.dir;
 }

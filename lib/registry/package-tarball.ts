@@ -99,7 +99,8 @@ export async function extractPackageTarball(tgzFile: string, destDir: string, li
         entry.resume();
         continue;
       }
-      if (header.type !== 'file' && header.type !== 'contiguous-file') throw refuse(`entry "${name}" is a ${header.type}; a package holds only plain files`);
+      if (header.type !== 'file' && header.type !== 'contiguous-file')
+        throw refuse(`entry "${name}" is a ${header.type}; a package holds only plain files`);
       if (!SAFE_PATH.test(name)) throw refuse(`entry "${name}" is not a safe package-relative path`);
       if (seen.has(name)) throw refuse(`entry "${name}" appears twice`);
       seen.add(name);

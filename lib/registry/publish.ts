@@ -22,7 +22,17 @@ import { PackageError } from '../package/errors';
 import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
 import { AlreadyPublishedError, RegistryError } from './errors';
 import { addIndexEntry, type IndexEntry } from './index-object';
-import { indexKey, METADATA_MODEL_SHA256, METADATA_SHA256, objectUri, packageKey, PACKAGE_FILE, type RegistryLocation, sagemakerArtifactKey, toLocation } from './location';
+import {
+  indexKey,
+  METADATA_MODEL_SHA256,
+  METADATA_SHA256,
+  objectUri,
+  packageKey,
+  PACKAGE_FILE,
+  type RegistryLocation,
+  sagemakerArtifactKey,
+  toLocation,
+} from './location';
 import { buildPackageTarball } from './package-tarball';
 import { describeS3Error, isAccessDenied, isChecksumMismatch, isConditionFailed, isNotFound } from './s3';
 
@@ -90,7 +100,11 @@ async function assertNotPublished(client: S3Client, bucket: string, key: string,
 
 function uploadError(err: unknown, uri: string, label: string, sha256: string): Error {
   if (isConditionFailed(err)) {
-    return new AlreadyPublishedError(`${label} was published at ${uri} by someone else while this upload ran; published versions are immutable, so publish a new version`, undefined, { cause: err });
+    return new AlreadyPublishedError(
+      `${label} was published at ${uri} by someone else while this upload ran; published versions are immutable, so publish a new version`,
+      undefined,
+      { cause: err },
+    );
   }
   if (isChecksumMismatch(err)) {
     return new RegistryError(
@@ -99,7 +113,10 @@ function uploadError(err: unknown, uri: string, label: string, sha256: string): 
     );
   }
   if (isAccessDenied(err)) {
-    return new RegistryError(`access denied writing ${uri} with the current AWS credentials (publishing needs s3:PutObject there): ${describeS3Error(err)}`, { cause: err });
+    return new RegistryError(
+      `access denied writing ${uri} with the current AWS credentials (publishing needs s3:PutObject there): ${describeS3Error(err)}`,
+      { cause: err },
+    );
   }
   return new RegistryError(`uploading ${uri} failed: ${describeS3Error(err)}`, { cause: err });
 }
@@ -144,17 +161,19 @@ async function uploadFile(ctx: UploadContext, f: UploadedFile): Promise<boolean>
   try {
     if (!multipart) {
       progress?.({ loaded: 0, total: f.bytes });
-      await client.send(new PutObjectCommand({
-        Bucket: bucket,
-        Key: f.key,
-        Body: await readFile(f.file),
-        ContentLength: f.bytes,
-        ContentType: 'application/gzip',
-        ChecksumAlgorithm: 'SHA256',
-        ChecksumSHA256: Buffer.from(f.sha256, 'hex').toString('base64'),
-        IfNoneMatch: '*',
-        Metadata: metadata,
-      }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: f.key,
+          Body: await readFile(f.file),
+          ContentLength: f.bytes,
+          ContentType: 'application/gzip',
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: Buffer.from(f.sha256, 'hex').toString('base64'),
+          IfNoneMatch: '*',
+          Metadata: metadata,
+        }),
+      );
       progress?.({ loaded: f.bytes, total: f.bytes });
     } else {
       const upload = new Upload({
@@ -242,7 +261,13 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
     };
     await addIndexEntry(client, registry, name, entry);
     return {
-      ...entry, name, bucket, key, uri, indexKey: indexKey(registry, name), multipart,
+      ...entry,
+      name,
+      bucket,
+      key,
+      uri,
+      indexKey: indexKey(registry, name),
+      multipart,
       ...(sagemaker !== undefined ? { sagemakerKey: sagemaker.key } : {}),
     };
   } finally {

@@ -28,8 +28,10 @@ export function parsePackageRef(ref: string): PackageRef {
   const at = ref.lastIndexOf('@');
   const name = at === -1 ? ref : ref.slice(0, at);
   const version = at === -1 ? 'latest' : ref.slice(at + 1);
-  if (!MODEL_NAME.test(name)) throw new RegistryError(`"${ref}": "${name}" is not a model name (DNS-safe: lower-case letters, digits and hyphens)`);
-  if (version !== 'latest' && valid(version) !== version) throw new RegistryError(`"${ref}": "${version}" is neither a semantic version nor "latest"`);
+  if (!MODEL_NAME.test(name))
+    throw new RegistryError(`"${ref}": "${name}" is not a model name (DNS-safe: lower-case letters, digits and hyphens)`);
+  if (version !== 'latest' && valid(version) !== version)
+    throw new RegistryError(`"${ref}": "${version}" is neither a semantic version nor "latest"`);
   return { name, version };
 }
 
@@ -80,7 +82,8 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
   const ref = parsePackageRef(`${options.name}@${options.version}`);
   // Refused before anything is downloaded; installPackage checks again when it moves the package in.
   await recoverInterruptedWrite(options.outDir);
-  if (!(await isEmptyOrMissing(options.outDir))) throw new OutputExistsError(`${options.outDir} is not empty; pull into a new or empty directory`);
+  if (!(await isEmptyOrMissing(options.outDir)))
+    throw new OutputExistsError(`${options.outDir} is not empty; pull into a new or empty directory`);
   const { index } = await readIndex(client, registry, ref.name);
   const where = registryUri(registry);
 
@@ -109,31 +112,55 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
     }
   }
   if (entry !== undefined && options.sha256 !== undefined && options.sha256 !== entry.sha256) {
-    throw new IntegrityError(`the index records sha256 ${entry.sha256} for ${ref.name}@${version}, but ${options.sha256} was asked for; nothing was downloaded`);
+    throw new IntegrityError(
+      `the index records sha256 ${entry.sha256} for ${ref.name}@${version}, but ${options.sha256} was asked for; nothing was downloaded`,
+    );
   }
 
   // By default the download is staged beside the out directory, as a temporary sibling the next pull
   // removes if this one is killed (see lib/util/temp-siblings.ts), rather than in a /tmp nobody cleans.
   const install = async (tmpDir: string) => {
-    const download = await downloadVerified({ client, bucket: registry.bucket, key, sha256: expected, tmpDir, onProgress: options.onProgress });
+    const download = await downloadVerified({
+      client,
+      bucket: registry.bucket,
+      key,
+      sha256: expected,
+      tmpDir,
+      onProgress: options.onProgress,
+    });
     let samplesChecked = 0;
     try {
       await installPackage(download.file, options.outDir, {
         name: ref.name,
         version,
-        check: options.runSamples === false ? undefined : async (staged) => {
-          const report = await verifyPackage(staged);
-          if (!report.ok) {
-            throw new IntegrityError(`${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`);
-          }
-          samplesChecked = report.samplesChecked;
-        },
+        check:
+          options.runSamples === false
+            ? undefined
+            : async (staged) => {
+                const report = await verifyPackage(staged);
+                if (!report.ok) {
+                  throw new IntegrityError(
+                    `${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`,
+                  );
+                }
+                samplesChecked = report.samplesChecked;
+              },
       });
     } finally {
       await rm(dirname(download.file), { recursive: true, force: true });
     }
     return { download, samplesChecked };
   };
-  const { download, samplesChecked } = options.tmpDir !== undefined ? await install(options.tmpDir) : await withTempSibling(options.outDir, install);
-  return { name: ref.name, version, dir: options.outDir, uri, sha256: download.sha256, bytes: download.bytes, expectedFrom, samplesChecked };
+  const { download, samplesChecked } =
+    options.tmpDir !== undefined ? await install(options.tmpDir) : await withTempSibling(options.outDir, install);
+  return {
+    name: ref.name,
+    version,
+    dir: options.outDir,
+    uri,
+    sha256: download.sha256,
+    bytes: download.bytes,
+    expectedFrom,
+    samplesChecked,
+  };
 }

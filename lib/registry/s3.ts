@@ -16,7 +16,8 @@ export interface RegistryClientOptions {
 
 export function createRegistryClient(options: RegistryClientOptions = {}): S3Client {
   const endpoint = options.endpointUrl;
-  const region = options.region ?? (endpoint !== undefined && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION ? 'us-east-1' : undefined);
+  const region =
+    options.region ?? (endpoint !== undefined && !process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION ? 'us-east-1' : undefined);
   const client = new S3Client({
     ...(region !== undefined ? { region } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
@@ -41,7 +42,12 @@ export function withBucketPathWithoutSlash(client: S3Client): S3Client {
     (next) => (args) => {
       const input = args.input as { Bucket?: unknown; Key?: unknown };
       const request = args.request as { path?: unknown } | undefined;
-      if (typeof input.Bucket === 'string' && input.Key === undefined && typeof request?.path === 'string' && request.path.endsWith(`/${input.Bucket}/`)) {
+      if (
+        typeof input.Bucket === 'string' &&
+        input.Key === undefined &&
+        typeof request?.path === 'string' &&
+        request.path.endsWith(`/${input.Bucket}/`)
+      ) {
         request.path = request.path.slice(0, -1);
       }
       return next(args);

@@ -132,7 +132,8 @@ export class ModelRouter {
       ctx.route = 'ready';
       allow(req, 'GET');
       // As Triton does by default: the server is ready only when every model it was given is.
-      if (this.failures.length > 0) throw new NotReadyError(`not ready: ${this.failures.map((f) => `model '${f.name}' failed to load`).join('; ')}`);
+      if (this.failures.length > 0)
+        throw new NotReadyError(`not ready: ${this.failures.map((f) => `model '${f.name}' failed to load`).join('; ')}`);
       return jsonResponse(200, readyBody());
     }
     const m = MODEL_PATH.exec(path);
@@ -151,18 +152,32 @@ export class ModelRouter {
       case 'ready':
         return jsonResponse(200, modelReadyBody(name, engine.version));
       default:
-        return jsonResponse(200, modelMetadataBody(engine.manifest, this.models.get(name)!.map((e) => e.version)));
+        return jsonResponse(
+          200,
+          modelMetadataBody(
+            engine.manifest,
+            this.models.get(name)!.map((e) => e.version),
+          ),
+        );
     }
   }
 
   private find(name: string, version: string | undefined): InferenceEngine {
     const list = this.models.get(name);
-    const failed = this.failures.find((f) => f.name === name && (version === undefined || f.version === undefined || f.version === version));
+    const failed = this.failures.find(
+      (f) => f.name === name && (version === undefined || f.version === undefined || f.version === version),
+    );
     const engine = version === undefined ? list?.[0] : list?.find((e) => e.version === version);
     if (engine) return engine;
     if (failed) throw new NotReadyError(`model '${name}' is not ready: ${failed.reason}`);
     if (!list) throw new NotFoundError(`unknown model '${name}'; this server has: ${[...this.models.keys()].join(', ') || 'no models'}`);
-    throw new NotFoundError(unknownVersionMessage(name, version!, list.map((e) => e.version)));
+    throw new NotFoundError(
+      unknownVersionMessage(
+        name,
+        version!,
+        list.map((e) => e.version),
+      ),
+    );
   }
 }
 

@@ -76,7 +76,9 @@ function addEntry(pack: Pack, entry: TarEntry): Promise<void> {
       return;
     }
     const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    sink.on('error', () => { /* reaches the caller through the entry callback */ });
+    sink.on('error', () => {
+      /* reaches the caller through the entry callback */
+    });
     void (async () => {
       for await (const chunk of entry.chunks) {
         if (!sink.write(chunk)) await new Promise<void>((drained) => sink.once('drain', () => drained()));

@@ -54,7 +54,12 @@ function tensorConfig(spec: TensorSpec, batching: boolean): TritonTensorConfig {
  */
 export function buildModelConfig(manifest: Manifest, options: TritonModelConfigOptions = {}): TritonModelConfig {
   const requestedMax = checkInteger('maxBatchSize', options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 0, INT32_MAX);
-  const delay = checkInteger('maxQueueDelayMicroseconds', options.maxQueueDelayMicroseconds ?? DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS, 0, Number.MAX_SAFE_INTEGER);
+  const delay = checkInteger(
+    'maxQueueDelayMicroseconds',
+    options.maxQueueDelayMicroseconds ?? DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
   const count = checkInteger('instanceCount', options.instanceCount ?? DEFAULT_INSTANCE_COUNT, 1, INT32_MAX);
   const kind = options.instanceKind ?? 'KIND_GPU';
   if (kind !== 'KIND_GPU' && kind !== 'KIND_CPU') throw new TypeError(`instanceKind must be KIND_GPU or KIND_CPU, got ${String(kind)}`);

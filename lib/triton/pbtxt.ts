@@ -24,12 +24,7 @@ function list(values: readonly number[]): string {
 }
 
 function tensor(t: TritonTensorConfig): string[] {
-  const lines = [
-    '  {',
-    `    name: ${quoteTextFormat(t.name)}`,
-    `    data_type: ${t.dataType}`,
-    `    dims: ${list(t.dims)}`,
-  ];
+  const lines = ['  {', `    name: ${quoteTextFormat(t.name)}`, `    data_type: ${t.dataType}`, `    dims: ${list(t.dims)}`];
   if (t.reshape) lines.push(`    reshape { shape: ${list(t.reshape)} }`);
   lines.push('  }');
   return lines;
@@ -58,13 +53,6 @@ export function renderModelConfig(config: TritonModelConfig): string {
       '}',
     );
   }
-  lines.push(
-    'instance_group [',
-    '  {',
-    `    count: ${config.instanceGroup.count}`,
-    `    kind: ${config.instanceGroup.kind}`,
-    '  }',
-    ']',
-  );
+  lines.push('instance_group [', '  {', `    count: ${config.instanceGroup.count}`, `    kind: ${config.instanceGroup.kind}`, '  }', ']');
   return `${lines.join('\n')}\n`;
 }

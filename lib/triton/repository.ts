@@ -47,7 +47,10 @@ export async function writeTritonRepository(
 
   const modelDir = join(outDir, manifest.name);
   await recoverInterruptedWrite(modelDir);
-  const exists = await stat(modelDir).then(() => true, () => false);
+  const exists = await stat(modelDir).then(
+    () => true,
+    () => false,
+  );
   const occupied = `${modelDir} already exists; choose another output directory or overwrite it`;
   if (exists && options.overwrite !== true) throw new OutputExistsError(occupied);
   if (exists && isInside(resolve(packageDir), resolve(modelDir))) {
@@ -55,11 +58,15 @@ export async function writeTritonRepository(
   }
 
   // Crash-safe (lib/util/atomic-dir.ts): an earlier repository entry stays whole until the new one is.
-  await writeDirAtomically(modelDir, async (staging) => {
-    await mkdir(join(staging, MODEL_VERSION_DIR), { recursive: true });
-    await pipeline(model.chunks(), createWriteStream(join(staging, MODEL_VERSION_DIR, TRITON_MODEL_FILE)));
-    await writeFile(join(staging, CONFIG_FILE), configText);
-  }, { replace: exists, occupied });
+  await writeDirAtomically(
+    modelDir,
+    async (staging) => {
+      await mkdir(join(staging, MODEL_VERSION_DIR), { recursive: true });
+      await pipeline(model.chunks(), createWriteStream(join(staging, MODEL_VERSION_DIR, TRITON_MODEL_FILE)));
+      await writeFile(join(staging, CONFIG_FILE), configText);
+    },
+    { replace: exists, occupied },
+  );
   return {
     modelDir,
     configPath: join(modelDir, CONFIG_FILE),

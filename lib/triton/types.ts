@@ -6,9 +6,17 @@
 /** Triton's tensor element types (model_config.proto, enum DataType) that v2 datatypes map onto. */
 export type TritonDataType =
   | 'TYPE_BOOL'
-  | 'TYPE_UINT8' | 'TYPE_UINT16' | 'TYPE_UINT32' | 'TYPE_UINT64'
-  | 'TYPE_INT8' | 'TYPE_INT16' | 'TYPE_INT32' | 'TYPE_INT64'
-  | 'TYPE_FP16' | 'TYPE_FP32' | 'TYPE_FP64'
+  | 'TYPE_UINT8'
+  | 'TYPE_UINT16'
+  | 'TYPE_UINT32'
+  | 'TYPE_UINT64'
+  | 'TYPE_INT8'
+  | 'TYPE_INT16'
+  | 'TYPE_INT32'
+  | 'TYPE_INT64'
+  | 'TYPE_FP16'
+  | 'TYPE_FP32'
+  | 'TYPE_FP64'
   | 'TYPE_STRING';
 
 /** Where Triton places the model's instances (ModelInstanceGroup.Kind). */

@@ -27,13 +27,26 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputExistsError } from '../errors';
 import {
-  findSiblings, fsyncDir, fsyncTree, isPending, makeParent, removeStaleTemps, removeSync, renameSyncIfPresent, siblingPath, trackWrite, writerAlive,
+  findSiblings,
+  fsyncDir,
+  fsyncTree,
+  isPending,
+  makeParent,
+  removeStaleTemps,
+  removeSync,
+  renameSyncIfPresent,
+  siblingPath,
+  trackWrite,
+  writerAlive,
 } from './temp-siblings';
 
 export { abandonPendingWrites } from './temp-siblings';
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -95,7 +108,11 @@ export interface WriteDirOptions {
  * @returns what `fill` returns
  * @throws OutputExistsError when `destDir` is occupied and `replace` is not set
  */
-export async function writeDirAtomically<T>(destDir: string, fill: (stagedDir: string) => Promise<T>, options: WriteDirOptions = {}): Promise<T> {
+export async function writeDirAtomically<T>(
+  destDir: string,
+  fill: (stagedDir: string) => Promise<T>,
+  options: WriteDirOptions = {},
+): Promise<T> {
   const dest = resolve(destDir);
   const occupied = () => new OutputExistsError(options.occupied ?? `${destDir} is not empty`);
   const undoParent = await makeParent(dest);

@@ -158,7 +158,10 @@ export async function makeParent(dest: string): Promise<() => Promise<void>> {
   if (first === undefined) return () => Promise.resolve();
   return async () => {
     for (let dir = parent; !relative(first, dir).startsWith('..'); dir = dirname(dir)) {
-      const removed = await rmdir(dir).then(() => true, () => false);
+      const removed = await rmdir(dir).then(
+        () => true,
+        () => false,
+      );
       if (!removed || dir === first) return;
     }
   };

@@ -48,7 +48,8 @@ function files(dir: string): string[] {
 /** Lambda's NODE_PATH for Node.js 24, under `root`. */
 function lambdaNodePath(root: string): string {
   return ['/opt/nodejs/node24/node_modules', '/opt/nodejs/node_modules', '/var/runtime/node_modules', '/var/runtime', '/var/task']
-    .map((p) => join(root, p)).join(':');
+    .map((p) => join(root, p))
+    .join(':');
 }
 
 const RUNNER = `
@@ -64,7 +65,13 @@ const context = { awsRequestId: 'artifact-test', functionName: process.env.AWS_L
 `;
 
 /** Runs the deployed handler on `events` in a clean child process, as Lambda would. */
-function invoke(d: Deployed, events: Array<APIGatewayProxyEvent | APIGatewayProxyEventV2>): { results: Array<{ statusCode: number; body: string; isBase64Encoded: boolean; headers: Record<string, string> }>; onnxruntime: string } {
+function invoke(
+  d: Deployed,
+  events: Array<APIGatewayProxyEvent | APIGatewayProxyEventV2>,
+): {
+  results: Array<{ statusCode: number; body: string; isBase64Encoded: boolean; headers: Record<string, string> }>;
+  onnxruntime: string;
+} {
   const task = join(d.root, 'var', 'task');
   const eventsFile = join(d.root, 'events.json');
   const outFile = join(d.root, 'out.json');
@@ -84,12 +91,20 @@ function invoke(d: Deployed, events: Array<APIGatewayProxyEvent | APIGatewayProx
     ...Object.fromEntries(Object.entries(d.environment).map(([k, v]) => [k, v.replace(/^\/var\/task/, task)])),
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  const child = spawnSync(process.execPath, [join(d.root, 'runner.js'), eventsFile, outFile], { cwd: task, env, encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, [join(d.root, 'runner.js'), eventsFile, outFile], {
+    cwd: task,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (child.status !== 0) throw new Error(`the handler process failed (${child.status}): ${child.stderr}`);
   return JSON.parse(readFileSync(outFile, 'utf8'));
 }
 
-function goldenSample(pkg: ModelPackage, i = 0): { request: Buffer; expected: GoldenResponse; tolerance: ModelPackage['manifest']['samples'][number]['tolerance'] } {
+function goldenSample(
+  pkg: ModelPackage,
+  i = 0,
+): { request: Buffer; expected: GoldenResponse; tolerance: ModelPackage['manifest']['samples'][number]['tolerance'] } {
   const sample = pkg.manifest.samples[i];
   return {
     request: readFileSync(join(pkg.directory, sample.request)),
@@ -103,7 +118,8 @@ beforeAll(async () => {
   const packages: Record<string, ModelPackage> = { 'tiny-mlp': ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir) };
   if (existsSync(join(MNIST, 'modelship.json'))) packages['mnist-mlp'] = ModelPackage.fromDirectory(MNIST);
 
-  const models = Object.entries(packages).map(([name, pkg]) => ({ name, pkg, stack: t.stack(`Artifact${name.replace(/-/g, '')}`) }))
+  const models = Object.entries(packages)
+    .map(([name, pkg]) => ({ name, pkg, stack: t.stack(`Artifact${name.replace(/-/g, '')}`) }))
     .map((m) => ({ ...m, model: new LambdaModel(m.stack, 'Model', { modelPackage: m.pkg }) }));
   for (const { name, pkg, stack, model } of models) {
     const template = Template.fromStack(stack);
@@ -111,7 +127,9 @@ beforeAll(async () => {
     const layer = Object.values(template.findResources('AWS::Lambda::LayerVersion'))[0];
     const root = mkdtempSync(join(tmpdir(), 'modelship-lambda-'));
     const d: Deployed = {
-      pkg, model, root,
+      pkg,
+      model,
+      root,
       functionAsset: assetDir(t.outdir, fn.Properties.Code),
       layerAsset: assetDir(t.outdir, layer.Properties.Content),
       environment: fn.Properties.Environment.Variables,
@@ -158,38 +176,46 @@ describe('the layout Lambda gets', () => {
     ]);
     const others = layer.filter((f) => !f.includes('/bin/'));
     expect(others.every((f) => /\.js$|\/package\.json$/.test(f))).toBe(true);
-    expect(others).toEqual(expect.arrayContaining(['nodejs/node_modules/onnxruntime-node/dist/index.js', 'nodejs/node_modules/onnxruntime-common/dist/cjs/index.js']));
+    expect(others).toEqual(
+      expect.arrayContaining([
+        'nodejs/node_modules/onnxruntime-node/dist/index.js',
+        'nodejs/node_modules/onnxruntime-common/dist/cjs/index.js',
+      ]),
+    );
   });
 });
 
-describe.each(Object.keys({ 'tiny-mlp': 1, ...(existsSync(join(MNIST, 'modelship.json')) ? { 'mnist-mlp': 1 } : {}) }))('%s as deployed', (name) => {
-  test('function plus layer, unzipped, is measured, and within 60 MB', () => {
-    const d = deployed[name];
-    const measured = diskBytes(d.functionAsset) + diskBytes(d.layerAsset);
-    expect(d.model.unzippedBytes).toBe(measured);
-    expect(measured).toBeLessThan(60 * MiB);
-    expect(measured).toBeGreaterThan(d.model.layer.unzippedBytes + d.pkg.totalBytes);
-  });
+describe.each(Object.keys({ 'tiny-mlp': 1, ...(existsSync(join(MNIST, 'modelship.json')) ? { 'mnist-mlp': 1 } : {}) }))(
+  '%s as deployed',
+  (name) => {
+    test('function plus layer, unzipped, is measured, and within 60 MB', () => {
+      const d = deployed[name];
+      const measured = diskBytes(d.functionAsset) + diskBytes(d.layerAsset);
+      expect(d.model.unzippedBytes).toBe(measured);
+      expect(measured).toBeLessThan(60 * MiB);
+      expect(measured).toBeGreaterThan(d.model.layer.unzippedBytes + d.pkg.totalBytes);
+    });
 
-  test('answers the golden sample through a REST API event and an HTTP API event, with onnxruntime from the layer', () => {
-    const d = deployed[name];
-    const { request, expected, tolerance } = goldenSample(d.pkg);
-    const path = `/v2/models/${name}/infer`;
-    const headers = { 'content-type': 'application/json' };
-    const { results, onnxruntime } = invoke(d, [
-      restEvent({ method: 'POST', path, headers, body: request }),
-      httpApiEvent({ method: 'POST', path: `/v2/models/${name}/versions/${d.pkg.version}/infer`, headers, body: request }),
-      restEvent({ method: 'GET', path: `/v2/models/${name}`, headers: {}, body: Buffer.alloc(0) }),
-    ]);
-    expect(onnxruntime).toBe(join(d.root, 'opt', 'nodejs', 'node_modules', 'onnxruntime-node', 'dist', 'index.js'));
-    for (const result of results.slice(0, 2)) {
-      expect(result.statusCode).toBe(200);
-      expect(result.isBase64Encoded).toBe(false);
-      const body = JSON.parse(result.body);
-      expect(body).toMatchObject({ model_name: name, model_version: d.pkg.version });
-      expect(compareOutputs(expected.outputs, body.outputs, tolerance)).toEqual([]);
-    }
-    expect(results[2].statusCode).toBe(200);
-    expect(JSON.parse(results[2].body)).toMatchObject({ name, versions: [d.pkg.version], platform: 'onnxruntime_onnx' });
-  });
-});
+    test('answers the golden sample through a REST API event and an HTTP API event, with onnxruntime from the layer', () => {
+      const d = deployed[name];
+      const { request, expected, tolerance } = goldenSample(d.pkg);
+      const path = `/v2/models/${name}/infer`;
+      const headers = { 'content-type': 'application/json' };
+      const { results, onnxruntime } = invoke(d, [
+        restEvent({ method: 'POST', path, headers, body: request }),
+        httpApiEvent({ method: 'POST', path: `/v2/models/${name}/versions/${d.pkg.version}/infer`, headers, body: request }),
+        restEvent({ method: 'GET', path: `/v2/models/${name}`, headers: {}, body: Buffer.alloc(0) }),
+      ]);
+      expect(onnxruntime).toBe(join(d.root, 'opt', 'nodejs', 'node_modules', 'onnxruntime-node', 'dist', 'index.js'));
+      for (const result of results.slice(0, 2)) {
+        expect(result.statusCode).toBe(200);
+        expect(result.isBase64Encoded).toBe(false);
+        const body = JSON.parse(result.body);
+        expect(body).toMatchObject({ model_name: name, model_version: d.pkg.version });
+        expect(compareOutputs(expected.outputs, body.outputs, tolerance)).toEqual([]);
+      }
+      expect(results[2].statusCode).toBe(200);
+      expect(JSON.parse(results[2].body)).toMatchObject({ name, versions: [d.pkg.version], platform: 'onnxruntime_onnx' });
+    });
+  },
+);

@@ -26,7 +26,13 @@ let dir: string;
 
 async function modelship(args: readonly string[]): Promise<Outcome> {
   // No AWS profile or instance metadata: the registry commands must fail on the URI, not on credentials.
-  const env = { PATH: process.env.PATH ?? '', HOME: dir, AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'), AWS_EC2_METADATA_DISABLED: 'true' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    AWS_CONFIG_FILE: join(dir, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [CLI, ...args], { cwd: dir, env, timeout: 30_000 });
     return { code: 0, stdout, stderr };
@@ -83,7 +89,13 @@ describe('serve', () => {
 
   test('GIVEN a port another process holds WHEN served on it THEN one line naming the port and --port, exit 1', async () => {
     const r = await modelship(['serve', MNIST, '--port', String(port)]);
-    expectOneLine(r, 1, new RegExp(`^modelship: port ${port} on 127\\.0\\.0\\.1 is already in use; stop the other server or choose another port with --port$`));
+    expectOneLine(
+      r,
+      1,
+      new RegExp(
+        `^modelship: port ${port} on 127\\.0\\.0\\.1 is already in use; stop the other server or choose another port with --port$`,
+      ),
+    );
   });
 
   test('GIVEN the busy port and --debug WHEN served THEN the same message with its stack', async () => {
@@ -100,7 +112,10 @@ describe('serve', () => {
   });
 
   test('GIVEN a --config that breaks the schema WHEN served THEN one line naming the file, then each bad field, exit 1', async () => {
-    writeFileSync(join(dir, 'bad-schema.json'), JSON.stringify({ plans: { p: { rateLimit: -1, burstLimit: 1 } }, apiKeys: [{ name: 'k', value: 'k'.repeat(20), plan: 'gold' }] }));
+    writeFileSync(
+      join(dir, 'bad-schema.json'),
+      JSON.stringify({ plans: { p: { rateLimit: -1, burstLimit: 1 } }, apiKeys: [{ name: 'k', value: 'k'.repeat(20), plan: 'gold' }] }),
+    );
     const r = await modelship(['serve', MNIST, '--port', '0', '--config', 'bad-schema.json']);
     expectOneLine(r, 1, /^modelship: bad-schema\.json is not a valid server config:$/);
     expect(r.stderr).toContain('\n  - plans.p.rateLimit: ');
@@ -121,7 +136,11 @@ describe('registry URIs', () => {
 describe('usage errors', () => {
   test.each([
     ['a missing required option', ['convert', 'model.json'], /^modelship: required option '--out <file>' not specified$/],
-    ['an option value that is not a number', ['serve', MNIST, '--port', 'eighty'], /^modelship: option '--port <port>' argument 'eighty' is invalid/],
+    [
+      'an option value that is not a number',
+      ['serve', MNIST, '--port', 'eighty'],
+      /^modelship: option '--port <port>' argument 'eighty' is invalid/,
+    ],
     ['an unknown command', ['deploy'], /^modelship: unknown command 'deploy'/],
   ])('GIVEN %s WHEN run THEN one line, exit 2', async (_what, args, message) => {
     const r = await modelship(args);

@@ -7,9 +7,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import {
-  AuthError, HttpError, ModelClient, parseRequestBody, RateLimitedError, type ModelClientOptions,
-} from '../../lib/client';
+import { AuthError, HttpError, ModelClient, parseRequestBody, RateLimitedError, type ModelClientOptions } from '../../lib/client';
 import { parseServerConfig } from '../../lib/local/config';
 import { startServer, type RunningServer } from '../../lib/local/serve';
 import type { Tensor } from '../../lib/protocol/types';
@@ -49,19 +47,38 @@ function recordingFetch(log: Exchange[]): typeof fetch {
     const response = await fetch(input, init);
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((v, k) => (responseHeaders[k] = v));
-    log.push({ method: init?.method ?? 'GET', url: input instanceof Request ? input.url : input.toString(), requestHeaders: { ...(init?.headers as Record<string, string>) }, status: response.status, responseHeaders });
+    log.push({
+      method: init?.method ?? 'GET',
+      url: input instanceof Request ? input.url : input.toString(),
+      requestHeaders: { ...(init?.headers as Record<string, string>) },
+      status: response.status,
+      responseHeaders,
+    });
     return response;
   };
 }
 
 function client(options: Partial<ModelClientOptions> = {}): ModelClient {
-  return new ModelClient({ baseUrl: running.url, auth: { apiKey: API_KEY }, retries: { max: 0 }, clock, sleep: clock.sleeper(), ...options });
+  return new ModelClient({
+    baseUrl: running.url,
+    auth: { apiKey: API_KEY },
+    retries: { max: 0 },
+    clock,
+    sleep: clock.sleeper(),
+    ...options,
+  });
 }
 
 async function jwt(expiresIn = 300): Promise<string> {
   const now = clock.nowSeconds();
-  return new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('user-1')
-    .setIssuedAt(now - 60).setExpirationTime(now + expiresIn).sign(signingKey);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('user-1')
+    .setIssuedAt(now - 60)
+    .setExpirationTime(now + expiresIn)
+    .sign(signingKey);
 }
 
 beforeAll(async () => {
@@ -96,7 +113,9 @@ function expectGolden(outputs: readonly Tensor[]): void {
   expect(outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([['probabilities', 'FP32', [3, 10]]]);
   expect(golden.outputs[0].shape).toEqual([3, 10]);
   const actual = Array.from(outputs[0].data as Float32Array);
-  golden.outputs[0].data.forEach((expected, i) => expect(Math.abs(actual[i] - expected)).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(expected)));
+  golden.outputs[0].data.forEach((expected, i) =>
+    expect(Math.abs(actual[i] - expected)).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(expected)),
+  );
 }
 
 describe('auth modes', () => {
@@ -106,7 +125,9 @@ describe('auth modes', () => {
     expect(r.modelName).toBe('mnist-mlp');
     expect(r.modelVersion).toBe('1.0.0');
     expectGolden(r.outputs);
-    expect(log.map((e) => [e.method, new URL(e.url).pathname, e.requestHeaders['x-api-key']])).toEqual([['POST', '/v2/models/mnist-mlp/infer', API_KEY]]);
+    expect(log.map((e) => [e.method, new URL(e.url).pathname, e.requestHeaders['x-api-key']])).toEqual([
+      ['POST', '/v2/models/mnist-mlp/infer', API_KEY],
+    ]);
   });
 
   test('GIVEN SigV4 with the right secret WHEN inferred THEN 200 and the golden outputs', async () => {
@@ -122,19 +143,35 @@ describe('auth modes', () => {
 
   test('GIVEN SigV4 with a wrong secret WHEN inferred THEN AuthError 401 with the server message, after 1 attempt (never retried)', async () => {
     const log: Exchange[] = [];
-    const c = client({ fetch: recordingFetch(log), retries: { max: 3 }, auth: { sigv4: { region: 'eu-west-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: 'wrong-secret-0123456789abcdefghijklmno' } } } });
+    const c = client({
+      fetch: recordingFetch(log),
+      retries: { max: 3 },
+      auth: {
+        sigv4: {
+          region: 'eu-west-1',
+          credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: 'wrong-secret-0123456789abcdefghijklmno' },
+        },
+      },
+    });
 
     const err = await c.infer('mnist-mlp', sample.inputs).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(AuthError);
-    expect(err).toMatchObject({ status: 401, attempts: 1, serverMessage: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing' });
-    expect((err as Error).message).toBe('POST /v2/models/mnist-mlp/infer answered 401: SigV4 signature does not match: check the secret access key, and that nothing was changed after signing');
+    expect(err).toMatchObject({
+      status: 401,
+      attempts: 1,
+      serverMessage: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing',
+    });
+    expect((err as Error).message).toBe(
+      'POST /v2/models/mnist-mlp/infer answered 401: SigV4 signature does not match: check the secret access key, and that nothing was changed after signing',
+    );
     expect(log).toHaveLength(1);
   });
 
-  test('GIVEN a client clock 301 s behind the server\'s WHEN inferred with SigV4 THEN AuthError: the request is signed at the client\'s time', async () => {
+  test("GIVEN a client clock 301 s behind the server's WHEN inferred with SigV4 THEN AuthError: the request is signed at the client's time", async () => {
     const credentials = { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET };
-    const behind = (ms: number) => client({ clock: new ManualClock(clock.now() - ms), auth: { sigv4: { region: 'eu-west-1', credentials } } });
+    const behind = (ms: number) =>
+      client({ clock: new ManualClock(clock.now() - ms), auth: { sigv4: { region: 'eu-west-1', credentials } } });
     expectGolden((await behind(300_000).infer('mnist-mlp', sample.inputs)).outputs);
     await expect(behind(301_000).infer('mnist-mlp', sample.inputs)).rejects.toMatchObject({
       status: 401,
@@ -144,13 +181,23 @@ describe('auth modes', () => {
 
   test('GIVEN SigV4 signed for another region WHEN inferred THEN AuthError naming the region', async () => {
     const c = client({ auth: { sigv4: { region: 'us-east-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET } } } });
-    await expect(c.infer('mnist-mlp', sample.inputs)).rejects.toMatchObject({ status: 401, serverMessage: 'SigV4 credential scope is for region "us-east-1"; this API is in eu-west-1' });
+    await expect(c.infer('mnist-mlp', sample.inputs)).rejects.toMatchObject({
+      status: 401,
+      serverMessage: 'SigV4 credential scope is for region "us-east-1"; this API is in eu-west-1',
+    });
   });
 
   test('GIVEN a bearer JWT, as a string and from a function WHEN inferred THEN 200 both ways', async () => {
     expectGolden((await client({ auth: { bearer: await jwt() } }).infer('mnist-mlp', sample.inputs)).outputs);
     let calls = 0;
-    const fresh = client({ auth: { bearer: async () => { calls++; return jwt(); } } });
+    const fresh = client({
+      auth: {
+        bearer: async () => {
+          calls++;
+          return jwt();
+        },
+      },
+    });
     expectGolden((await fresh.infer('mnist-mlp', sample.inputs)).outputs);
     expect(calls).toBe(1);
   });
@@ -162,9 +209,13 @@ describe('auth modes', () => {
   });
 
   test('GIVEN no auth WHEN inferred THEN AuthError listing what the server accepts', async () => {
-    const err = await new ModelClient({ baseUrl: running.url, retries: { max: 0 } }).infer('mnist-mlp', sample.inputs).catch((e: unknown) => e);
+    const err = await new ModelClient({ baseUrl: running.url, retries: { max: 0 } })
+      .infer('mnist-mlp', sample.inputs)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
-    expect((err as AuthError).serverMessage).toBe('missing credentials: send an API key in x-api-key or a bearer token in Authorization or an AWS SigV4 signature in Authorization');
+    expect((err as AuthError).serverMessage).toBe(
+      'missing credentials: send an API key in x-api-key or a bearer token in Authorization or an AWS SigV4 signature in Authorization',
+    );
   });
 });
 
@@ -176,7 +227,11 @@ describe('protocols', () => {
 
     expect(binary.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual(json.outputs.map((o) => [o.name, o.datatype, o.shape]));
     expect(binary.output('probabilities').data).toBeInstanceOf(Float32Array);
-    expect(Buffer.from((binary.output('probabilities').data as Float32Array).buffer).equals(Buffer.from((json.output('probabilities').data as Float32Array).buffer))).toBe(true);
+    expect(
+      Buffer.from((binary.output('probabilities').data as Float32Array).buffer).equals(
+        Buffer.from((json.output('probabilities').data as Float32Array).buffer),
+      ),
+    ).toBe(true);
     expectGolden(binary.outputs);
     expect(log[0].requestHeaders['content-type']).toBe('application/octet-stream');
     expect(log[0].requestHeaders['inference-header-content-length']).toMatch(/^\d+$/);
@@ -185,7 +240,11 @@ describe('protocols', () => {
 
   test('GIVEN inputs as a record of typed arrays, an id and one output WHEN inferred THEN the id comes back and output() finds it', async () => {
     const pixels = sample.inputs[0].data as Float32Array;
-    const r = await client().infer('mnist-mlp', { input: { data: pixels, shape: [3, 784] } }, { id: 'req-42', outputs: ['probabilities'], version: '1.0.0' });
+    const r = await client().infer(
+      'mnist-mlp',
+      { input: { data: pixels, shape: [3, 784] } },
+      { id: 'req-42', outputs: ['probabilities'], version: '1.0.0' },
+    );
     expect(r.id).toBe('req-42');
     expectGolden([r.output('probabilities')]);
     expect(() => r.output('logits')).toThrow("no output 'logits'; the response has 'probabilities'");
@@ -196,7 +255,12 @@ describe('retries', () => {
   test('GIVEN a plan of burst 1 / rate 1 WHEN a second request is 429 with Retry-After: 1 THEN the client waits exactly 1 s, not its backoff, and the retry succeeds', async () => {
     const log: Exchange[] = [];
     const waits: number[] = [];
-    const c = client({ auth: { apiKey: TIGHT_KEY_A }, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 5000 }, fetch: recordingFetch(log), sleep: clock.sleeper(waits) });
+    const c = client({
+      auth: { apiKey: TIGHT_KEY_A },
+      retries: { max: 2, baseDelayMs: 10, maxDelayMs: 5000 },
+      fetch: recordingFetch(log),
+      sleep: clock.sleeper(waits),
+    });
     await c.infer('mnist-mlp', sample.inputs);
 
     const r = await c.infer('mnist-mlp', sample.inputs);
@@ -210,7 +274,12 @@ describe('retries', () => {
   test('GIVEN a client whose wait is 1 ms short of the Retry-After WHEN retried THEN the server still refuses: the wait is what refills the bucket', async () => {
     const log: Exchange[] = [];
     const short = (ms: number, signal?: AbortSignal) => clock.sleeper()(ms - 1, signal);
-    const c = client({ auth: { apiKey: TIGHT_KEY_A }, retries: { max: 1, baseDelayMs: 10, maxDelayMs: 5000 }, fetch: recordingFetch(log), sleep: short });
+    const c = client({
+      auth: { apiKey: TIGHT_KEY_A },
+      retries: { max: 1, baseDelayMs: 10, maxDelayMs: 5000 },
+      fetch: recordingFetch(log),
+      sleep: short,
+    });
     clock.advance(1000);
     await c.infer('mnist-mlp', sample.inputs);
 
@@ -233,19 +302,28 @@ describe('retries', () => {
 
   test('GIVEN an unknown model WHEN inferred with retries on THEN HttpError 404 with the server message, after exactly 1 attempt', async () => {
     const log: Exchange[] = [];
-    const err = await client({ retries: { max: 3 }, fetch: recordingFetch(log) }).infer('no-such-model', sample.inputs).catch((e: unknown) => e);
+    const err = await client({ retries: { max: 3 }, fetch: recordingFetch(log) })
+      .infer('no-such-model', sample.inputs)
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(HttpError);
     expect(err).not.toBeInstanceOf(AuthError);
-    expect(err).toMatchObject({ status: 404, attempts: 1, serverMessage: "unknown model 'no-such-model'; this server has: mnist-mlp, tiny-mlp" });
-    expect((err as Error).message).toBe("POST /v2/models/no-such-model/infer answered 404: unknown model 'no-such-model'; this server has: mnist-mlp, tiny-mlp");
+    expect(err).toMatchObject({
+      status: 404,
+      attempts: 1,
+      serverMessage: "unknown model 'no-such-model'; this server has: mnist-mlp, tiny-mlp",
+    });
+    expect((err as Error).message).toBe(
+      "POST /v2/models/no-such-model/infer answered 404: unknown model 'no-such-model'; this server has: mnist-mlp, tiny-mlp",
+    );
     expect(log).toHaveLength(1);
   });
 
   test('GIVEN an input the model does not have WHEN inferred with retries on THEN HttpError 400 naming it, after 1 attempt', async () => {
     const log: Exchange[] = [];
     const err = await client({ retries: { max: 3 }, fetch: recordingFetch(log) })
-      .infer('mnist-mlp', { pixels: { data: new Float32Array(784), shape: [1, 784] } }).catch((e: unknown) => e);
+      .infer('mnist-mlp', { pixels: { data: new Float32Array(784), shape: [1, 784] } })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, attempts: 1, serverMessage: "unknown input 'pixels'; the model's inputs are: input" });
     expect(log).toHaveLength(1);
   });
@@ -254,7 +332,9 @@ describe('retries', () => {
 describe('metadata and readiness', () => {
   test('GIVEN mnist-mlp WHEN metadata is asked THEN its versions, platform and I/O', async () => {
     await expect(client().metadata('mnist-mlp')).resolves.toEqual({
-      name: 'mnist-mlp', versions: ['1.0.0'], platform: 'onnxruntime_onnx',
+      name: 'mnist-mlp',
+      versions: ['1.0.0'],
+      platform: 'onnxruntime_onnx',
       inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 784] }],
       outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }],
     });
@@ -265,16 +345,35 @@ describe('metadata and readiness', () => {
     await expect(c.live()).resolves.toBe(true);
     await expect(c.ready()).resolves.toBe(true);
     await expect(c.ready('mnist-mlp', '1.0.0')).resolves.toBe(true);
-    await expect(c.ready('mnist-mlp', '9.9.9')).rejects.toMatchObject({ status: 404, serverMessage: "model 'mnist-mlp' has no version '9.9.9'; it has: 1.0.0" });
+    await expect(c.ready('mnist-mlp', '9.9.9')).rejects.toMatchObject({
+      status: 404,
+      serverMessage: "model 'mnist-mlp' has no version '9.9.9'; it has: 1.0.0",
+    });
   });
 });
 
 describe('checked before sending', () => {
   test.each<[string, (c: ModelClient) => Promise<unknown>, string]>([
-    ['data shorter than the shape', (c) => c.infer('mnist-mlp', { input: { data: new Float32Array(10), shape: [1, 784] } }), "input 'input': shape [1,784] needs 784 elements but data has 10"],
-    ['a plain array without a datatype', (c) => c.infer('mnist-mlp', { input: { data: [1, 2], shape: [1, 2] } }), "input 'input': a plain array needs a datatype (FP32, INT64, BOOL...)"],
-    ['a typed array of another type', (c) => c.infer('mnist-mlp', { input: { data: new Int32Array(2), shape: [1, 2], datatype: 'FP32' } }), "input 'input': a Int32Array cannot carry FP32; pass a plain array or the matching typed array"],
-    ['an out-of-range integer', (c) => c.infer('mnist-mlp', { input: { data: [300], shape: [1], datatype: 'UINT8' } }), "input 'input': element 0 is 300; UINT8 data must be integers from 0 to 255"],
+    [
+      'data shorter than the shape',
+      (c) => c.infer('mnist-mlp', { input: { data: new Float32Array(10), shape: [1, 784] } }),
+      "input 'input': shape [1,784] needs 784 elements but data has 10",
+    ],
+    [
+      'a plain array without a datatype',
+      (c) => c.infer('mnist-mlp', { input: { data: [1, 2], shape: [1, 2] } }),
+      "input 'input': a plain array needs a datatype (FP32, INT64, BOOL...)",
+    ],
+    [
+      'a typed array of another type',
+      (c) => c.infer('mnist-mlp', { input: { data: new Int32Array(2), shape: [1, 2], datatype: 'FP32' } }),
+      "input 'input': a Int32Array cannot carry FP32; pass a plain array or the matching typed array",
+    ],
+    [
+      'an out-of-range integer',
+      (c) => c.infer('mnist-mlp', { input: { data: [300], shape: [1], datatype: 'UINT8' } }),
+      "input 'input': element 0 is 300; UINT8 data must be integers from 0 to 255",
+    ],
   ])('GIVEN %s WHEN inferred THEN an error before any request', async (_what, call, message) => {
     const log: Exchange[] = [];
     await expect(call(client({ fetch: recordingFetch(log) }))).rejects.toThrow(message);
@@ -282,7 +381,9 @@ describe('checked before sending', () => {
   });
 
   test('GIVEN two auth kinds at once, or a bad base URL WHEN a client is made THEN TypeError', () => {
-    expect(() => new ModelClient({ baseUrl: running.url, auth: { apiKey: 'k', bearer: 't' } })).toThrow('auth must have exactly one of apiKey, sigv4 and bearer, got apiKey, bearer');
+    expect(() => new ModelClient({ baseUrl: running.url, auth: { apiKey: 'k', bearer: 't' } })).toThrow(
+      'auth must have exactly one of apiKey, sigv4 and bearer, got apiKey, bearer',
+    );
     expect(() => new ModelClient({ baseUrl: 'ftp://x' })).toThrow('baseUrl must be http or https, got ftp:');
   });
 });

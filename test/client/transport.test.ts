@@ -55,7 +55,11 @@ afterAll(async () => {
 /** Jitter fixed at one half, so each backoff is half its cap. */
 const HALF = () => 0.5;
 
-function client(retries = { max: 3, baseDelayMs: 50, maxDelayMs: 2000 }, timeoutMs = 5000, wait: Sleep = clock.sleeper(waits)): ModelClient {
+function client(
+  retries = { max: 3, baseDelayMs: 50, maxDelayMs: 2000 },
+  timeoutMs = 5000,
+  wait: Sleep = clock.sleeper(waits),
+): ModelClient {
   return new ModelClient({ baseUrl: `${base}/prod/`, auth: { apiKey: 'k' }, retries, timeoutMs, clock, sleep: wait, random: HALF });
 }
 
@@ -75,7 +79,9 @@ describe('retries on 5xx and 429', () => {
 
   test('GIVEN 500 every time WHEN asked with max 2 retries THEN HttpError after 3 attempts with the last server message', async () => {
     handler = (_req, res, n) => answer(res, 500, { error: `broken ${n}` });
-    const err = await client({ max: 2, baseDelayMs: 10, maxDelayMs: 100 }).metadata('m').catch((e: unknown) => e);
+    const err = await client({ max: 2, baseDelayMs: 10, maxDelayMs: 100 })
+      .metadata('m')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as Error).message).toBe('GET /prod/v2/models/m answered 500 (after 3 attempts): broken 3');
     expect(hits).toBe(3);
@@ -102,7 +108,9 @@ describe('retries on 5xx and 429', () => {
 
   test('GIVEN 429 with a Retry-After longer than maxDelayMs WHEN asked THEN RateLimitedError at once, carrying Retry-After', async () => {
     handler = (_req, res) => answer(res, 429, { error: 'quota exceeded' }, { 'retry-after': '3600' });
-    const err = await client().metadata('m').catch((e: unknown) => e);
+    const err = await client()
+      .metadata('m')
+      .catch((e: unknown) => e);
     expect(waits).toEqual([]);
     expect(hits).toBe(1);
     expect(err).toBeInstanceOf(RateLimitedError);
@@ -120,7 +128,9 @@ describe('timeouts, network failures, cancellation', () => {
   test('GIVEN a server that never answers WHEN asked with a 300 ms timeout THEN TimeoutError naming it, and no retry', async () => {
     // Only the client's own timer can end this call: the server never answers.
     handler = () => undefined;
-    const err = await client(undefined, 300).metadata('m').catch((e: unknown) => e);
+    const err = await client(undefined, 300)
+      .metadata('m')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toBe('GET /prod/v2/models/m: no complete answer within 300 ms');
     expect(hits).toBe(1);
@@ -140,7 +150,12 @@ describe('timeouts, network failures, cancellation', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const c = new ModelClient({ baseUrl: `http://127.0.0.1:${port}`, retries: { max: 2, baseDelayMs: 10, maxDelayMs: 50 }, sleep: clock.sleeper(waits), random: HALF });
+    const c = new ModelClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      retries: { max: 2, baseDelayMs: 10, maxDelayMs: 50 },
+      sleep: clock.sleeper(waits),
+      random: HALF,
+    });
 
     const err = await c.live().catch((e: unknown) => e);
 
@@ -160,16 +175,22 @@ describe('timeouts, network failures, cancellation', () => {
       controller.abort(new Error('caller gave up'));
       return waiting;
     };
-    await expect(client(undefined, 5000, abortMidWait).metadata('m', undefined, { signal: controller.signal })).rejects.toThrow('caller gave up');
+    await expect(client(undefined, 5000, abortMidWait).metadata('m', undefined, { signal: controller.signal })).rejects.toThrow(
+      'caller gave up',
+    );
     expect(waits).toEqual([1000]);
     expect(hits).toBe(1);
   });
 
   test('GIVEN 200 with a body that is not a v2 response WHEN inferred THEN ResponseError', async () => {
     handler = (_req, res) => answer(res, 200, { hello: 'world' });
-    const err = await client().infer('m', { x: { data: new Float32Array(1), shape: [1] } }).catch((e: unknown) => e);
+    const err = await client()
+      .infer('m', { x: { data: new Float32Array(1), shape: [1] } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResponseError);
-    expect((err as Error).message).toBe('POST /prod/v2/models/m/infer: the answer is not a v2 infer response: response has no outputs array');
+    expect((err as Error).message).toBe(
+      'POST /prod/v2/models/m/infer: the answer is not a v2 infer response: response has no outputs array',
+    );
   });
 });
 
@@ -200,6 +221,8 @@ describe('retry arithmetic', () => {
 
   test('GIVEN bad retry options THEN RangeError naming the field', () => {
     expect(() => retryPolicy({ max: -1 })).toThrow('retries.max must be an integer from 0 to 20, got -1');
-    expect(() => retryPolicy({ baseDelayMs: 500, maxDelayMs: 100 })).toThrow('retries.maxDelayMs must be at least baseDelayMs (500), got 100');
+    expect(() => retryPolicy({ baseDelayMs: 500, maxDelayMs: 100 })).toThrow(
+      'retries.maxDelayMs must be at least baseDelayMs (500), got 100',
+    );
   });
 });

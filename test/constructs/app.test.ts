@@ -29,12 +29,16 @@ beforeAll(async () => {
   mkdirSync(join(models, 'notes'));
   mkdirSync(join(work, 'home'));
 
-  result = spawnSync('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--no-notices', '-c', `modelship:modelsDir=${models}`, '--output', join(work, 'cdk.out')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: process.env.PATH, HOME: join(work, 'home'), CDK_DOCKER: NO_DOCKER, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-  });
+  result = spawnSync(
+    'npx',
+    ['--no-install', 'cdk', 'synth', '--quiet', '--no-notices', '-c', `modelship:modelsDir=${models}`, '--output', join(work, 'cdk.out')],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { PATH: process.env.PATH, HOME: join(work, 'home'), CDK_DOCKER: NO_DOCKER, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    },
+  );
   if (result.status === 0) template = JSON.parse(readFileSync(join(work, 'cdk.out', 'Modelship.template.json'), 'utf8'));
 });
 
@@ -45,7 +49,9 @@ test('`cdk synth` succeeds offline, without credentials or Docker', () => {
 });
 
 test('every cpu package of the models directory is deployed, and only those', () => {
-  const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_DIR);
+  const functions = Object.values(template.Resources).filter(
+    (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_DIR,
+  );
   expect(functions.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)).toEqual(['tiny-cpu']);
   expect(template.Description).toBe('modelship: tiny-cpu 1.0.0 on Lambda, tiny-gpu 1.0.0 on SageMaker behind API Gateway');
 });

@@ -77,13 +77,17 @@ describe('network', () => {
     defaults.template.resourceCountIs('AWS::EC2::VPC', 1);
     defaults.template.resourceCountIs('AWS::EC2::NatGateway', 1);
     defaults.template.resourceCountIs('AWS::EC2::FlowLog', 1);
-    expect(Object.keys(defaults.template.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } }))).toHaveLength(2);
+    expect(Object.keys(defaults.template.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } }))).toHaveLength(
+      2,
+    );
   });
 
   test('GIVEN a VPC THEN it is used, and none is created', () => {
     custom.template.resourceCountIs('AWS::EC2::VPC', 1);
     custom.template.hasResourceProperties('AWS::ECS::Service', {
-      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ Subnets: custom.vpc.privateSubnets.map((s) => ({ Ref: idOf(custom.stack, s as never) })) }) },
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({ Subnets: custom.vpc.privateSubnets.map((s) => ({ Ref: idOf(custom.stack, s as never) })) }),
+      },
     });
   });
 
@@ -92,13 +96,29 @@ describe('network', () => {
     expect(lb.props).toMatchObject({ Type: 'network', Scheme: 'internal' });
     const blue = idOf(defaults.stack, defaults.model.blueTargetGroup);
     const green = idOf(defaults.stack, defaults.model.greenTargetGroup);
-    defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { LoadBalancerArn: { Ref: lb.id }, Port: 80, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: blue } }] });
-    defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { LoadBalancerArn: { Ref: lb.id }, Port: 8080, Protocol: 'TCP', DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: green } }] });
+    defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: { Ref: lb.id },
+      Port: 80,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: blue } }],
+    });
+    defaults.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      LoadBalancerArn: { Ref: lb.id },
+      Port: 8080,
+      Protocol: 'TCP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: green } }],
+    });
     for (const id of [blue, green]) {
       expect(findResources(defaults.template, 'AWS::ElasticLoadBalancingV2::TargetGroup')[id].Properties).toMatchObject({
-        Port: 8000, Protocol: 'TCP', TargetType: 'ip',
-        HealthCheckProtocol: 'HTTP', HealthCheckPath: '/v2/health/ready', HealthCheckPort: '8000', HealthCheckIntervalSeconds: 10,
-        HealthyThresholdCount: 2, UnhealthyThresholdCount: 2,
+        Port: 8000,
+        Protocol: 'TCP',
+        TargetType: 'ip',
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPath: '/v2/health/ready',
+        HealthCheckPort: '8000',
+        HealthCheckIntervalSeconds: 10,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 2,
         TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }],
       });
     }
@@ -109,10 +129,18 @@ describe('network', () => {
     defaults.template.hasResourceProperties('AWS::ApiGateway::VpcLink', { TargetArns: [{ Ref: lb }] });
   });
 
-  test('tasks accept Triton\'s port from the VPC only', () => {
+  test("tasks accept Triton's port from the VPC only", () => {
     const sg = idOf(defaults.stack, defaults.model.service.connections.securityGroups[0]);
     defaults.template.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, CidrIp: { 'Fn::GetAtt': [Match.anyValue(), 'CidrBlock'] }, Description: 'Load balancer to Triton HTTP' }],
+      SecurityGroupIngress: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 8000,
+          ToPort: 8000,
+          CidrIp: { 'Fn::GetAtt': [Match.anyValue(), 'CidrBlock'] },
+          Description: 'Load balancer to Triton HTTP',
+        },
+      ],
     });
     expect(sg).toBeDefined();
   });
@@ -129,21 +157,35 @@ describe('capacity', () => {
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 100, VolumeType: 'gp3' } }],
     });
     const parameters = (template.toJSON() as { Parameters: Record<string, { Default?: string }> }).Parameters;
-    expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id');
-    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '2', NewInstancesProtectedFromScaleIn: true });
+    expect(Object.values(parameters).map((p) => p.Default)).toContain(
+      '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id',
+    );
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '1',
+      MaxSize: '2',
+      NewInstancesProtectedFromScaleIn: true,
+    });
   });
 
   test('an ASG capacity provider on the cluster, with container insights; the service places its tasks with it', () => {
     const cp = only(defaults.template, 'AWS::ECS::CapacityProvider');
     const asg = only(defaults.template, 'AWS::AutoScaling::AutoScalingGroup').id;
-    expect(cp.props.AutoScalingGroupProvider).toMatchObject({ AutoScalingGroupArn: { Ref: asg }, ManagedScaling: { Status: 'ENABLED' }, ManagedTerminationProtection: 'ENABLED' });
+    expect(cp.props.AutoScalingGroupProvider).toMatchObject({
+      AutoScalingGroupArn: { Ref: asg },
+      ManagedScaling: { Status: 'ENABLED' },
+      ManagedTerminationProtection: 'ENABLED',
+    });
     defaults.template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { CapacityProviders: [{ Ref: cp.id }] });
     defaults.template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
-    defaults.template.hasResourceProperties('AWS::ECS::Service', { CapacityProviderStrategy: [{ CapacityProvider: { Ref: cp.id }, Weight: 1 }] });
+    defaults.template.hasResourceProperties('AWS::ECS::Service', {
+      CapacityProviderStrategy: [{ CapacityProvider: { Ref: cp.id }, Weight: 1 }],
+    });
   });
 
   test('GIVEN an instance type and capacities THEN they are used', () => {
-    custom.template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ InstanceType: 'g5.12xlarge' }) });
+    custom.template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ InstanceType: 'g5.12xlarge' }),
+    });
     custom.template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '2', MaxSize: '5' });
   });
 });
@@ -155,30 +197,52 @@ describe('the Triton task', () => {
     const logGroup = idOf(defaults.stack, model.logGroup);
     const prefix = /repositories\/[0-9a-f]{64}$/;
     const task = only(defaults.template, 'AWS::ECS::TaskDefinition').props as { ContainerDefinitions: unknown[] };
-    expect(task).toMatchObject({ NetworkMode: 'awsvpc', RequiresCompatibilities: ['EC2'], TaskRoleArn: { 'Fn::GetAtt': [idOf(defaults.stack, model.taskRole), 'Arn'] } });
+    expect(task).toMatchObject({
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: ['EC2'],
+      TaskRoleArn: { 'Fn::GetAtt': [idOf(defaults.stack, model.taskRole), 'Arn'] },
+    });
     expect(task.ContainerDefinitions).toHaveLength(1);
     const c = task.ContainerDefinitions[0];
     expect(c).toMatchObject({
       Name: 'triton',
       Image: 'nvcr.io/nvidia/tritonserver:24.09-py3',
-      Command: ['tritonserver', { 'Fn::Join': ['', ['--model-repository=s3://', { Ref: bucket }, expect.stringMatching(prefix)]] }, '--exit-on-error=true'],
+      Command: [
+        'tritonserver',
+        { 'Fn::Join': ['', ['--model-repository=s3://', { Ref: bucket }, expect.stringMatching(prefix)]] },
+        '--exit-on-error=true',
+      ],
       ResourceRequirements: [{ Type: 'GPU', Value: '1' }],
       MemoryReservation: 12288,
       PortMappings: [{ ContainerPort: 8000, Protocol: 'tcp' }],
-      HealthCheck: { Command: ['CMD-SHELL', 'curl -sf http://localhost:8000/v2/health/ready || exit 1'], Interval: 15, Timeout: 5, Retries: 3, StartPeriod: 180 },
-      Environment: [{ Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } }, { Name: 'AWS_DEFAULT_REGION', Value: { Ref: 'AWS::Region' } }],
-      LogConfiguration: { LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: logGroup }, 'awslogs-stream-prefix': 'tiny-gpu', 'awslogs-region': { Ref: 'AWS::Region' } } },
+      HealthCheck: {
+        Command: ['CMD-SHELL', 'curl -sf http://localhost:8000/v2/health/ready || exit 1'],
+        Interval: 15,
+        Timeout: 5,
+        Retries: 3,
+        StartPeriod: 180,
+      },
+      Environment: [
+        { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
+        { Name: 'AWS_DEFAULT_REGION', Value: { Ref: 'AWS::Region' } },
+      ],
+      LogConfiguration: {
+        LogDriver: 'awslogs',
+        Options: { 'awslogs-group': { Ref: logGroup }, 'awslogs-stream-prefix': 'tiny-gpu', 'awslogs-region': { Ref: 'AWS::Region' } },
+      },
     });
     defaults.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
   test('GIVEN an image, GPUs, memory and log retention THEN they are used', () => {
     custom.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({
-        Image: 'ghcr.io/example/tritonserver:24.08-py3',
-        ResourceRequirements: [{ Type: 'GPU', Value: '4' }],
-        MemoryReservation: 65536,
-      })],
+      ContainerDefinitions: [
+        Match.objectLike({
+          Image: 'ghcr.io/example/tritonserver:24.08-py3',
+          ResourceRequirements: [{ Type: 'GPU', Value: '4' }],
+          MemoryReservation: 65536,
+        }),
+      ],
     });
     custom.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
@@ -200,22 +264,39 @@ describe('the Triton task', () => {
   });
 
   test('the staged repository is what lib/triton writes: <name>/config.pbtxt and <name>/1/model.onnx', () => {
-    const staged = defaults.model.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!;
-    expect(readdirSync(staged, { recursive: true }).map(String).sort()).toEqual(['tiny-gpu', 'tiny-gpu/1', 'tiny-gpu/1/model.onnx', 'tiny-gpu/config.pbtxt']);
+    const staged = defaults.model.node
+      .findAll()
+      .map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath)
+      .find((p) => p !== undefined)!;
+    expect(readdirSync(staged, { recursive: true }).map(String).sort()).toEqual([
+      'tiny-gpu',
+      'tiny-gpu/1',
+      'tiny-gpu/1/model.onnx',
+      'tiny-gpu/config.pbtxt',
+    ]);
     expect(readFileSync(join(staged, 'tiny-gpu', 'config.pbtxt'), 'utf8')).toMatch(/^platform: "onnxruntime_onnx"$/m);
   });
 
   test('the repository bucket: private, encrypted, TLS only, retained', () => {
-    const bucket = (defaults.template.toJSON() as { Resources: Record<string, unknown> }).Resources[idOf(defaults.stack, defaults.model.repositoryBucket)];
+    const bucket = (defaults.template.toJSON() as { Resources: Record<string, unknown> }).Resources[
+      idOf(defaults.stack, defaults.model.repositoryBucket)
+    ];
     expect(bucket).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: {
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       },
     });
     defaults.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -234,10 +315,25 @@ describe('least privilege', () => {
     const bucket = idOf(defaults.stack, model.repositoryBucket);
     const prefix = repositoryPrefixPart(model).slice(1);
     expect(roleStatements(defaults.template, role)).toEqual([
-      { Sid: 'ReadOwnRepository', Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}/*`]] } },
-      { Sid: 'ListOwnRepository', Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } } },
+      {
+        Sid: 'ReadOwnRepository',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}/*`]] },
+      },
+      {
+        Sid: 'ListOwnRepository',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': [prefix, `${prefix}/*`] } },
+      },
     ]);
-    defaults.template.hasResourceProperties('AWS::IAM::Role', { RoleName: Match.absent(), ManagedPolicyArns: Match.absent(), AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] } });
+    defaults.template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: Match.absent(),
+      ManagedPolicyArns: Match.absent(),
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecs-tasks.amazonaws.com' } })] },
+    });
   });
 });
 
@@ -256,39 +352,68 @@ describe('rollout and scaling', () => {
       DeploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
       DeploymentStyle: { DeploymentOption: 'WITH_TRAFFIC_CONTROL', DeploymentType: 'BLUE_GREEN' },
       AlarmConfiguration: { Enabled: true, Alarms: alarms.map((id) => ({ Name: { Ref: id } })) },
-      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
-      BlueGreenDeploymentConfiguration: Match.objectLike({ TerminateBlueInstancesOnDeploymentSuccess: Match.objectLike({ Action: 'TERMINATE' }) }),
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
+      BlueGreenDeploymentConfiguration: Match.objectLike({
+        TerminateBlueInstancesOnDeploymentSuccess: Match.objectLike({ Action: 'TERMINATE' }),
+      }),
       LoadBalancerInfo: {
-        TargetGroupPairInfoList: [{
-          ProdTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.listener) }] },
-          TestTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.testListener) }] },
-          TargetGroups: [
-            { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.blueTargetGroup), 'TargetGroupName'] } },
-            { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.greenTargetGroup), 'TargetGroupName'] } },
-          ],
-        }],
+        TargetGroupPairInfoList: [
+          {
+            ProdTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.listener) }] },
+            TestTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.testListener) }] },
+            TargetGroups: [
+              { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.blueTargetGroup), 'TargetGroupName'] } },
+              { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.greenTargetGroup), 'TargetGroupName'] } },
+            ],
+          },
+        ],
       },
     });
     for (const tg of [m.blueTargetGroup, m.greenTargetGroup]) {
       defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/NetworkELB', MetricName: 'UnHealthyHostCount', Statistic: 'Maximum', Period: 60, Threshold: 1, EvaluationPeriods: 2,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+        Namespace: 'AWS/NetworkELB',
+        MetricName: 'UnHealthyHostCount',
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 2,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
         Dimensions: Match.arrayWith([{ Name: 'TargetGroup', Value: { 'Fn::GetAtt': [idOf(defaults.stack, tg), 'TargetGroupFullName'] } }]),
       });
     }
   });
 
   test('GIVEN a deployment config THEN it is used', () => {
-    custom.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes' });
+    custom.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+    });
   });
 
   test('service auto scaling: tasks from min to max, tracking 70% CPU by default', () => {
-    defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { ServiceNamespace: 'ecs', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 2 });
-    defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 70 },
+    defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ServiceNamespace: 'ecs',
+      ScalableDimension: 'ecs:service:DesiredCount',
+      MinCapacity: 1,
+      MaxCapacity: 2,
     });
-    custom.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { ServiceNamespace: 'ecs', MinCapacity: 2, MaxCapacity: 5 });
-    custom.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 50 }) });
+    defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: 70,
+      },
+    });
+    custom.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ServiceNamespace: 'ecs',
+      MinCapacity: 2,
+      MaxCapacity: 5,
+    });
+    custom.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 50 }),
+    });
     custom.template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 2 });
   });
 
@@ -308,15 +433,26 @@ describe('rollout and scaling', () => {
     expect(metric.period.toSeconds()).toBe(60);
     const used = metric.usingMetrics as Record<string, cloudwatch.Metric>;
     expect(Object.keys(used).sort()).toEqual([`${id}Blue`, `${id}Green`]);
-    for (const [key, tg] of [[`${id}Blue`, defaults.model.blueTargetGroup], [`${id}Green`, defaults.model.greenTargetGroup]] as const) {
-      expect({ key, name: used[key].metricName, statistic: used[key].statistic, period: used[key].period.toSeconds() }).toEqual({ key, name: metricName, statistic: 'Maximum', period: 60 });
-      expect(defaults.stack.resolve(used[key].dimensions?.TargetGroup)).toEqual({ 'Fn::GetAtt': [idOf(defaults.stack, tg), 'TargetGroupFullName'] });
+    for (const [key, tg] of [
+      [`${id}Blue`, defaults.model.blueTargetGroup],
+      [`${id}Green`, defaults.model.greenTargetGroup],
+    ] as const) {
+      expect({ key, name: used[key].metricName, statistic: used[key].statistic, period: used[key].period.toSeconds() }).toEqual({
+        key,
+        name: metricName,
+        statistic: 'Maximum',
+        period: 60,
+      });
+      expect(defaults.stack.resolve(used[key].dimensions?.TargetGroup)).toEqual({
+        'Fn::GetAtt': [idOf(defaults.stack, tg), 'TargetGroupFullName'],
+      });
     }
   });
 });
 
 describe('refused props', () => {
-  const make = (props: object) => () => new EcsGpuModel(new Stack(new App({ context: projectContext() }), 'Bad'), 'Model', { modelPackage: pkg, ...props });
+  const make = (props: object) => () =>
+    new EcsGpuModel(new Stack(new App({ context: projectContext() }), 'Bad'), 'Model', { modelPackage: pkg, ...props });
 
   test('a cpu package', async () => {
     const cpu = ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir);

@@ -37,11 +37,17 @@ function statementsOf(s: Stack, role: iam.IRole): unknown[] {
   const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', {
     Properties: { Roles: [{ Ref: logicalId(s, role) }] },
   });
-  return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
+  return Object.values(policies).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+  );
 }
 
 function s3Statements(s: Stack, role: iam.IRole): unknown[] {
-  return statementsOf(s, role).filter((st) => JSON.stringify((st as { Action: unknown }).Action).includes('s3:') || JSON.stringify((st as { Action: unknown }).Action).includes('kms:'));
+  return statementsOf(s, role).filter(
+    (st) =>
+      JSON.stringify((st as { Action: unknown }).Action).includes('s3:') ||
+      JSON.stringify((st as { Action: unknown }).Action).includes('kms:'),
+  );
 }
 
 function findings(s: Stack): string[] {
@@ -61,10 +67,15 @@ beforeAll(() => {
   stacks.owned = owned;
 
   // The same model from a registry in another stack, imported by name, in two stacks that differ only by sha256.
-  for (const [id, sha256] of [['ImportedA', SHA_A], ['ImportedB', SHA_B]] as const) {
+  for (const [id, sha256] of [
+    ['ImportedA', SHA_A],
+    ['ImportedB', SHA_B],
+  ] as const) {
     const s = t.stack(id);
     const registry = ModelRegistry.fromBucketName(s, 'Registry', 'acme-models', { prefix: 'prod' });
-    models[id] = new LambdaModel(s, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: sha256 }) });
+    models[id] = new LambdaModel(s, 'Model', {
+      modelPackage: ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: sha256 }),
+    });
     stacks[id] = s;
   }
 
@@ -126,7 +137,10 @@ describe('the function', () => {
       Timeout: 10,
       EphemeralStorage: { Size: 1024 },
     });
-    Annotations.fromStack(stacks.ImportedA).hasWarning('/ImportedA/Model', Match.stringLikeRegexp('no modelBytes or manifest.*pass modelBytes'));
+    Annotations.fromStack(stacks.ImportedA).hasWarning(
+      '/ImportedA/Model',
+      Match.stringLikeRegexp('no modelBytes or manifest.*pass modelBytes'),
+    );
     expect(Annotations.fromStack(stacks.owned).findWarning('*', Match.stringLikeRegexp('no modelBytes'))).toHaveLength(0);
   });
 
@@ -135,17 +149,23 @@ describe('the function', () => {
     const bucket = logicalId(s, registries.owned.bucket);
     const key = logicalId(s, registries.owned.encryptionKey as kms.Key);
     expect(s3Statements(s, models.owned.role)).toEqual([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] } },
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] },
+      },
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [key, 'Arn'] } },
     ]);
   });
 
   test('from an imported registry: the exact object ARN, and nothing for KMS', () => {
-    expect(s3Statements(stacks.ImportedA, models.ImportedA.role)).toEqual([{
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/mnist-mlp/1.0.0/package.tgz']] },
-    }]);
+    expect(s3Statements(stacks.ImportedA, models.ImportedA.role)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/mnist-mlp/1.0.0/package.tgz']] },
+      },
+    ]);
   });
 
   test('a new sha256 makes a new version', () => {
@@ -179,8 +199,16 @@ describe('the pre-traffic hook', () => {
       EphemeralStorage: { Size: 1472 },
     });
     expect(s3Statements(s, hook.role!)).toEqual([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] } },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalId(s, registries.owned.encryptionKey as kms.Key), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalId(s, registries.owned.encryptionKey as kms.Key), 'Arn'] },
+      },
     ]);
     const fn = hook.node.defaultChild as lambda.CfnFunction;
     const code = Stack.of(fn).resolve(fn.code) as { s3Key: string };
@@ -207,20 +235,41 @@ describe('ModelPackage.fromRegistry', () => {
     const s = new Stack();
     const registry = ModelRegistry.fromBucketName(s, 'R', 'acme-models');
     const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 1000 });
-    expect([pkg.name, pkg.version, pkg.tarballSha256, pkg.modelSha256, pkg.modelBytes, pkg.location, pkg.registrySource !== undefined])
-      .toEqual(['mnist-mlp', '1.0.0', SHA_A, undefined, 1000, 's3://acme-models/mnist-mlp/1.0.0', true]);
+    expect([
+      pkg.name,
+      pkg.version,
+      pkg.tarballSha256,
+      pkg.modelSha256,
+      pkg.modelBytes,
+      pkg.location,
+      pkg.registrySource !== undefined,
+    ]).toEqual(['mnist-mlp', '1.0.0', SHA_A, undefined, 1000, 's3://acme-models/mnist-mlp/1.0.0', true]);
     expect(pkg.registrySource).toMatchObject({ key: 'mnist-mlp/1.0.0/package.tgz', tarballSha256: SHA_A });
     expect(pkg.tryGetManifest()).toBeUndefined();
     // Nothing local exists at synth, and constructs that need it say so
-    expect(() => pkg.directory).toThrow(/mnist-mlp@1.0.0 from the registry .* has no local directory.*served by LambdaModel, which fetches it at init, or by SageMakerModel/);
+    expect(() => pkg.directory).toThrow(
+      /mnist-mlp@1.0.0 from the registry .* has no local directory.*served by LambdaModel, which fetches it at init, or by SageMakerModel/,
+    );
     expect(() => pkg.manifest).toThrow(/has no manifest at synth/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: 'ABC' })).toThrow(/options.tarballSha256 must be 64 lower-case hex digits.*got "ABC"/);
-    expect(() => ModelPackage.fromRegistry(registry, 'Mnist', '1.0.0', { tarballSha256: SHA_A })).toThrow(/model name "Mnist" is not DNS-safe/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', 'latest', { tarballSha256: SHA_A })).toThrow(/version "latest" is not a semantic version/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 0 })).toThrow(/modelBytes must be a positive integer; got 0/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: 'ABC' })).toThrow(
+      /options.tarballSha256 must be 64 lower-case hex digits.*got "ABC"/,
+    );
+    expect(() => ModelPackage.fromRegistry(registry, 'Mnist', '1.0.0', { tarballSha256: SHA_A })).toThrow(
+      /model name "Mnist" is not DNS-safe/,
+    );
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', 'latest', { tarballSha256: SHA_A })).toThrow(
+      /version "latest" is not a semantic version/,
+    );
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, modelBytes: 0 })).toThrow(
+      /modelBytes must be a positive integer; got 0/,
+    );
     const manifest = readManifest(MNIST);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '2.0.0', { tarballSha256: SHA_A, manifest })).toThrow(/the manifest given is mnist-mlp@1.0.0/);
-    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, manifest, modelBytes: 5 })).toThrow(/modelBytes is 5 but the manifest says/);
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '2.0.0', { tarballSha256: SHA_A, manifest })).toThrow(
+      /the manifest given is mnist-mlp@1.0.0/,
+    );
+    expect(() => ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, manifest, modelBytes: 5 })).toThrow(
+      /modelBytes is 5 but the manifest says/,
+    );
   });
 
   test('a gpu manifest is refused by LambdaModel', () => {
@@ -230,6 +279,8 @@ describe('ModelPackage.fromRegistry', () => {
     const pkg = ModelPackage.fromRegistry(registry, 'mnist-mlp', '1.0.0', { tarballSha256: SHA_A, manifest });
     // Given its manifest, a registry package knows both hashes, each by its own name.
     expect([pkg.tarballSha256, pkg.modelSha256]).toEqual([SHA_A, manifest.model.sha256]);
-    expect(() => new LambdaModel(s, 'M', { modelPackage: pkg })).toThrow(/LambdaModel serves cpu packages; mnist-mlp 1.0.0 \(s3:\/\/acme-models\/mnist-mlp\/1.0.0\) targets gpu/);
+    expect(() => new LambdaModel(s, 'M', { modelPackage: pkg })).toThrow(
+      /LambdaModel serves cpu packages; mnist-mlp 1.0.0 \(s3:\/\/acme-models\/mnist-mlp\/1.0.0\) targets gpu/,
+    );
   });
 });

@@ -22,12 +22,27 @@ interface Synth {
 
 function synth(name: string, context: string[] = []): Synth {
   const out = join(work, name);
-  const result = spawnSync('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--no-notices', '-c', `modelship:modelsDir=${models}`, ...context.flatMap((c) => ['-c', c]), '--output', out], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { PATH: process.env.PATH, HOME: join(work, 'home'), CDK_DOCKER: NO_DOCKER, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-  });
+  const result = spawnSync(
+    'npx',
+    [
+      '--no-install',
+      'cdk',
+      'synth',
+      '--quiet',
+      '--no-notices',
+      '-c',
+      `modelship:modelsDir=${models}`,
+      ...context.flatMap((c) => ['-c', c]),
+      '--output',
+      out,
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: { PATH: process.env.PATH, HOME: join(work, 'home'), CDK_DOCKER: NO_DOCKER, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    },
+  );
   if (result.status !== 0) return { status: result.status, stderr: result.stderr };
   return {
     status: 0,
@@ -68,8 +83,14 @@ test('`cdk synth` succeeds offline, without credentials or Docker, and cdk-nag r
 
 test('a gpu package goes to SageMaker by default, and to ECS when its manifest says gpu.platform ecs', () => {
   expect(byManifest.template!.Description).toBe('modelship: gpu-default 1.0.0 on SageMaker, gpu-ecs 1.0.0 on ECS behind API Gateway');
-  expect(types(byManifest, 'AWS::SageMaker::Model').map((m) => m.Properties.PrimaryContainer.Environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME)).toEqual(['gpu-default']);
-  expect(types(byManifest, 'AWS::ECS::TaskDefinition').map((t) => t.Properties.ContainerDefinitions[0].LogConfiguration.Options['awslogs-stream-prefix'])).toEqual(['gpu-ecs']);
+  expect(
+    types(byManifest, 'AWS::SageMaker::Model').map((m) => m.Properties.PrimaryContainer.Environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME),
+  ).toEqual(['gpu-default']);
+  expect(
+    types(byManifest, 'AWS::ECS::TaskDefinition').map(
+      (t) => t.Properties.ContainerDefinitions[0].LogConfiguration.Options['awslogs-stream-prefix'],
+    ),
+  ).toEqual(['gpu-ecs']);
   expect(types(byManifest, 'AWS::SageMaker::Endpoint')).toHaveLength(1);
   expect(types(byManifest, 'AWS::ECS::Service')).toHaveLength(1);
   // Both behind the one API.

@@ -15,7 +15,11 @@ import { buildModelConfig } from '../../lib/triton/model-config';
 const ROOT = join(__dirname, '..', '..');
 const PACKAGE = join(ROOT, 'models', 'mnist-cnn');
 
-interface EvalSet { count: number; labels: number[]; pixels: string }
+interface EvalSet {
+  count: number;
+  labels: number[];
+  pixels: string;
+}
 
 test('the package verifies: manifest, sha256 and golden sample', async () => {
   const report = await verifyPackage(PACKAGE);
@@ -39,7 +43,9 @@ test('held-out accuracy >= 0.94 on the mnist-mlp eval split', async () => {
   const pixels = Buffer.from(evalSet.pixels, 'base64');
   const engine = await InferenceEngine.load(PACKAGE);
   const data = Float32Array.from(pixels, (v) => v / 255);
-  const request = encodeInferRequest([{ name: 'input', datatype: 'FP32', shape: [evalSet.count, 28, 28, 1], data }], { binaryInputs: true });
+  const request = encodeInferRequest([{ name: 'input', datatype: 'FP32', shape: [evalSet.count, 28, 28, 1], data }], {
+    binaryInputs: true,
+  });
   const result = await engine.infer(decodeInferRequest(request.body, request.headers, engine.manifest));
   const probs = result.outputs[0].data as Float32Array;
   let correct = 0;

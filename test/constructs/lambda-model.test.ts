@@ -107,7 +107,12 @@ describe('defaults', () => {
   test('memory and timeout derived from the model size: 1024 MiB and 11 s for a tiny model', () => {
     expect(defaults.model.memorySize).toBe(1024);
     expect(defaults.model.timeout.toSeconds()).toBe(11);
-    defaults.template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', MemorySize: 1024, Timeout: 11, Architectures: ['x86_64'] });
+    defaults.template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 11,
+      Architectures: ['x86_64'],
+    });
   });
 
   test('the onnxruntime layer: x86_64 binaries, for the Node.js runtimes, MIT', () => {
@@ -147,7 +152,10 @@ describe('defaults', () => {
   test('the canary: CANARY_10PERCENT_5MINUTES, rolled back on failure, stop and either alarm', () => {
     defaults.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
-      AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      AutoRollbackConfiguration: {
+        Enabled: true,
+        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+      },
       AlarmConfiguration: {
         Enabled: true,
         Alarms: [
@@ -165,12 +173,27 @@ describe('defaults', () => {
       { Name: 'Resource', Value: { 'Fn::Join': ['', [{ Ref: fn }, ':live']] } },
     ];
     defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: dimensions, Statistic: 'Sum', Period: 60,
-      Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
     defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: dimensions, ExtendedStatistic: 'p99', Period: 60,
-      Threshold: 8800, EvaluationPeriods: 3, DatapointsToAlarm: 2, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      Dimensions: dimensions,
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      Threshold: 8800,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
     });
   });
 
@@ -197,28 +220,45 @@ describe('defaults', () => {
       Roles: [{ Ref: logicalId(defaults.template, 'AWS::IAM::Role', 'PreTrafficHook') }],
       PolicyDocument: {
         Statement: [
-          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(defaults.template, 'AWS::Logs::LogGroup', 'PreTrafficHook'), 'Arn'] } },
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(defaults.template, 'AWS::Logs::LogGroup', 'PreTrafficHook'), 'Arn'] },
+          },
           { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: logicalId(defaults.template, 'AWS::Lambda::Version') } },
           {
             Action: 'codedeploy:PutLifecycleEventHookExecutionStatus',
             Effect: 'Allow',
-            Resource: { 'Fn::Join': ['', Match.arrayWith([':deploymentgroup:', { Ref: logicalId(defaults.template, 'AWS::CodeDeploy::DeploymentGroup') }])] },
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([':deploymentgroup:', { Ref: logicalId(defaults.template, 'AWS::CodeDeploy::DeploymentGroup') }]),
+              ],
+            },
           },
         ],
       },
     });
   });
 
-  test('least privilege: the function\'s new role may only write its own log group, with no managed policy', () => {
+  test("least privilege: the function's new role may only write its own log group, with no managed policy", () => {
     const role = logicalId(defaults.template, 'AWS::IAM::Role', 'ModelServiceRole');
     defaults.template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }] },
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+      },
       ManagedPolicyArns: Match.absent(),
     });
     defaults.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: role }],
       PolicyDocument: {
-        Statement: [{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(defaults.template, 'AWS::Logs::LogGroup', 'ModelLogGroup'), 'Arn'] } }],
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [logicalId(defaults.template, 'AWS::Logs::LogGroup', 'ModelLogGroup'), 'Arn'] },
+          },
+        ],
       },
     });
   });
@@ -233,7 +273,7 @@ describe('defaults', () => {
     expect(defaults.model.unzippedBytes).toBeLessThan(60 * 1024 * 1024);
   });
 
-  test('metrics are the live alias\'s, and grantInvoke grants the alias only', () => {
+  test("metrics are the live alias's, and grantInvoke grants the alias only", () => {
     const resolve = (x: unknown): unknown => defaults.stack.resolve(x);
     const fn = logicalId(defaults.template, 'AWS::Lambda::Function', /^Model[0-9A-F]{8}$/);
     const dims = { FunctionName: { Ref: fn }, Resource: { 'Fn::Join': ['', [{ Ref: fn }, ':live']] } };
@@ -246,7 +286,11 @@ describe('defaults', () => {
 
     defaults.template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: logicalId(defaults.template, 'AWS::IAM::Role', 'Caller') }],
-      PolicyDocument: { Statement: [{ Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: logicalId(defaults.template, 'AWS::Lambda::Alias') } }] },
+      PolicyDocument: {
+        Statement: [
+          { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { Ref: logicalId(defaults.template, 'AWS::Lambda::Alias') } },
+        ],
+      },
     });
   });
 });
@@ -280,7 +324,10 @@ describe('every prop', () => {
   });
 
   test('provisioned concurrency goes on alias live', () => {
-    custom.template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
+    custom.template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
   });
 
   test('log retention applies to the function and the hook', () => {
@@ -288,7 +335,9 @@ describe('every prop', () => {
   });
 
   test('deployment config and alarm thresholds', () => {
-    custom.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute' });
+    custom.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
+    });
     custom.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Threshold: 3 });
     custom.template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 2000 });
   });
@@ -302,7 +351,9 @@ describe('every prop', () => {
 
   test('X-Ray needs a wildcard the role is acknowledged for, and it gets the write actions', () => {
     custom.template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' }]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([{ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Effect: 'Allow', Resource: '*' }]),
+      },
     });
   });
 
@@ -311,9 +362,14 @@ describe('every prop', () => {
     const template = ownRole.template;
     // THEN the function runs as that role, no role is created for it, and the config is the one given
     expect(ownRole.model.role).toBe(ownRole.role);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Role: { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'MyRole'), 'Arn'] } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Role: { 'Fn::GetAtt': [logicalId(template, 'AWS::IAM::Role', 'MyRole'), 'Arn'] },
+    });
     expect(Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('ModelServiceRole'))).toEqual([]);
-    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: { Ref: logicalId(template, 'AWS::CodeDeploy::DeploymentConfig') } });
+    template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: { Ref: logicalId(template, 'AWS::CodeDeploy::DeploymentConfig') },
+    });
     template.hasResourceProperties('AWS::CodeDeploy::DeploymentConfig', {
       ComputePlatform: 'Lambda',
       TrafficRoutingConfig: { Type: 'TimeBasedCanary', TimeBasedCanary: { CanaryInterval: 15, CanaryPercentage: 5 } },
@@ -329,14 +385,22 @@ describe('every prop', () => {
 
 describe('bad props are refused before anything is bundled', () => {
   test.each<[string, Record<string, unknown>, RegExp]>([
-    ['memory below Lambda\'s range', { memorySize: 64 }, /memorySize must be an integer from 128 to 10240; got 64/],
+    ["memory below Lambda's range", { memorySize: 64 }, /memorySize must be an integer from 128 to 10240; got 64/],
     ['memory above it', { memorySize: 20000 }, /memorySize must be an integer from 128 to 10240; got 20000/],
     ['a fractional reserved concurrency', { reservedConcurrentExecutions: 1.5 }, /reservedConcurrentExecutions must be an integer/],
     ['zero provisioned concurrency', { provisionedConcurrentExecutions: 0 }, /provisionedConcurrentExecutions must be an integer from 1/],
-    ['more provisioned than reserved', { reservedConcurrentExecutions: 2, provisionedConcurrentExecutions: 3 }, /provisionedConcurrentExecutions \(3\) cannot exceed reservedConcurrentExecutions \(2\)/],
+    [
+      'more provisioned than reserved',
+      { reservedConcurrentExecutions: 2, provisionedConcurrentExecutions: 3 },
+      /provisionedConcurrentExecutions \(3\) cannot exceed reservedConcurrentExecutions \(2\)/,
+    ],
     ['an unknown log level', { logLevel: 'TRACE' }, /logLevel must be one of DEBUG, INFO, WARN, ERROR; got TRACE/],
     ['a negative errors threshold', { errorsAlarmThreshold: -1 }, /errorsAlarmThreshold must be a positive number; got -1/],
-    ['an architecture onnxruntime has no binaries for', { architecture: lambda.Architecture.custom('riscv64') }, /x86_64 and arm64 only, not riscv64/],
+    [
+      'an architecture onnxruntime has no binaries for',
+      { architecture: lambda.Architecture.custom('riscv64') },
+      /x86_64 and arm64 only, not riscv64/,
+    ],
   ])('%s', (_what, props, error) => {
     expect(() => new LambdaModel(throwawayStack(), 'Model', { modelPackage: pkg, ...props })).toThrow(error);
   });
@@ -348,6 +412,8 @@ describe('bad props are refused before anything is bundled', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'modelship.json'), JSON.stringify({ ...manifest, target: 'gpu' }));
     // THEN LambdaModel refuses it
-    expect(() => new LambdaModel(throwawayStack(), 'Model', { modelPackage: ModelPackage.fromDirectory(dir) })).toThrow(/LambdaModel serves cpu packages; tiny-mlp 1\.0\.0 .* targets gpu/);
+    expect(() => new LambdaModel(throwawayStack(), 'Model', { modelPackage: ModelPackage.fromDirectory(dir) })).toThrow(
+      /LambdaModel serves cpu packages; tiny-mlp 1\.0\.0 .* targets gpu/,
+    );
   });
 });

@@ -16,7 +16,16 @@ import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { Construct } from 'constructs';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
-import { apiMethods, defined, findResources, type MethodProps, type PolicyDocument, projectContext, testApp, type TestApp } from './synth-helpers';
+import {
+  apiMethods,
+  defined,
+  findResources,
+  type MethodProps,
+  type PolicyDocument,
+  projectContext,
+  testApp,
+  type TestApp,
+} from './synth-helpers';
 
 interface Built {
   readonly stack: Stack;
@@ -102,8 +111,19 @@ beforeAll(async () => {
       webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/1234',
       auth: ApiAuth.apiKey({
         plans: [
-          { name: 'free', throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 100, period: apigw.Period.DAY }, createKeys: ['alice', 'bob'] },
-          { name: 'pro', throttle: { rateLimit: 100, burstLimit: 200 }, quota: { limit: 1_000_000, period: apigw.Period.MONTH }, createKeys: ['carol'], importKeys: [customStackProbe.imported] },
+          {
+            name: 'free',
+            throttle: { rateLimit: 1, burstLimit: 2 },
+            quota: { limit: 100, period: apigw.Period.DAY },
+            createKeys: ['alice', 'bob'],
+          },
+          {
+            name: 'pro',
+            throttle: { rateLimit: 100, burstLimit: 200 },
+            quota: { limit: 1_000_000, period: apigw.Period.MONTH },
+            createKeys: ['carol'],
+            importKeys: [customStackProbe.imported],
+          },
         ],
       }),
     });
@@ -141,7 +161,10 @@ beforeAll(async () => {
       readonly modelVersion = pkg.version;
       bind(options: ModelBackendBindOptions): ModelBackendBinding {
         new iam.Role(options.scope, 'Probe', { assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com') });
-        const mock = new apigw.MockIntegration({ requestTemplates: { 'application/json': '{"statusCode": 200}' }, integrationResponses: [{ statusCode: '200' }] });
+        const mock = new apigw.MockIntegration({
+          requestTemplates: { 'application/json': '{"statusCode": 200}' },
+          integrationResponses: [{ statusCode: '200' }],
+        });
         return {
           integrations: { metadata: mock, ready: mock, infer: mock },
           readMethodOptions: { methodResponses: [{ statusCode: '200' }] },
@@ -160,7 +183,7 @@ beforeAll(async () => {
 afterAll(() => t.cleanup());
 
 describe('routes and defaults', () => {
-  test('a regional REST API that takes the binary tensor extension\'s content types', () => {
+  test("a regional REST API that takes the binary tensor extension's content types", () => {
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       Name: Match.stringLikeRegexp('Api'),
       EndpointConfiguration: { Types: ['REGIONAL'] },
@@ -169,7 +192,9 @@ describe('routes and defaults', () => {
   });
 
   test('the v2 routes of each model and the health routes, and nothing else', () => {
-    const routes = methodPaths(built.apiKey.template).map((m) => `${m.method.HttpMethod} ${m.path}`).sort();
+    const routes = methodPaths(built.apiKey.template)
+      .map((m) => `${m.method.HttpMethod} ${m.path}`)
+      .sort();
     expect(routes).toEqual([...HEALTH_ROUTES, ...MODEL_ROUTES].sort());
   });
 
@@ -184,10 +209,23 @@ describe('routes and defaults', () => {
       }
     }
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
-      Integration: { Type: 'MOCK', IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': '{"live":true}' } }] },
+      Integration: {
+        Type: 'MOCK',
+        IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': '{"live":true}' } }],
+      },
     });
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
-      Integration: { Type: 'MOCK', IntegrationResponses: [{ StatusCode: '200', ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"extensions":\\["binary_tensor_data","sagemaker_triton_binary"\\]') } }] },
+      Integration: {
+        Type: 'MOCK',
+        IntegrationResponses: [
+          {
+            StatusCode: '200',
+            ResponseTemplates: {
+              'application/json': Match.stringLikeRegexp('"extensions":\\["binary_tensor_data","sagemaker_triton_binary"\\]'),
+            },
+          },
+        ],
+      },
     });
   });
 
@@ -196,7 +234,11 @@ describe('routes and defaults', () => {
     const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
-      Integration: { Type: 'AWS_PROXY', Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }), RequestTemplates: Match.absent() },
+      Integration: {
+        Type: 'AWS_PROXY',
+        Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([{ Ref: alias }])] }),
+        RequestTemplates: Match.absent(),
+      },
       MethodResponses: Match.absent(),
       RequestValidatorId: Match.absent(),
       ApiKeyRequired: true,
@@ -213,13 +255,24 @@ describe('routes and defaults', () => {
     expect(logicalIds(built.apiKey.template, 'AWS::IAM::Role').filter((id) => id.startsWith('Apitinymlp'))).toEqual([]);
   });
 
-  test('addModel of a backend of one\'s own: its integrations, options, scope, widgets and the throttle, and nothing that knows its kind', () => {
+  test("addModel of a backend of one's own: its integrations, options, scope, widgets and the throttle, and nothing that knows its kind", () => {
     const template = ownBackend.template;
     const routes = methodPaths(template).filter((m) => m.path.startsWith('/v2/models/'));
-    expect(routes.map((m) => `${String(m.method.HttpMethod)} ${m.path}`).sort()).toEqual(MODEL_ROUTES.map((r) => r.replaceAll('tiny-mlp', 'echo')).sort());
+    expect(routes.map((m) => `${String(m.method.HttpMethod)} ${m.path}`).sort()).toEqual(
+      MODEL_ROUTES.map((r) => r.replaceAll('tiny-mlp', 'echo')).sort(),
+    );
     for (const { method } of routes) expect(method).toMatchObject({ Integration: { Type: 'MOCK' }, ApiKeyRequired: true });
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', MethodResponses: [{ StatusCode: '200' }], RequestValidatorId: Match.absent() });
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', Integration: { Type: 'MOCK' }, MethodResponses: Match.absent(), RequestValidatorId: Match.anyValue() });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      MethodResponses: [{ StatusCode: '200' }],
+      RequestValidatorId: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      Integration: { Type: 'MOCK' },
+      MethodResponses: Match.absent(),
+      RequestValidatorId: Match.anyValue(),
+    });
     // The scope the API gives is its own, one per model: the probe's logical id says where it sits.
     expect(logicalIds(template, 'AWS::IAM::Role').filter((id) => /^ApiechoProbe[0-9A-F]{8}$/.test(id))).toHaveLength(1);
     expect(JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties)).toContain('### echo');
@@ -228,23 +281,36 @@ describe('routes and defaults', () => {
     expect(ownBackend.api.modelNames).toEqual(['echo']);
   });
 
-  test('API Gateway may invoke the alias only, from each model method, not from the console\'s test-invoke', () => {
+  test("API Gateway may invoke the alias only, from each model method, not from the console's test-invoke", () => {
     const alias = only(logicalIds(built.apiKey.template, 'AWS::Lambda::Alias'));
     const permissions = findResources(built.apiKey.template, 'AWS::Lambda::Permission');
     expect(Object.keys(permissions)).toHaveLength(6);
     for (const p of Object.values(permissions)) {
-      expect(p.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com', FunctionName: { Ref: alias } });
+      expect(p.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { Ref: alias },
+      });
       expect(JSON.stringify(p.Properties.SourceArn)).not.toContain('test-invoke-stage');
     }
   });
 
   test('infer bodies are validated: a missing body or one without inputs is rejected before Lambda', () => {
     const validator = only(logicalIds(built.apiKey.template, 'AWS::ApiGateway::RequestValidator'));
-    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
     const model = only(logicalIds(built.apiKey.template, 'AWS::ApiGateway::Model'));
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Model', {
       ContentType: 'application/json',
-      Schema: { type: 'object', required: ['inputs'], properties: Match.objectLike({ inputs: { type: 'array', minItems: 1, items: Match.objectLike({ required: ['name', 'datatype', 'shape'] }) } }) },
+      Schema: {
+        type: 'object',
+        required: ['inputs'],
+        properties: Match.objectLike({
+          inputs: { type: 'array', minItems: 1, items: Match.objectLike({ required: ['name', 'datatype', 'shape'] }) },
+        }),
+      },
     });
     const posts = methodPaths(built.apiKey.template).filter((m) => m.method.HttpMethod === 'POST');
     expect(posts).toHaveLength(2);
@@ -260,24 +326,60 @@ describe('routes and defaults', () => {
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
       TracingEnabled: false,
-      MethodSettings: [{ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: false }],
+      MethodSettings: [
+        {
+          ResourcePath: '/*',
+          HttpMethod: '*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: false,
+        },
+      ],
     });
   });
 
   test('access logs: JSON with the key id and principal, never a key value, kept a month', () => {
-    const stage = Object.values(findResources(built.apiKey.template, 'AWS::ApiGateway::Stage'))[0] as unknown as { Properties: { AccessLogSetting: { Format: string; DestinationArn: unknown } } };
+    const stage = Object.values(findResources(built.apiKey.template, 'AWS::ApiGateway::Stage'))[0] as unknown as {
+      Properties: { AccessLogSetting: { Format: string; DestinationArn: unknown } };
+    };
     const format = JSON.parse(stage.Properties.AccessLogSetting.Format) as unknown;
-    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', apiKeyId: '$context.identity.apiKeyId', principalId: '$context.authorizer.principalId' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      apiKeyId: '$context.identity.apiKeyId',
+      principalId: '$context.authorizer.principalId',
+    });
     expect(stage.Properties.AccessLogSetting.Format).not.toMatch(/\$context\.identity\.apiKey(?!Id)/);
-    expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(only(logicalIds(built.apiKey.template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } }).filter((id) => id.startsWith('ApiAccessLogs'))));
+    expect(JSON.stringify(stage.Properties.AccessLogSetting.DestinationArn)).toContain(
+      only(
+        logicalIds(built.apiKey.template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } }).filter((id) =>
+          id.startsWith('ApiAccessLogs'),
+        ),
+      ),
+    );
   });
 
   test('errors keep the protocol\'s shape {"error": ...}, and 429s say when to retry', () => {
     const template = { 'application/json': '{"error":$context.error.messageString}' };
-    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'DEFAULT_4XX', ResponseTemplates: template });
-    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'DEFAULT_5XX', ResponseTemplates: template });
-    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'THROTTLED', ResponseTemplates: template, ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" } });
-    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'QUOTA_EXCEEDED', ResponseParameters: { 'gatewayresponse.header.Retry-After': "'3600'" } });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'DEFAULT_4XX',
+      ResponseTemplates: template,
+    });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'DEFAULT_5XX',
+      ResponseTemplates: template,
+    });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      ResponseTemplates: template,
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
+    });
+    built.apiKey.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'QUOTA_EXCEEDED',
+      ResponseParameters: { 'gatewayresponse.header.Retry-After': "'3600'" },
+    });
   });
 
   test('CORS is off: no OPTIONS methods, no CORS headers', () => {
@@ -285,10 +387,12 @@ describe('routes and defaults', () => {
     expect(JSON.stringify(built.apiKey.template.toJSON())).not.toContain('Access-Control-Allow-Origin');
   });
 
-  test('the account\'s API Gateway logging role is set, no web ACL is attached', () => {
+  test("the account's API Gateway logging role is set, no web ACL is attached", () => {
     built.apiKey.template.resourceCountIs('AWS::ApiGateway::Account', 1);
     built.apiKey.template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] }],
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] },
+      ],
     });
     built.apiKey.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
   });
@@ -298,7 +402,9 @@ describe('routes and defaults', () => {
     built.apiKey.template.hasOutput('*', {
       Value: { 'Fn::Join': ['', Match.arrayWith(['https://', { Ref: api }, '.execute-api.'])] },
     });
-    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(expect.objectContaining({ 'Fn::Join': expect.any(Array) as unknown }) as unknown);
+    expect(built.apiKey.stack.resolve(built.apiKey.api.url)).toEqual(
+      expect.objectContaining({ 'Fn::Join': expect.any(Array) as unknown }) as unknown,
+    );
     expect(built.apiKey.api.modelNames).toEqual(['tiny-mlp']);
   });
 
@@ -306,13 +412,24 @@ describe('routes and defaults', () => {
     built.apiKey.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const widgets = dashboardWidgets(built.apiKey.template);
     const fn = `{${only(logicalIds(built.apiKey.template, 'AWS::Lambda::Function').filter((id) => /^Model[0-9A-F]{8}$/.test(id)))}}`;
-    const byTitle = (title: string): Widget['properties'] => defined(widgets.find((w) => w.properties.title === title), title).properties;
+    const byTitle = (title: string): Widget['properties'] =>
+      defined(
+        widgets.find((w) => w.properties.title === title),
+        title,
+      ).properties;
     const stat = (m: Widget['properties']['metrics'][number]): unknown => (m.at(-1) as { stat?: string }).stat;
     expect(widgets.map((w) => w.properties.title ?? w.properties.markdown?.split('\n')[0])).toEqual([
-      'API latency (ms)', 'API requests and errors', '### tiny-mlp 1.0.0',
-      'tiny-mlp: latency (ms)', 'tiny-mlp: errors and throttles', 'tiny-mlp: invocations by version serving',
+      'API latency (ms)',
+      'API requests and errors',
+      '### tiny-mlp 1.0.0',
+      'tiny-mlp: latency (ms)',
+      'tiny-mlp: errors and throttles',
+      'tiny-mlp: invocations by version serving',
     ]);
-    expect(byTitle('API latency (ms)').metrics.map((m) => [m[1], stat(m)])).toEqual([['Latency', 'p50'], ['Latency', 'p99']]);
+    expect(byTitle('API latency (ms)').metrics.map((m) => [m[1], stat(m)])).toEqual([
+      ['Latency', 'p50'],
+      ['Latency', 'p99'],
+    ]);
     expect(byTitle('API requests and errors').metrics.map((m) => m[1])).toEqual(['Count', '4XXError', '5XXError']);
     expect(byTitle('tiny-mlp: latency (ms)').metrics).toEqual([
       ['AWS/Lambda', 'Duration', 'FunctionName', fn, 'Resource', `${fn}:live`, { label: 'p50', period: 60, stat: 'p50' }],
@@ -329,15 +446,26 @@ describe('routes and defaults', () => {
 describe('props', () => {
   const custom = () => built.custom;
 
-  test('name, stage, default throttle, tracing, and the per-model throttle on each of the model\'s routes', () => {
+  test("name, stage, default throttle, tracing, and the per-model throttle on each of the model's routes", () => {
     custom().template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'digits-api' });
     const stage = Object.values(findResources(custom().template, 'AWS::ApiGateway::Stage'))[0].Properties as {
-      StageName: string; TracingEnabled: boolean; MethodSettings: Array<{ HttpMethod: string; ResourcePath: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+      StageName: string;
+      TracingEnabled: boolean;
+      MethodSettings: Array<{ HttpMethod: string; ResourcePath: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
     };
     expect(stage.StageName).toBe('v1');
     expect(stage.TracingEnabled).toBe(true);
-    expect(stage.MethodSettings[0]).toMatchObject({ ResourcePath: '/*', HttpMethod: '*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
-    expect(stage.MethodSettings.slice(1).map((s) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`).sort()).toEqual([
+    expect(stage.MethodSettings[0]).toMatchObject({
+      ResourcePath: '/*',
+      HttpMethod: '*',
+      ThrottlingRateLimit: 50,
+      ThrottlingBurstLimit: 100,
+    });
+    expect(
+      stage.MethodSettings.slice(1)
+        .map((s) => `${s.HttpMethod} ${s.ResourcePath} ${s.ThrottlingRateLimit}/${s.ThrottlingBurstLimit}`)
+        .sort(),
+    ).toEqual([
       'GET /~1v2~1models~1tiny-mlp 5/10',
       'GET /~1v2~1models~1tiny-mlp~1ready 5/10',
       'GET /~1v2~1models~1tiny-mlp~1versions~1{version} 5/10',
@@ -357,7 +485,11 @@ describe('props', () => {
   });
 
   test('access log retention, no account logging role, a web ACL', () => {
-    expect(logicalIds(custom().template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365 } }).filter((id) => id.startsWith('ApiAccessLogs'))).toHaveLength(1);
+    expect(
+      logicalIds(custom().template, 'AWS::Logs::LogGroup', { Properties: { RetentionInDays: 365 } }).filter((id) =>
+        id.startsWith('ApiAccessLogs'),
+      ),
+    ).toHaveLength(1);
     custom().template.resourceCountIs('AWS::ApiGateway::Account', 0);
     custom().template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
       WebACLArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/models/1234',
@@ -366,7 +498,10 @@ describe('props', () => {
   });
 
   test('a model whose timeout outlasts API Gateway gets a warning', () => {
-    Annotations.fromStack(custom().stack).hasWarning('/Custom/Api', Match.stringLikeRegexp('model "tiny-mlp" has a 40 s timeout, but API Gateway gives up after 29 s'));
+    Annotations.fromStack(custom().stack).hasWarning(
+      '/Custom/Api',
+      Match.stringLikeRegexp('model "tiny-mlp" has a 40 s timeout, but API Gateway gives up after 29 s'),
+    );
     Annotations.fromStack(built.apiKey.stack).hasNoWarning('*', Match.stringLikeRegexp('gives up after'));
   });
 });
@@ -389,7 +524,9 @@ describe('auth: API keys (the default)', () => {
     });
     const key = only(logicalIds(built.apiKey.template, 'AWS::ApiGateway::ApiKey'));
     built.apiKey.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
-      KeyId: { Ref: key }, KeyType: 'API_KEY', UsagePlanId: { Ref: only(logicalIds(built.apiKey.template, 'AWS::ApiGateway::UsagePlan')) },
+      KeyId: { Ref: key },
+      KeyType: 'API_KEY',
+      UsagePlanId: { Ref: only(logicalIds(built.apiKey.template, 'AWS::ApiGateway::UsagePlan')) },
     });
     built.apiKey.template.hasOutput('*', { Value: { Ref: key }, Description: Match.stringLikeRegexp('get-api-key --include-value') });
     expect(built.apiKey.api.apiKeys).toHaveLength(1);
@@ -398,13 +535,24 @@ describe('auth: API keys (the default)', () => {
 
   test('plans of your own: rates, quotas, created keys and an imported one', () => {
     const template = custom();
-    template.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: 'free', Throttle: { RateLimit: 1, BurstLimit: 2 }, Quota: { Limit: 100, Period: 'DAY' } });
-    template.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: 'pro', Throttle: { RateLimit: 100, BurstLimit: 200 }, Quota: { Limit: 1000000, Period: 'MONTH' } });
+    template.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'free',
+      Throttle: { RateLimit: 1, BurstLimit: 2 },
+      Quota: { Limit: 100, Period: 'DAY' },
+    });
+    template.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'pro',
+      Throttle: { RateLimit: 100, BurstLimit: 200 },
+      Quota: { Limit: 1000000, Period: 'MONTH' },
+    });
     template.template.resourceCountIs('AWS::ApiGateway::ApiKey', 3);
     template.template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 4);
     template.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', { KeyId: 'abcdef1234', KeyType: 'API_KEY' });
     for (const name of ['alice', 'bob', 'carol']) {
-      template.template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Description: Match.stringLikeRegexp(`key "${name}"`), Enabled: true });
+      template.template.hasResourceProperties('AWS::ApiGateway::ApiKey', {
+        Description: Match.stringLikeRegexp(`key "${name}"`),
+        Enabled: true,
+      });
     }
 
     function custom() {
@@ -442,8 +590,14 @@ describe('auth: IAM', () => {
 
   test('grantInvoke: execute-api:Invoke on the stage, or on the health routes and one model', () => {
     const policyOf = (role: string): PolicyDocument['Statement'] =>
-      (defined(Object.values(findResources(built.iam.template, 'AWS::IAM::Policy')).find((p) => JSON.stringify(p.Properties.Roles).includes(role)), `the policy of ${role}`)
-        .Properties.PolicyDocument as PolicyDocument).Statement;
+      (
+        defined(
+          Object.values(findResources(built.iam.template, 'AWS::IAM::Policy')).find((p) =>
+            JSON.stringify(p.Properties.Roles).includes(role),
+          ),
+          `the policy of ${role}`,
+        ).Properties.PolicyDocument as PolicyDocument
+      ).Statement;
     // The last parts of an ARN the template joins.
     const tail = (arn: unknown, n: number): unknown[] => (arn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].slice(-n);
     const all = policyOf(only(logicalIds(built.iam.template, 'AWS::IAM::Role').filter((id) => id.startsWith('AllRoutes'))));
@@ -461,13 +615,19 @@ describe('auth: IAM', () => {
   });
 
   test('grantInvoke on an API that is not IAM-authenticated is an error', () => {
-    expect(() => built.apiKey.api.grantInvoke(new iam.AccountRootPrincipal())).toThrow(/grantInvoke needs ApiAuth\.iam\(\); this API authenticates with apiKey/);
+    expect(() => built.apiKey.api.grantInvoke(new iam.AccountRootPrincipal())).toThrow(
+      /grantInvoke needs ApiAuth\.iam\(\); this API authenticates with apiKey/,
+    );
   });
 });
 
 describe('auth: JWT', () => {
   test('a TOKEN authorizer on the Authorization header, cached 5 minutes, refusing non-JWT values itself', () => {
-    const fn = only(logicalIds(built.jwt.template, 'AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ JWT_ISSUER: Match.anyValue() }) } } }));
+    const fn = only(
+      logicalIds(built.jwt.template, 'AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: Match.objectLike({ JWT_ISSUER: Match.anyValue() }) } },
+      }),
+    );
     built.jwt.template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'TOKEN',
       IdentitySource: 'method.request.header.Authorization',
@@ -486,13 +646,19 @@ describe('auth: JWT', () => {
   test('the authorizer knows the issuer, the audiences and the JWKS (by default under the issuer)', () => {
     built.jwt.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
-      Environment: { Variables: { JWT_ISSUER: 'https://login.example.com/', JWT_AUDIENCE: '["modelship","mobile"]', JWKS_URI: 'https://login.example.com/.well-known/jwks.json' } },
+      Environment: {
+        Variables: {
+          JWT_ISSUER: 'https://login.example.com/',
+          JWT_AUDIENCE: '["modelship","mobile"]',
+          JWKS_URI: 'https://login.example.com/.well-known/jwks.json',
+        },
+      },
     });
   });
 });
 
 describe('auth: Cognito', () => {
-  test('API Gateway\'s Cognito authorizer for the pool, with the scopes on every method', () => {
+  test("API Gateway's Cognito authorizer for the pool, with the scopes on every method", () => {
     const pool = only(logicalIds(built.cognito.template, 'AWS::Cognito::UserPool'));
     built.cognito.template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'COGNITO_USER_POOLS',
@@ -501,7 +667,11 @@ describe('auth: Cognito', () => {
     });
     const authorizer = only(logicalIds(built.cognito.template, 'AWS::ApiGateway::Authorizer'));
     for (const { method } of methodPaths(built.cognito.template)) {
-      expect(method).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: authorizer }, AuthorizationScopes: ['models/infer'] });
+      expect(method).toMatchObject({
+        AuthorizationType: 'COGNITO_USER_POOLS',
+        AuthorizerId: { Ref: authorizer },
+        AuthorizationScopes: ['models/infer'],
+      });
     }
   });
 });
@@ -511,14 +681,40 @@ describe('bad configurations are refused with the value at fault', () => {
   test.each<[string, () => unknown, RegExp]>([
     ['no plans', () => ApiAuth.apiKey({ plans: [] }), /needs at least one usage plan/],
     ['a plan twice', () => ApiAuth.apiKey({ plans: [plan, plan] }), /usage plan "p" is defined twice/],
-    ['a plan name with a space', () => ApiAuth.apiKey({ plans: [{ ...plan, name: 'my plan' }] }), /usage plan name "my plan" must be 1-64 letters/],
-    ['a plan without a burst', () => ApiAuth.apiKey({ plans: [{ name: 'p', throttle: { rateLimit: 1 } }] }), /usage plan "p" needs both throttle\.rateLimit and throttle\.burstLimit/],
+    [
+      'a plan name with a space',
+      () => ApiAuth.apiKey({ plans: [{ ...plan, name: 'my plan' }] }),
+      /usage plan name "my plan" must be 1-64 letters/,
+    ],
+    [
+      'a plan without a burst',
+      () => ApiAuth.apiKey({ plans: [{ name: 'p', throttle: { rateLimit: 1 } }] }),
+      /usage plan "p" needs both throttle\.rateLimit and throttle\.burstLimit/,
+    ],
     ['a quota without a period', () => ApiAuth.apiKey({ plans: [{ ...plan, quota: { limit: 5 } }] }), /quota needs both limit and period/],
-    ['one key in two plans', () => ApiAuth.apiKey({ plans: [{ ...plan, createKeys: ['k'] }, { ...plan, name: 'q', createKeys: ['k'] }] }), /API key "k" appears in two usage plans/],
-    ['a JWT issuer over http', () => ApiAuth.jwt({ issuer: 'http://login.example.com', audience: ['a'] }), /issuer must be an https URL; got "http:\/\/login\.example\.com"/],
+    [
+      'one key in two plans',
+      () =>
+        ApiAuth.apiKey({
+          plans: [
+            { ...plan, createKeys: ['k'] },
+            { ...plan, name: 'q', createKeys: ['k'] },
+          ],
+        }),
+      /API key "k" appears in two usage plans/,
+    ],
+    [
+      'a JWT issuer over http',
+      () => ApiAuth.jwt({ issuer: 'http://login.example.com', audience: ['a'] }),
+      /issuer must be an https URL; got "http:\/\/login\.example\.com"/,
+    ],
     ['a JWT without audience', () => ApiAuth.jwt({ issuer: 'https://login.example.com', audience: [] }), /audience needs at least one/],
     ['Cognito without a pool', () => ApiAuth.cognito({ userPools: [] }), /needs at least one user pool/],
-    ['a stage throttle without a burst', () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }), /ModelApi needs both throttle\.rateLimit and throttle\.burstLimit/],
+    [
+      'a stage throttle without a burst',
+      () => new ModelApi(new Stack(new App({ context: projectContext() }), 'S'), 'Api', { throttle: { rateLimit: 5 } }),
+      /ModelApi needs both throttle\.rateLimit and throttle\.burstLimit/,
+    ],
   ])('%s', (_what, make, error) => {
     expect(make).toThrow(error);
   });

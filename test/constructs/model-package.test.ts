@@ -35,14 +35,31 @@ test('a good package: name, version, sha256 and every file the manifest names, m
   expect(pkg.modelSha256).toBe(pkg.manifest.model.sha256);
   expect(pkg.tarballSha256).toBeUndefined();
   expect(pkg.directory).toBe(fixture.dir);
-  expect(pkg.files).toEqual(['modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json', 'model.onnx']);
-  expect(pkg.goldenFiles).toEqual(['modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']);
+  expect(pkg.files).toEqual([
+    'modelship.json',
+    'samples/0.request.json',
+    'samples/0.response.json',
+    'samples/1.request.json',
+    'samples/1.response.json',
+    'model.onnx',
+  ]);
+  expect(pkg.goldenFiles).toEqual([
+    'modelship.json',
+    'samples/0.request.json',
+    'samples/0.response.json',
+    'samples/1.request.json',
+    'samples/1.response.json',
+  ]);
   const sizes = pkg.files.map((f) => readFileSync(join(fixture.dir, f)).length);
   expect(pkg.totalBytes).toBe(sizes.reduce((a, b) => a + b, 0));
 });
 
 test('a manifest that breaks the schema is a synth error naming the field', () => {
-  const dir = copyWith((d) => editManifest(d, (m) => { m.name = 'Not_DNS_Safe'; }));
+  const dir = copyWith((d) =>
+    editManifest(d, (m) => {
+      m.name = 'Not_DNS_Safe';
+    }),
+  );
   expect(() => ModelPackage.fromDirectory(dir)).toThrow(/modelship\.json is not a valid manifest: name: must be DNS-safe/);
 });
 
@@ -54,12 +71,16 @@ test('a model changed after packaging is a synth error giving both sha256', () =
     writeFileSync(join(d, 'model.onnx'), model);
   });
   // THEN synth refuses it, with the actual and the recorded hash
-  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/);
+  expect(() => ModelPackage.fromDirectory(dir)).toThrow(
+    /model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/,
+  );
 });
 
 test('a model of another size is a synth error giving both sizes', () => {
   const dir = copyWith((d) => writeFileSync(join(d, 'model.onnx'), Buffer.concat([readFileSync(join(d, 'model.onnx')), Buffer.from([0])])));
-  expect(() => ModelPackage.fromDirectory(dir)).toThrow(/model\.onnx is \d+ bytes but the manifest says \d+: the model has been changed since it was packaged/);
+  expect(() => ModelPackage.fromDirectory(dir)).toThrow(
+    /model\.onnx is \d+ bytes but the manifest says \d+: the model has been changed since it was packaged/,
+  );
 });
 
 test('a missing golden sample is a synth error naming the file', () => {

@@ -25,7 +25,9 @@ function statementsOf(s: Stack, role: iam.Role): unknown[] {
   const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', {
     Properties: { Roles: [{ Ref: s.getLogicalId(role.node.defaultChild as iam.CfnRole) }] },
   });
-  return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement);
+  return Object.values(policies).flatMap(
+    (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+  );
 }
 
 function role(s: Stack, id = 'Reader'): iam.Role {
@@ -44,27 +46,51 @@ describe('the bucket', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^RegistryAccessLogs') }, LogFilePrefix: 'model-registry/' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: Match.stringLikeRegexp('^RegistryAccessLogs') },
+        LogFilePrefix: 'model-registry/',
+      },
       LifecycleConfiguration: {
-        Rules: [{
-          Id: 'expire-noncurrent-versions-and-abort-uploads',
-          Status: 'Enabled',
-          NoncurrentVersionExpiration: { NoncurrentDays: 90 },
-          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
-          ExpiredObjectDeleteMarker: true,
-        }],
+        Rules: [
+          {
+            Id: 'expire-noncurrent-versions-and-abort-uploads',
+            Status: 'Enabled',
+            NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            ExpiredObjectDeleteMarker: true,
+          },
+        ],
       },
       ObjectLockEnabled: Match.absent(),
     });
-    template.hasResource('AWS::S3::Bucket', { Properties: Match.objectLike({ VersioningConfiguration: { Status: 'Enabled' } }), DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({ VersioningConfiguration: { Status: 'Enabled' } }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
     // AND its policy denies any request without TLS, or with TLS below 1.2
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
         ]),
       },
     });
@@ -72,13 +98,22 @@ describe('the bucket', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LifecycleConfiguration: { Rules: [{ Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: 365 }] },
       LoggingConfiguration: Match.absent(),
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: Match.stringLikeRegexp('^RegistryAccessLogs') },
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+        ]),
+      },
     });
   });
 
@@ -92,10 +127,15 @@ describe('the bucket', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
       BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{
-          BucketKeyEnabled: true,
-          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] } },
-        }],
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] },
+            },
+          },
+        ],
       },
     });
   });
@@ -109,7 +149,9 @@ describe('the bucket', () => {
     // THEN only that key exists and the bucket uses it
     expect(registry.encryptionKey).toBe(key);
     Template.fromStack(s).resourceCountIs('AWS::KMS::Key', 1);
-    expect(() => new ModelRegistry(s, 'Bad', { encryption: RegistryEncryption.S3_MANAGED, encryptionKey: key })).toThrow(/S3_MANAGED but an encryptionKey is given/);
+    expect(() => new ModelRegistry(s, 'Bad', { encryption: RegistryEncryption.S3_MANAGED, encryptionKey: key })).toThrow(
+      /S3_MANAGED but an encryptionKey is given/,
+    );
   });
 
   test('object lock, custom lifecycle days and a given log bucket', () => {
@@ -129,8 +171,18 @@ describe('the bucket', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       ObjectLockEnabled: true,
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } })] },
-      LoggingConfiguration: { DestinationBucketName: { Ref: s.getLogicalId(logs.node.defaultChild as s3.CfnBucket) }, LogFilePrefix: 'registry-logs/' },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+          }),
+        ],
+      },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: s.getLogicalId(logs.node.defaultChild as s3.CfnBucket) },
+        LogFilePrefix: 'registry-logs/',
+      },
     });
     // AND no second log bucket was created
     template.resourceCountIs('AWS::S3::Bucket', 2);
@@ -148,13 +200,15 @@ describe('the bucket', () => {
     const s = stack();
     expect(() => new ModelRegistry(s, 'A', { prefix: '/models/' })).toThrow(/registry prefix "\/models\/"/);
     expect(() => new ModelRegistry(s, 'B', { prefix: 'a//b' })).toThrow(/registry prefix "a\/\/b"/);
-    expect(() => new ModelRegistry(s, 'C', { noncurrentVersionExpiration: Duration.hours(5) })).toThrow(/noncurrentVersionExpiration must be a whole number of days/);
+    expect(() => new ModelRegistry(s, 'C', { noncurrentVersionExpiration: Duration.hours(5) })).toThrow(
+      /noncurrentVersionExpiration must be a whole number of days/,
+    );
     expect(() => ModelRegistry.fromBucketName(s, 'D', 'Not_A_Bucket')).toThrow(/"Not_A_Bucket" is not a valid S3 bucket name/);
   });
 });
 
 describe('keys', () => {
-  test('packageKey is lib/registry\'s layout, under the prefix', () => {
+  test("packageKey is lib/registry's layout, under the prefix", () => {
     const s = stack();
     const registry = new ModelRegistry(s, 'Registry', { prefix: 'team/models' });
     expect(registry.packageKey('mnist-mlp', '1.0.0')).toBe('team/models/mnist-mlp/1.0.0/package.tgz');
@@ -175,11 +229,13 @@ describe('grants', () => {
     // WHEN
     registry.grantRead(reader, 'mnist-mlp', '1.0.0');
     // THEN
-    expect(statementsOf(s, reader)).toEqual([{
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(s, registry), 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] },
-    }]);
+    expect(statementsOf(s, reader)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(s, registry), 'Arn'] }, '/models/mnist-mlp/1.0.0/package.tgz']] },
+      },
+    ]);
   });
 
   test('grantRead of one version of an imported registry: the exact object ARN string', () => {
@@ -187,11 +243,13 @@ describe('grants', () => {
     const registry = ModelRegistry.fromBucketName(s, 'Registry', 'acme-models', { prefix: 'prod' });
     const reader = role(s);
     registry.grantRead(reader, 'mnist-mlp', '1.0.0');
-    expect(statementsOf(s, reader)).toEqual([{
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/mnist-mlp/1.0.0/package.tgz']] },
-    }]);
+    expect(statementsOf(s, reader)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/mnist-mlp/1.0.0/package.tgz']] },
+      },
+    ]);
   });
 
   test('grantRead of a model: its objects, and listing limited to its prefix; with KMS, decrypt', () => {
@@ -200,31 +258,53 @@ describe('grants', () => {
     const reader = role(s);
     registry.grantRead(reader, 'mnist-mlp');
     const id = bucketId(s, registry);
-    expect(statementsOf(s, reader)).toEqual(expect.arrayContaining([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/mnist-mlp/*']] } },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [id, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['mnist-mlp/*'] } } },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] } },
-    ]));
+    expect(statementsOf(s, reader)).toEqual(
+      expect.arrayContaining([
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/mnist-mlp/*']] } },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+          Condition: { StringLike: { 's3:prefix': ['mnist-mlp/*'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] },
+        },
+      ]),
+    );
     expect(statementsOf(s, reader)).toHaveLength(3);
     expect(() => registry.grantRead(reader, undefined, '1.0.0')).toThrow(/a version needs a model name/);
   });
 
-  test('grantPublish: put, get and abort under the prefix, listing limited to it, and the key\'s encrypt/decrypt', () => {
+  test("grantPublish: put, get and abort under the prefix, listing limited to it, and the key's encrypt/decrypt", () => {
     const s = stack();
     const registry = new ModelRegistry(s, 'Registry', { prefix: 'models', encryption: RegistryEncryption.KMS });
     const ci = role(s, 'Publisher');
     registry.grantPublish(ci, 'vision');
     const id = bucketId(s, registry);
     const statements = statementsOf(s, ci);
-    expect(statements).toEqual(expect.arrayContaining([
-      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/models/vision/*']] } },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [id, 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['models/vision/*'] } } },
-      {
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        Resource: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] },
-      },
-    ]));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/models/vision/*']] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+          Condition: { StringLike: { 's3:prefix': ['models/vision/*'] } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+          Resource: { 'Fn::GetAtt': [s.getLogicalId(registry.encryptionKey!.node.defaultChild as kms.CfnKey), 'Arn'] },
+        },
+      ]),
+    );
     expect(statements).toHaveLength(3);
     // AND nothing lets it delete
     expect(JSON.stringify(statements)).not.toMatch(/Delete/);
@@ -239,12 +319,14 @@ describe('grants', () => {
     // THEN the bucket policy allows exactly that object to that account
     Template.fromStack(s).hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([{
-          Effect: 'Allow',
-          Action: 's3:GetObject',
-          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] } },
-          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(s, registry), 'Arn'] }, '/mnist-mlp/1.0.0/package.tgz']] },
-        }]),
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:root']] } },
+            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(s, registry), 'Arn'] }, '/mnist-mlp/1.0.0/package.tgz']] },
+          },
+        ]),
       },
     });
   });

@@ -26,14 +26,21 @@ function findings(stack: Stack): string[] {
 }
 
 function acknowledgements(scope: IConstruct): Array<{ path: string; id: string; reason: string }> {
-  return scope.node.findAll().flatMap((c) => c.node.metadata
-    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))));
+  return scope.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))),
+    );
 }
 
 beforeAll(async () => {
   t = testApp();
-  const packages = [ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir), ModelPackage.fromDirectory((await makeAllTypesPackage()).dir)];
+  const packages = [
+    ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir),
+    ModelPackage.fromDirectory((await makeAllTypesPackage()).dir),
+  ];
 
   // The stack `cdk deploy` creates, with two models.
   stacks.example = new ModelshipStack(t.app, 'Example', { packages });
@@ -60,19 +67,24 @@ beforeAll(async () => {
   // Everything optional switched on: tracing, provisioned concurrency, arm64, CORS, per-model throttling.
   const full = t.stack('AllOptions');
   const fullApi = new ModelApi(full, 'Api', { tracing: true, cors: { allowOrigins: ['https://app.example.com'] } });
-  fullApi.addModel(new LambdaModel(full, 'Model', {
-    modelPackage: packages[0],
-    tracing: lambda.Tracing.ACTIVE,
-    architecture: lambda.Architecture.ARM_64,
-    reservedConcurrentExecutions: 5,
-    provisionedConcurrentExecutions: 1,
-    timeout: Duration.seconds(20),
-  }), { throttle: { rateLimit: 5, burstLimit: 10 } });
+  fullApi.addModel(
+    new LambdaModel(full, 'Model', {
+      modelPackage: packages[0],
+      tracing: lambda.Tracing.ACTIVE,
+      architecture: lambda.Architecture.ARM_64,
+      reservedConcurrentExecutions: 5,
+      provisionedConcurrentExecutions: 1,
+      timeout: Duration.seconds(20),
+    }),
+    { throttle: { rateLimit: 5, burstLimit: 10 } },
+  );
   stacks.full = full;
 
   // A finding nobody acknowledged, to show the checks do report.
   const bad = t.stack('Unacknowledged');
-  new iam.Role(bad, 'Wide', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+  new iam.Role(bad, 'Wide', { assumedBy: new iam.AccountRootPrincipal() }).addToPolicy(
+    new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }),
+  );
   stacks.bad = bad;
 });
 
@@ -86,7 +98,9 @@ describe('the example stack (what bin/app.ts deploys)', () => {
     template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 2);
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
     for (const name of ['tiny-mlp', 'all-types']) {
-      template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: name, MODEL_DIR: '/var/task/model' }) } });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: name, MODEL_DIR: '/var/task/model' }) },
+      });
     }
     template.hasOutput('ApiUrl', { Value: { 'Fn::Join': ['', Match.arrayWith(['https://'])] } });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { UsagePlanName: 'default' });
@@ -96,13 +110,18 @@ describe('the example stack (what bin/app.ts deploys)', () => {
     const iamTemplate = Template.fromStack(stacks.iam);
     iamTemplate.allResourcesProperties('AWS::ApiGateway::Method', { AuthorizationType: 'AWS_IAM' });
     const jwtTemplate = Template.fromStack(stacks.jwt);
-    jwtTemplate.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'], Environment: { Variables: Match.objectLike({ MODEL_DIR: '/var/task/model' }) } });
+    jwtTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ MODEL_DIR: '/var/task/model' }) },
+    });
     jwtTemplate.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
   });
 
   test('two packages with one name are refused: a stack serves one version of a model', () => {
     const pkg = (stacks.example as ModelshipStack).models[0].modelPackage;
-    expect(() => new ModelshipStack(new App({ context: projectContext() }), 'Twice', { packages: [pkg, pkg] })).toThrow(/two packages are named tiny-mlp/);
+    expect(() => new ModelshipStack(new App({ context: projectContext() }), 'Twice', { packages: [pkg, pkg] })).toThrow(
+      /two packages are named tiny-mlp/,
+    );
   });
 });
 

@@ -78,7 +78,11 @@ const CASES: readonly Case[] = [
   { path: '/v2/models/mnist-cnn/versions/1.0.0/ready', route: 'GET /v2/models/mnist-cnn/versions/{version}/ready', version: '1.0.0' },
   ...VERSIONS_UNKNOWN.flatMap((version) => [
     { path: `/v2/models/mnist-cnn/versions/${encodeURIComponent(version)}`, route: 'GET /v2/models/mnist-cnn/versions/{version}', version },
-    { path: `/v2/models/mnist-cnn/versions/${encodeURIComponent(version)}/ready`, route: 'GET /v2/models/mnist-cnn/versions/{version}/ready', version },
+    {
+      path: `/v2/models/mnist-cnn/versions/${encodeURIComponent(version)}/ready`,
+      route: 'GET /v2/models/mnist-cnn/versions/{version}/ready',
+      version,
+    },
   ]),
 ];
 
@@ -96,7 +100,7 @@ describe.each(['sagemaker', 'ecs'] as const)('%s: API Gateway answers what the r
     expect(Buffer.from(rendered.body, 'utf8').toString('hex')).toBe(expected.body.toString('hex'));
   });
 
-  test('the 404s the cases cover are the router\'s unknown-version answers', async () => {
+  test("the 404s the cases cover are the router's unknown-version answers", async () => {
     const answers = await Promise.all(VERSIONS_UNKNOWN.map((v) => routerAnswer(`/v2/models/mnist-cnn/versions/${encodeURIComponent(v)}`)));
     expect(answers.map((a) => a.status)).toEqual(VERSIONS_UNKNOWN.map(() => 404));
     expect(JSON.parse(answers[0].body.toString('utf8'))).toEqual({ error: "model 'mnist-cnn' has no version '9.9.9'; it has: 1.0.0" });
@@ -120,9 +124,11 @@ describe('generated VTL', () => {
     expect(vtlText('{"a":1}')).toBe('{"a":1}');
   });
 
-  test('the unknown-version template: the protocol\'s message, the version JSON-escaped by VTL', () => {
+  test("the unknown-version template: the protocol's message, the version JSON-escaped by VTL", () => {
     const tmpl = unknownVersionTemplate(pkg);
-    expect(tmpl).toBe(`{"error":"model 'mnist-cnn' has no version '$util.escapeJavaScript($input.params().path.get('version')).replaceAll("\\\\'","'")'; it has: 1.0.0"}`);
+    expect(tmpl).toBe(
+      `{"error":"model 'mnist-cnn' has no version '$util.escapeJavaScript($input.params().path.get('version')).replaceAll("\\\\'","'")'; it has: 1.0.0"}`,
+    );
     for (const version of ['1.2.3', `a'b"c\\d`, 'tab\there']) {
       const body = renderResponse(tmpl, { path: { version } });
       expect(JSON.parse(body)).toEqual({ error: `model 'mnist-cnn' has no version '${version}'; it has: 1.0.0` });

@@ -34,7 +34,11 @@ function statementsOf(s: Stack, role: iam.IRole): Array<{ Action: string | strin
   const policies = Template.fromStack(s).findResources('AWS::IAM::Policy', {
     Properties: { Roles: [{ Ref: logicalId(s, role) }] },
   });
-  return Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+  return Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties
+        .PolicyDocument.Statement,
+  );
 }
 
 /** The statements granting any s3: or kms: action. */
@@ -64,7 +68,9 @@ beforeAll(async () => {
   {
     const stack = t.stack('Imported');
     const registry = ModelRegistry.fromBucketName(stack, 'Registry', 'acme-models', { prefix: 'prod' });
-    const model = new SageMakerModel(stack, 'Model', { modelPackage: ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { tarballSha256: SHA, manifest }) });
+    const model = new SageMakerModel(stack, 'Model', {
+      modelPackage: ModelPackage.fromRegistry(registry, manifest.name, manifest.version, { tarballSha256: SHA, manifest }),
+    });
     imported = { stack, model };
   }
 });
@@ -79,7 +85,12 @@ describe('the model data', () => {
     template.resourceCountIs('AWS::SageMaker::Model', 1);
     template.hasResourceProperties('AWS::SageMaker::Model', {
       PrimaryContainer: {
-        ModelDataUrl: { 'Fn::Join': ['', ['s3://', { Ref: logicalId(owned.stack, owned.registry.bucket) }, '/models/tiny-gpu/1.0.0/sagemaker/model.tar.gz']] },
+        ModelDataUrl: {
+          'Fn::Join': [
+            '',
+            ['s3://', { Ref: logicalId(owned.stack, owned.registry.bucket) }, '/models/tiny-gpu/1.0.0/sagemaker/model.tar.gz'],
+          ],
+        },
         Environment: { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: 'tiny-gpu' },
       },
     });
@@ -103,7 +114,9 @@ describe('the model data', () => {
   });
 
   test('the key the construct reads is the key `modelship publish` writes', () => {
-    expect(owned.registry.sagemakerArtifactKey('tiny-gpu', '1.0.0')).toBe(sagemakerArtifactKey({ bucket: 'any', prefix: 'models' }, 'tiny-gpu', '1.0.0'));
+    expect(owned.registry.sagemakerArtifactKey('tiny-gpu', '1.0.0')).toBe(
+      sagemakerArtifactKey({ bucket: 'any', prefix: 'models' }, 'tiny-gpu', '1.0.0'),
+    );
     expect(owned.registry.sagemakerArtifactKey('tiny-gpu', '1.0.0')).toBe('models/tiny-gpu/1.0.0/sagemaker/model.tar.gz');
   });
 });
@@ -113,25 +126,37 @@ describe('least privilege', () => {
     const s = owned.stack;
     const bucket = logicalId(s, owned.registry.bucket);
     expect(storageStatements(s, owned.model.role)).toEqual([
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/tiny-gpu/1.0.0/sagemaker/model.tar.gz']] } },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalId(s, owned.registry.encryptionKey as kms.Key), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/models/tiny-gpu/1.0.0/sagemaker/model.tar.gz']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetAtt': [logicalId(s, owned.registry.encryptionKey as kms.Key), 'Arn'] },
+      },
     ]);
     // AND the package tarball itself is not readable: SageMaker needs only its artifact
     expect(JSON.stringify(statementsOf(s, owned.model.role))).not.toContain('package.tgz');
   });
 
   test('GIVEN an imported SSE-S3 registry THEN the exact object ARN, and nothing for KMS', () => {
-    expect(storageStatements(imported.stack, imported.model.role)).toEqual([{
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/tiny-gpu/1.0.0/sagemaker/model.tar.gz']] },
-    }]);
+    expect(storageStatements(imported.stack, imported.model.role)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-models/prod/tiny-gpu/1.0.0/sagemaker/model.tar.gz']] },
+      },
+    ]);
   });
 
   test('the model is created after the policy that lets the role read the artifact', () => {
     const s = imported.stack;
     const template = Template.fromStack(s);
-    const policies = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(s, imported.model.role) }] } }));
+    const policies = Object.keys(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: logicalId(s, imported.model.role) }] } }),
+    );
     expect(policies).toHaveLength(1);
     template.hasResource('AWS::SageMaker::Model', { DependsOn: Match.arrayWith([policies[0]]) });
   });
@@ -142,7 +167,9 @@ test('GIVEN a registry model in a ModelApi THEN metadata is answered from the ma
     HttpMethod: 'GET',
     Integration: Match.objectLike({
       Type: 'MOCK',
-      IntegrationResponses: Match.arrayWith([Match.objectLike({ StatusCode: '200', ResponseTemplates: { 'application/json': modelMetadataJson(owned.pkg) } })]),
+      IntegrationResponses: Match.arrayWith([
+        Match.objectLike({ StatusCode: '200', ResponseTemplates: { 'application/json': modelMetadataJson(owned.pkg) } }),
+      ]),
     }),
   });
 });
@@ -163,14 +190,20 @@ describe('refused at synth', () => {
   }
 
   test('GIVEN a registry package without a manifest WHEN given to SageMakerModel THEN an Error naming the missing `manifest` option', () => {
-    expect(make({})).toThrow(/SageMakerModel: tiny-gpu@1\.0\.0 from the registry \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) needs its manifest: pass the `manifest` option to ModelPackage\.fromRegistry/);
+    expect(make({})).toThrow(
+      /SageMakerModel: tiny-gpu@1\.0\.0 from the registry \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) needs its manifest: pass the `manifest` option to ModelPackage\.fromRegistry/,
+    );
   });
 
   test('GIVEN a registry package and tritonConfig THEN an Error: the published artifact uses the default Triton options', () => {
-    expect(make({ manifest, tritonConfig: { maxBatchSize: 8 } })).toThrow(/tritonConfig cannot be applied to tiny-gpu@1\.0\.0 from the registry .*built by `modelship publish` with the default Triton options/);
+    expect(make({ manifest, tritonConfig: { maxBatchSize: 8 } })).toThrow(
+      /tritonConfig cannot be applied to tiny-gpu@1\.0\.0 from the registry .*built by `modelship publish` with the default Triton options/,
+    );
   });
 
   test('GIVEN a registry package whose manifest targets cpu THEN the target is refused, naming its registry location', () => {
-    expect(make({ manifest: { ...manifest, target: 'cpu' } })).toThrow(/SageMakerModel serves gpu packages; tiny-gpu 1\.0\.0 \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) targets cpu/);
+    expect(make({ manifest: { ...manifest, target: 'cpu' } })).toThrow(
+      /SageMakerModel serves gpu packages; tiny-gpu 1\.0\.0 \(s3:\/\/acme-models\/tiny-gpu\/1\.0\.0\) targets cpu/,
+    );
   });
 });

@@ -61,7 +61,13 @@ beforeAll(async () => {
   }
   {
     const stack = t.stack('Linear');
-    linear = { model: new SageMakerModel(stack, 'Model', { modelPackage: pkg, trafficRouting: SageMakerTrafficRouting.LINEAR_10PERCENT_EVERY_5MINUTES }), template: undefined as never };
+    linear = {
+      model: new SageMakerModel(stack, 'Model', {
+        modelPackage: pkg,
+        trafficRouting: SageMakerTrafficRouting.LINEAR_10PERCENT_EVERY_5MINUTES,
+      }),
+      template: undefined as never,
+    };
   }
   {
     const stack = t.stack('Byo');
@@ -81,10 +87,13 @@ beforeAll(async () => {
 
 afterAll(() => t.cleanup());
 
-
 /** The fields of an AWS::SageMaker::Model these tests read. */
 interface SageMakerModelResource {
-  readonly PrimaryContainer: { readonly Image: unknown; readonly ModelDataUrl: { readonly 'Fn::Sub': string }; readonly Environment: unknown };
+  readonly PrimaryContainer: {
+    readonly Image: unknown;
+    readonly ModelDataUrl: { readonly 'Fn::Sub': string };
+    readonly Environment: unknown;
+  };
   readonly ExecutionRoleArn: unknown;
 }
 
@@ -101,9 +110,11 @@ function statements(template: Template, roleId: string): PolicyDocument['Stateme
 }
 
 describe('the artifact', () => {
-  test('GIVEN a gpu package WHEN synthesized THEN model.tar.gz is a file asset whose hash is the tarball\'s own, and two syntheses give the same hash', () => {
+  test("GIVEN a gpu package WHEN synthesized THEN model.tar.gz is a file asset whose hash is the tarball's own, and two syntheses give the same hash", () => {
     // GIVEN / WHEN
-    const url = (only(defaults.template, 'AWS::SageMaker::Model').props as unknown as SageMakerModelResource).PrimaryContainer.ModelDataUrl['Fn::Sub'];
+    const url = (only(defaults.template, 'AWS::SageMaker::Model').props as unknown as SageMakerModelResource).PrimaryContainer.ModelDataUrl[
+      'Fn::Sub'
+    ];
     // THEN: the object is the single file the bundling wrote, named by the hash of its bytes.
     expect(url).toMatch(/^s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.gz$/);
     const hash = /([0-9a-f]{64})\.gz$/.exec(url)![1];
@@ -112,12 +123,20 @@ describe('the artifact', () => {
     expect(again.artifact!.assetHash).toBe(hash);
     expect(defaults.model.artifact!.assetHash).toBe(hash);
     // The staged file is a gzip stream (tar inside) written by lib/triton.
-    const staged = readFileSync(defaults.model.artifact!.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!);
+    const staged = readFileSync(
+      defaults.model
+        .artifact!.node.findAll()
+        .map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath)
+        .find((p) => p !== undefined)!,
+    );
     expect([...staged.subarray(0, 3)]).toEqual([0x1f, 0x8b, 0x08]);
   });
 
   test('the staged artifact is byte for byte what buildSageMakerArtifact writes for the package', async () => {
-    const staged = defaults.model.artifact!.node.findAll().map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath).find((p) => p !== undefined)!;
+    const staged = defaults.model
+      .artifact!.node.findAll()
+      .map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath)
+      .find((p) => p !== undefined)!;
     const direct = join(mkdtempSync(join(tmpdir(), 'modelship-artifact-')), 'model.tar.gz');
     const built = await buildSageMakerArtifact(pkg.directory, direct);
     expect(built.entries).toEqual(['tiny-gpu/config.pbtxt', 'tiny-gpu/1/model.onnx']);
@@ -134,12 +153,20 @@ describe('the model and its image', () => {
   test('GIVEN an env-agnostic stack THEN the image account comes from a region mapping of every commercial region', () => {
     const model = only(defaults.template, 'AWS::SageMaker::Model').props as unknown as SageMakerModelResource;
     expect(model.PrimaryContainer.Image).toEqual({
-      'Fn::Join': ['', [
-        { 'Fn::FindInMap': ['ModelshipSageMakerTritonAccounts', { Ref: 'AWS::Region' }, 'account'] },
-        '.dkr.ecr.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/sagemaker-tritonserver:24.09-py3',
-      ]],
+      'Fn::Join': [
+        '',
+        [
+          { 'Fn::FindInMap': ['ModelshipSageMakerTritonAccounts', { Ref: 'AWS::Region' }, 'account'] },
+          '.dkr.ecr.',
+          { Ref: 'AWS::Region' },
+          '.',
+          { Ref: 'AWS::URLSuffix' },
+          '/sagemaker-tritonserver:24.09-py3',
+        ],
+      ],
     });
-    const mapping = (defaults.template.toJSON() as { Mappings: Record<string, Record<string, unknown>> }).Mappings.ModelshipSageMakerTritonAccounts;
+    const mapping = (defaults.template.toJSON() as { Mappings: Record<string, Record<string, unknown>> }).Mappings
+      .ModelshipSageMakerTritonAccounts;
     expect(Object.keys(mapping).sort()).toEqual(Object.keys(SAGEMAKER_TRITON_ACCOUNTS).sort());
     expect(Object.keys(mapping)).toHaveLength(24);
     expect(mapping['us-east-1']).toEqual({ account: '763104351884' });
@@ -156,13 +183,18 @@ describe('the model and its image', () => {
 
   test('GIVEN a stack in a region THEN the account and region resolve at synth, and no mapping is rendered', () => {
     regional.hasResourceProperties('AWS::SageMaker::Model', {
-      PrimaryContainer: { Image: { 'Fn::Join': ['', ['763104351884.dkr.ecr.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/sagemaker-tritonserver:24.09-py3']] } },
+      PrimaryContainer: {
+        Image: { 'Fn::Join': ['', ['763104351884.dkr.ecr.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/sagemaker-tritonserver:24.09-py3']] },
+      },
     });
     expect(regional.toJSON().Mappings).toBeUndefined();
   });
 
-  test('Triton\'s default model is the package\'s, and the model is created after its role can read the artifact', () => {
-    const [entry] = Object.values(defaults.template.findResources('AWS::SageMaker::Model')) as Array<{ Properties: SageMakerModelResource; DependsOn: unknown }>;
+  test("Triton's default model is the package's, and the model is created after its role can read the artifact", () => {
+    const [entry] = Object.values(defaults.template.findResources('AWS::SageMaker::Model')) as Array<{
+      Properties: SageMakerModelResource;
+      DependsOn: unknown;
+    }>;
     expect(entry.Properties.PrimaryContainer.Environment).toEqual({ SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: 'tiny-gpu' });
     const role = only(defaults.template, 'AWS::IAM::Role').id;
     expect(entry.Properties.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
@@ -174,7 +206,15 @@ describe('the endpoint config', () => {
   test('defaults: one ml.g5.xlarge in variant AllTraffic, no KMS key, no data capture', () => {
     const model = only(defaults.template, 'AWS::SageMaker::Model').id;
     defaults.template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
-      ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: { 'Fn::GetAtt': [model, 'ModelName'] }, InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1, InitialVariantWeight: 1 }],
+      ProductionVariants: [
+        {
+          VariantName: 'AllTraffic',
+          ModelName: { 'Fn::GetAtt': [model, 'ModelName'] },
+          InstanceType: 'ml.g5.xlarge',
+          InitialInstanceCount: 1,
+          InitialVariantWeight: 1,
+        },
+      ],
       KmsKeyId: Match.absent(),
       DataCaptureConfig: Match.absent(),
     });
@@ -201,8 +241,12 @@ describe('the endpoint config', () => {
 
 describe('the guarded rollout', () => {
   test('default: blue/green, canary of 10% of capacity, 5 minutes, old fleet kept 5 minutes, rollback on both alarms', () => {
-    const latency = Object.keys(defaults.template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ModelLatency' } }))[0];
-    const errors = Object.keys(defaults.template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Invocation5XXErrors' } }))[0];
+    const latency = Object.keys(
+      defaults.template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ModelLatency' } }),
+    )[0];
+    const errors = Object.keys(
+      defaults.template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'Invocation5XXErrors' } }),
+    )[0];
     const config = only(defaults.template, 'AWS::SageMaker::EndpointConfig').id;
     defaults.template.hasResourceProperties('AWS::SageMaker::Endpoint', {
       EndpointName: defaults.model.endpointName,
@@ -217,15 +261,33 @@ describe('the guarded rollout', () => {
     });
   });
 
-  test('the alarms watch the endpoint\'s own variant: p99 ModelLatency over 1 s (in µs) two of three minutes, any 5xx in a minute', () => {
-    const dims = [{ Name: 'EndpointName', Value: defaults.model.endpointName }, { Name: 'VariantName', Value: 'AllTraffic' }];
+  test("the alarms watch the endpoint's own variant: p99 ModelLatency over 1 s (in µs) two of three minutes, any 5xx in a minute", () => {
+    const dims = [
+      { Name: 'EndpointName', Value: defaults.model.endpointName },
+      { Name: 'VariantName', Value: 'AllTraffic' },
+    ];
     defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimensions: dims, ExtendedStatistic: 'p99', Period: 60,
-      Threshold: 1_000_000, EvaluationPeriods: 3, DatapointsToAlarm: 2, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'ModelLatency',
+      Dimensions: dims,
+      ExtendedStatistic: 'p99',
+      Period: 60,
+      Threshold: 1_000_000,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
     });
     defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SageMaker', MetricName: 'Invocation5XXErrors', Dimensions: dims, Statistic: 'Sum', Period: 60,
-      Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocation5XXErrors',
+      Dimensions: dims,
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
   });
 
@@ -246,7 +308,11 @@ describe('the guarded rollout', () => {
     linear.template.hasResourceProperties('AWS::SageMaker::Endpoint', {
       DeploymentConfig: Match.objectLike({
         BlueGreenUpdatePolicy: Match.objectLike({
-          TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 10 }, WaitIntervalInSeconds: 300 },
+          TrafficRoutingConfiguration: {
+            Type: 'LINEAR',
+            LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 10 },
+            WaitIntervalInSeconds: 300,
+          },
         }),
       }),
     });
@@ -257,12 +323,14 @@ describe('the guarded rollout', () => {
     expect(() => SageMakerCapacity.percent(0)).toThrow(/SageMakerCapacity.percent must be an integer from 1 to 100; got 0/);
     expect(() => SageMakerCapacity.percent(101)).toThrow(/got 101/);
     expect(() => SageMakerCapacity.instances(1.5)).toThrow(/SageMakerCapacity.instances/);
-    expect(() => SageMakerTrafficRouting.canary({ size: SageMakerCapacity.percent(5), waitInterval: Duration.hours(2) })).toThrow(/waitInterval must be from 1 to 3600 seconds; got 7200/);
+    expect(() => SageMakerTrafficRouting.canary({ size: SageMakerCapacity.percent(5), waitInterval: Duration.hours(2) })).toThrow(
+      /waitInterval must be from 1 to 3600 seconds; got 7200/,
+    );
   });
 });
 
 describe('auto scaling', () => {
-  test('defaults: the variant\'s instance count from 1 to 2, tracking 1000 invocations per instance, through the service-linked role', () => {
+  test("defaults: the variant's instance count from 1 to 2, tracking 1000 invocations per instance, through the service-linked role", () => {
     const endpoint = only(defaults.template, 'AWS::SageMaker::Endpoint').id;
     const target = defaults.template.findResources('AWS::ApplicationAutoScaling::ScalableTarget');
     const [id, entry] = Object.entries(target)[0];
@@ -272,13 +340,27 @@ describe('auto scaling', () => {
       ResourceId: `endpoint/${defaults.model.endpointName}/variant/AllTraffic`,
       MinCapacity: 1,
       MaxCapacity: 2,
-      RoleARN: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint']] },
+      RoleARN: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':iam::',
+            { Ref: 'AWS::AccountId' },
+            ':role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+          ],
+        ],
+      },
     });
     expect(entry.DependsOn).toEqual([endpoint]);
     defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       ScalingTargetId: { Ref: id },
-      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' }, TargetValue: 1000 },
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'SageMakerVariantInvocationsPerInstance' },
+        TargetValue: 1000,
+      },
     });
     // No role of its own: the execution role is the only role.
     defaults.template.resourceCountIs('AWS::IAM::Role', 1);
@@ -293,24 +375,72 @@ describe('auto scaling', () => {
 });
 
 describe('least privilege', () => {
-  test('the execution role reads its own artifact object and nothing else in S3, pulls only sagemaker-tritonserver, and writes only its endpoint\'s logs', () => {
-    const role = only(defaults.template, 'AWS::IAM::Role') as { id: string; props: { AssumeRolePolicyDocument: PolicyDocument; ManagedPolicyArns?: unknown } };
-    expect(role.props.AssumeRolePolicyDocument.Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } }]);
+  test("the execution role reads its own artifact object and nothing else in S3, pulls only sagemaker-tritonserver, and writes only its endpoint's logs", () => {
+    const role = only(defaults.template, 'AWS::IAM::Role') as {
+      id: string;
+      props: { AssumeRolePolicyDocument: PolicyDocument; ManagedPolicyArns?: unknown };
+    };
+    expect(role.props.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' } },
+    ]);
     expect(role.props.ManagedPolicyArns).toBeUndefined();
     const key = defaults.model.artifact!.s3ObjectKey;
     expect(statements(defaults.template, role.id)).toEqual([
       {
-        Sid: 'ReadOwnArtifact', Effect: 'Allow', Action: 's3:GetObject',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' }, `/${key}`]] },
+        Sid: 'ReadOwnArtifact',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':s3:::',
+              { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' },
+              `/${key}`,
+            ],
+          ],
+        },
       },
       {
-        Sid: 'PullTritonImage', Effect: 'Allow', Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:', { Ref: 'AWS::Region' }, ':', { 'Fn::FindInMap': ['ModelshipSageMakerTritonAccounts', { Ref: 'AWS::Region' }, 'account'] }, ':repository/sagemaker-tritonserver']] },
+        Sid: 'PullTritonImage',
+        Effect: 'Allow',
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ecr:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { 'Fn::FindInMap': ['ModelshipSageMakerTritonAccounts', { Ref: 'AWS::Region' }, 'account'] },
+              ':repository/sagemaker-tritonserver',
+            ],
+          ],
+        },
       },
       { Sid: 'EcrLogin', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
       {
-        Sid: 'EndpointLogs', Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:/aws/sagemaker/Endpoints/${defaults.model.endpointName}:*`]] },
+        Sid: 'EndpointLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:log-group:/aws/sagemaker/Endpoints/${defaults.model.endpointName}:*`,
+            ],
+          ],
+        },
       },
     ]);
     expect(JSON.stringify(defaults.template.toJSON())).not.toMatch(/AmazonSageMakerFullAccess/);
@@ -320,12 +450,29 @@ describe('least privilege', () => {
     const role = Object.keys(custom.template.findResources('AWS::IAM::Role'))[0];
     const bucket = custom.stack.getLogicalId(custom.bucket.node.defaultChild as s3.CfnBucket);
     const all = statements(custom.template, role);
-    expect(all).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: ['kms:CreateGrant', 'kms:DescribeKey'], Resource: { 'Fn::GetAtt': [custom.stack.getLogicalId(custom.key.node.defaultChild as kms.CfnKey), 'Arn'] } }),
-      expect.objectContaining({ Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [custom.stack.getLogicalId(custom.captureKey.node.defaultChild as kms.CfnKey), 'Arn'] } }),
-      expect.objectContaining({ Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/captured/tiny/*']] } }),
-    ]));
-    expect(all).toEqual(expect.arrayContaining([{ Sid: 'WriteDataCapture', Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/captured/tiny/*']] } }]));
+    expect(all).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['kms:CreateGrant', 'kms:DescribeKey'],
+          Resource: { 'Fn::GetAtt': [custom.stack.getLogicalId(custom.key.node.defaultChild as kms.CfnKey), 'Arn'] },
+        }),
+        expect.objectContaining({
+          Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+          Resource: { 'Fn::GetAtt': [custom.stack.getLogicalId(custom.captureKey.node.defaultChild as kms.CfnKey), 'Arn'] },
+        }),
+        expect.objectContaining({ Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/captured/tiny/*']] } }),
+      ]),
+    );
+    expect(all).toEqual(
+      expect.arrayContaining([
+        {
+          Sid: 'WriteDataCapture',
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/captured/tiny/*']] },
+        },
+      ]),
+    );
     const s3Statements = all.filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3Statements.map((st) => JSON.stringify(st.Resource))).toEqual([
       expect.stringContaining(custom.model.artifact!.s3ObjectKey),
@@ -347,11 +494,26 @@ describe('least privilege', () => {
     const grant = defaults.model.grantInvoke(grantee);
     expect(grant.success).toBe(true);
     const [policy] = Object.values(findResources(Template.fromStack(stack), 'AWS::IAM::Policy'));
-    expect((policy.Properties.PolicyDocument as PolicyDocument).Statement).toEqual([{
-      Action: 'sagemaker:InvokeEndpoint',
-      Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:endpoint/${defaults.model.endpointName}`]] },
-    }]);
+    expect((policy.Properties.PolicyDocument as PolicyDocument).Statement).toEqual([
+      {
+        Action: 'sagemaker:InvokeEndpoint',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':sagemaker:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:endpoint/${defaults.model.endpointName}`,
+            ],
+          ],
+        },
+      },
+    ]);
   });
 });
 
@@ -361,7 +523,7 @@ describe('names and metrics', () => {
     expect(defaults.model.endpointName).toBe(defaults.model.endpointName.toLowerCase());
   });
 
-  test('metric methods name the endpoint\'s variant in AWS/SageMaker', () => {
+  test("metric methods name the endpoint's variant in AWS/SageMaker", () => {
     const m = defaults.model;
     for (const [metric, name, stat] of [
       [m.metricModelLatency(), 'ModelLatency', 'Average'],
@@ -372,7 +534,10 @@ describe('names and metrics', () => {
       [m.metricInvocationsPerInstance(), 'InvocationsPerInstance', 'Sum'],
     ] as const) {
       expect({ namespace: metric.namespace, name: metric.metricName, stat: metric.statistic, dims: metric.dimensions }).toEqual({
-        namespace: 'AWS/SageMaker', name, stat, dims: { EndpointName: m.endpointName, VariantName: 'AllTraffic' },
+        namespace: 'AWS/SageMaker',
+        name,
+        stat,
+        dims: { EndpointName: m.endpointName, VariantName: 'AllTraffic' },
       });
     }
     expect(m.metricModelLatency({ statistic: 'p99' }).statistic).toBe('p99');
@@ -403,12 +568,18 @@ describe('refused props', () => {
   test('data capture with a bad sampling percentage or prefix', () => {
     const stack = new Stack(new App({ context: projectContext() }), 'Capture');
     const bucket = new s3.Bucket(stack, 'B');
-    expect(() => new SageMakerModel(stack, 'A', { modelPackage: pkg, dataCapture: { bucket, samplingPercentage: 0 } })).toThrow(/dataCapture.samplingPercentage must be an integer from 1 to 100; got 0/);
-    expect(() => new SageMakerModel(stack, 'B2', { modelPackage: pkg, dataCapture: { bucket, prefix: 'x/' } })).toThrow(/dataCapture.prefix must not start or end with "\/"; got "x\/"/);
+    expect(() => new SageMakerModel(stack, 'A', { modelPackage: pkg, dataCapture: { bucket, samplingPercentage: 0 } })).toThrow(
+      /dataCapture.samplingPercentage must be an integer from 1 to 100; got 0/,
+    );
+    expect(() => new SageMakerModel(stack, 'B2', { modelPackage: pkg, dataCapture: { bucket, prefix: 'x/' } })).toThrow(
+      /dataCapture.prefix must not start or end with "\/"; got "x\/"/,
+    );
   });
 
   test('a region without a Triton image', () => {
     const stack = new Stack(new App({ context: projectContext() }), 'China', { env: { region: 'cn-north-1' } });
-    expect(() => new SageMakerModel(stack, 'Model', { modelPackage: pkg })).toThrow(/SageMaker has no Triton image in cn-north-1; regions with one: af-south-1/);
+    expect(() => new SageMakerModel(stack, 'Model', { modelPackage: pkg })).toThrow(
+      /SageMaker has no Triton image in cn-north-1; regions with one: af-south-1/,
+    );
   });
 });

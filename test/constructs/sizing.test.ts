@@ -35,7 +35,7 @@ describe('memory and timeout derived from the model size', () => {
     expect(defaultTimeout(modelMiB * MiB).toSeconds()).toBe(expected);
   });
 
-  test('the limit is Lambda\'s 250 MB for a function and its layers, counted as Lambda does', () => {
+  test("the limit is Lambda's 250 MB for a function and its layers, counted as Lambda does", () => {
     expect(LAMBDA_UNZIPPED_LIMIT_BYTES).toBe(262_144_000);
     expect(formatBytes(LAMBDA_UNZIPPED_LIMIT_BYTES)).toBe('250.0 MiB (262,144,000 bytes)');
   });
@@ -80,9 +80,11 @@ describe('a package that cannot fit in Lambda is a synth error that gives the si
     );
   });
 
-  test('a timeout over Lambda\'s 15 minutes is refused', () => {
+  test("a timeout over Lambda's 15 minutes is refused", () => {
     const stack = t.stack('Timeouts');
     const pkg = ModelPackage.fromDirectory(tiny.dir);
-    expect(() => new LambdaModel(stack, 'TooLong', { modelPackage: pkg, timeout: Duration.minutes(16) })).toThrow(/timeout must be from 1 to 900 seconds; got 960/);
+    expect(() => new LambdaModel(stack, 'TooLong', { modelPackage: pkg, timeout: Duration.minutes(16) })).toThrow(
+      /timeout must be from 1 to 900 seconds; got 960/,
+    );
   });
 });

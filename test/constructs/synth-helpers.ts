@@ -104,7 +104,9 @@ export interface MethodProps {
   readonly [key: string]: unknown;
 }
 
-interface Ref { readonly Ref: string }
+interface Ref {
+  readonly Ref: string;
+}
 
 /** Every API Gateway method of a template as `<HTTP method> <resource path>`, with its properties. */
 export function apiMethods(template: Template): Array<{ readonly route: string; readonly props: MethodProps }> {
@@ -136,7 +138,13 @@ export function defined<T>(value: T | undefined, what: string): T {
 
 /** An IAM policy document in a template. */
 export interface PolicyDocument {
-  readonly Statement: ReadonlyArray<{ readonly Action: string | readonly string[]; readonly Effect: string; readonly Resource?: unknown; readonly Principal?: unknown; readonly [key: string]: unknown }>;
+  readonly Statement: ReadonlyArray<{
+    readonly Action: string | readonly string[];
+    readonly Effect: string;
+    readonly Resource?: unknown;
+    readonly Principal?: unknown;
+    readonly [key: string]: unknown;
+  }>;
 }
 
 /** The statements of every AWS::IAM::Policy attached to the role `roleId`. */

@@ -88,10 +88,11 @@ export function renderRequest(template: string, request: VtlRequest): string {
     return rest;
   }
   // Inside a double-quoted VTL string, $!v is v or '' and $v is v (or the literal "$v" when v is null).
-  const interpolate = (s: string): string => s.replace(/\$(!?)(\w+)/g, (whole, quiet: string, name: string) => {
-    if (!vars.has(name)) throw new Error(`unknown reference ${whole}`);
-    return vars.get(name) ?? (quiet ? '' : whole);
-  });
+  const interpolate = (s: string): string =>
+    s.replace(/\$(!?)(\w+)/g, (whole, quiet: string, name: string) => {
+      if (!vars.has(name)) throw new Error(`unknown reference ${whole}`);
+      return vars.get(name) ?? (quiet ? '' : whole);
+    });
   const holds = branch[1].split(' || ').some((term) => {
     const c = COMPARISON.exec(term.trim());
     if (!c) throw new Error(`unsupported condition: ${term}`);
@@ -104,7 +105,11 @@ export function renderRequest(template: string, request: VtlRequest): string {
 
 export interface MockIntegrationTemplate {
   readonly RequestTemplates?: Readonly<Record<string, string>>;
-  readonly IntegrationResponses?: ReadonlyArray<{ readonly StatusCode: string; readonly SelectionPattern?: string; readonly ResponseTemplates?: Readonly<Record<string, string>> }>;
+  readonly IntegrationResponses?: ReadonlyArray<{
+    readonly StatusCode: string;
+    readonly SelectionPattern?: string;
+    readonly ResponseTemplates?: Readonly<Record<string, string>>;
+  }>;
 }
 
 /**
@@ -116,8 +121,9 @@ export function renderMock(integration: MockIntegrationTemplate, request: VtlReq
   if (requestTemplate === undefined) throw new Error('a mock integration needs an application/json request template');
   const { statusCode } = JSON.parse(renderRequest(requestTemplate, request)) as { statusCode: number };
   const responses = integration.IntegrationResponses ?? [];
-  const selected = responses.find((r) => r.SelectionPattern !== undefined && new RegExp(`^${r.SelectionPattern}$`).test(String(statusCode)))
-    ?? responses.find((r) => r.SelectionPattern === undefined);
+  const selected =
+    responses.find((r) => r.SelectionPattern !== undefined && new RegExp(`^${r.SelectionPattern}$`).test(String(statusCode))) ??
+    responses.find((r) => r.SelectionPattern === undefined);
   const template = selected?.ResponseTemplates?.['application/json'];
   if (selected === undefined || template === undefined) throw new Error(`no integration response for status ${statusCode}`);
   return { status: Number(selected.StatusCode), body: renderResponse(template, request) };

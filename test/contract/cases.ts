@@ -83,8 +83,15 @@ function expectError(status: number, pattern: RegExp) {
 }
 
 const get = (path: string): HttpRequest => ({ method: 'GET', path, headers: {}, body: new Uint8Array(0) });
-const post = (path: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): HttpRequest => ({
-  method: 'POST', path, headers, body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+const post = (
+  path: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): HttpRequest => ({
+  method: 'POST',
+  path,
+  headers,
+  body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
 });
 
 export interface ContractPackages {
@@ -121,30 +128,59 @@ export function contractCases(p: ContractPackages): ContractCase[] {
         expect(body.extensions).toContain('binary_tensor_data');
       },
     },
-    { name: 'live', request: get('/v2/health/live'), check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ live: true }); } },
-    { name: 'ready', request: get('/v2/health/ready'), check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ ready: true }); } },
+    {
+      name: 'live',
+      request: get('/v2/health/live'),
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ live: true });
+      },
+    },
+    {
+      name: 'ready',
+      request: get('/v2/health/ready'),
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ ready: true });
+      },
+    },
     {
       name: 'model metadata matches the manifest',
       request: get(`/v2/models/${p.tiny.name}`),
       check: (res) => {
         expect(res.status).toBe(200);
-        expect(json(res)).toEqual({ name: manifest.name, versions: [manifest.version], platform: 'onnxruntime_onnx', inputs: manifest.inputs, outputs: manifest.outputs });
+        expect(json(res)).toEqual({
+          name: manifest.name,
+          versions: [manifest.version],
+          platform: 'onnxruntime_onnx',
+          inputs: manifest.inputs,
+          outputs: manifest.outputs,
+        });
       },
     },
     {
       name: 'model metadata by version',
       request: get(`/v2/models/${p.tiny.name}/versions/${p.tiny.version}`),
-      check: (res) => { expect(res.status).toBe(200); expect(json(res).inputs).toEqual(manifest.inputs); },
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res).inputs).toEqual(manifest.inputs);
+      },
     },
     {
       name: 'model ready without version',
       request: get(`/v2/models/${p.tiny.name}/ready`),
-      check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true }); },
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true });
+      },
     },
     {
       name: 'model ready',
       request: get(`/v2/models/${p.tiny.name}/versions/${p.tiny.version}/ready`),
-      check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true }); },
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ name: p.tiny.name, version: p.tiny.version, ready: true });
+      },
     },
     {
       name: 'JSON infer reproduces the golden sample and echoes the id',
@@ -158,17 +194,28 @@ export function contractCases(p: ContractPackages): ContractCase[] {
     },
     {
       name: 'nested data gives the same answer as flat data',
-      request: post(`/v2/models/${p.tiny.name}/versions/${p.tiny.version}/infer`,
-        JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [goldenInput] }] })),
-      check: (res) => { expect(res.status).toBe(200); expectGolden(decodeInferResponse(res.body, res.headers).outputs); },
+      request: post(
+        `/v2/models/${p.tiny.name}/versions/${p.tiny.version}/infer`,
+        JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [goldenInput] }] }),
+      ),
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expectGolden(decodeInferResponse(res.body, res.headers).outputs);
+      },
     },
     {
       name: 'a requested subset of outputs',
       request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'probabilities' }] })),
-      check: (res) => { expect(res.status).toBe(200); expectGolden(decodeInferResponse(res.body, res.headers).outputs, ['probabilities']); },
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expectGolden(decodeInferResponse(res.body, res.headers).outputs, ['probabilities']);
+      },
     },
     (() => {
-      const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 4], data: Float32Array.from(goldenInput) }], { binaryInputs: true, binaryOutputs: true });
+      const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 4], data: Float32Array.from(goldenInput) }], {
+        binaryInputs: true,
+        binaryOutputs: true,
+      });
       return {
         name: 'binary extension request and response',
         request: post(tinyInfer, req.body, req.headers),
@@ -182,7 +229,12 @@ export function contractCases(p: ContractPackages): ContractCase[] {
       };
     })(),
     (() => {
-      const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 4], data: Float32Array.from(goldenInput) }], { binaryInputs: true, binaryOutputs: true, sagemaker: true, outputs: ['logits'] });
+      const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 4], data: Float32Array.from(goldenInput) }], {
+        binaryInputs: true,
+        binaryOutputs: true,
+        sagemaker: true,
+        outputs: ['logits'],
+      });
       return {
         name: "SageMaker's Triton binary content type, both ways",
         request: post(tinyInfer, req.body, req.headers),
@@ -226,7 +278,11 @@ export function contractCases(p: ContractPackages): ContractCase[] {
       request: post(tinyInfer, JSON.stringify({ inputs: [{ name: 'y', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] })),
       check: expectError(400, /unknown input 'y'.*x/),
     },
-    { name: '400 missing input', request: post(allInfer, JSON.stringify({ inputs: [] })), check: expectError(400, /missing inputs 'in_BOOL'/) },
+    {
+      name: '400 missing input',
+      request: post(allInfer, JSON.stringify({ inputs: [] })),
+      check: expectError(400, /missing inputs 'in_BOOL'/),
+    },
     {
       name: '400 wrong datatype',
       request: post(tinyInfer, JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 4], data: [1, 2, 3, 4] }] })),
@@ -257,33 +313,54 @@ export function contractCases(p: ContractPackages): ContractCase[] {
       request: post(tinyInfer, JSON.stringify({ inputs: goldenInputs, outputs: [{ name: 'nope' }] })),
       check: expectError(400, /unknown output 'nope'/),
     },
-    { name: '404 unknown model', request: get('/v2/models/nope'), check: expectError(404, /unknown model 'nope'/), sameBodyEverywhere: false },
-    { name: '404 unknown version', request: get(`/v2/models/${p.tiny.name}/versions/9.9.9/ready`), check: expectError(404, /no version '9.9.9'/) },
+    {
+      name: '404 unknown model',
+      request: get('/v2/models/nope'),
+      check: expectError(404, /unknown model 'nope'/),
+      sameBodyEverywhere: false,
+    },
+    {
+      name: '404 unknown version',
+      request: get(`/v2/models/${p.tiny.name}/versions/9.9.9/ready`),
+      check: expectError(404, /no version '9.9.9'/),
+    },
     // The HTTP API event carries its stage in the path, and the message quotes the path it got.
     { name: '404 unknown route', request: get('/v3/whatever'), check: expectError(404, /no route/), sameBodyEverywhere: false },
     (() => {
       const header = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1,4],"parameters":{"binary_data_size":16}}]}';
       return {
         name: '400 binary data past the end of the body',
-        request: post(tinyInfer, header, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(Buffer.byteLength(header)) }),
+        request: post(tinyInfer, header, {
+          'content-type': 'application/octet-stream',
+          'inference-header-content-length': String(Buffer.byteLength(header)),
+        }),
         check: expectError(400, /input 'x': binary_data_size 16 runs past the end of the body \(0 bytes remain\)/),
       };
     })(),
     {
       name: '405 GET on infer',
       request: get(tinyInfer),
-      check: (res) => { expectError(405, /use POST/)(res); expect(res.headers.allow).toBe('POST'); },
+      check: (res) => {
+        expectError(405, /use POST/)(res);
+        expect(res.headers.allow).toBe('POST');
+      },
     },
     {
       name: '405 POST on model metadata',
       request: post(`/v2/models/${p.tiny.name}`, '{}'),
-      check: (res) => { expectError(405, /POST is not allowed here; use GET/)(res); expect(res.headers.allow).toBe('GET, HEAD'); },
+      check: (res) => {
+        expectError(405, /POST is not allowed here; use GET/)(res);
+        expect(res.headers.allow).toBe('GET, HEAD');
+      },
     },
     {
       // In AWS, API Gateway answers an oversized body itself before any function runs, as it does 401, 403 and 429.
       name: '413 body over the limit',
       request: post(tinyInfer, Buffer.alloc(CONTRACT_CONFIG.maxBodyBytes + 1, 0x20)),
-      check: expectError(413, new RegExp(`^the body is ${CONTRACT_CONFIG.maxBodyBytes + 1} bytes; the limit is ${CONTRACT_CONFIG.maxBodyBytes}$`)),
+      check: expectError(
+        413,
+        new RegExp(`^the body is ${CONTRACT_CONFIG.maxBodyBytes + 1} bytes; the limit is ${CONTRACT_CONFIG.maxBodyBytes}$`),
+      ),
       fronts: ['local server'],
     },
   ];
@@ -297,18 +374,40 @@ export function contractCases(p: ContractPackages): ContractCase[] {
  */
 export const REFUSED_FRONTS: readonly FrontName[] = ['router', 'local server'];
 
-export function refusedPackageCases(good: { name: string; version: string }, refused: { name: string; version: string; dir: string }): ContractCase[] {
+export function refusedPackageCases(
+  good: { name: string; version: string },
+  refused: { name: string; version: string; dir: string },
+): ContractCase[] {
   const notReady = (what: RegExp) => (res: FrontResponse) => {
     expectError(503, what)(res);
     // The reason names files inside the package, never where the server keeps it.
     expect(res.body.toString('utf8')).not.toContain(refused.dir);
   };
-  const because = "model\\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}";
+  const because = 'model\\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}';
   return [
-    { name: 'live while a package is refused', request: get('/v2/health/live'), check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ live: true }); } },
-    { name: '503 ready names the refused model', request: get('/v2/health/ready'), check: notReady(new RegExp(`^not ready: model '${refused.name}' failed to load$`)) },
-    { name: '503 refused model metadata', request: get(`/v2/models/${refused.name}`), check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)) },
-    { name: '503 refused model ready', request: get(`/v2/models/${refused.name}/versions/${refused.version}/ready`), check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)) },
+    {
+      name: 'live while a package is refused',
+      request: get('/v2/health/live'),
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ live: true });
+      },
+    },
+    {
+      name: '503 ready names the refused model',
+      request: get('/v2/health/ready'),
+      check: notReady(new RegExp(`^not ready: model '${refused.name}' failed to load$`)),
+    },
+    {
+      name: '503 refused model metadata',
+      request: get(`/v2/models/${refused.name}`),
+      check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)),
+    },
+    {
+      name: '503 refused model ready',
+      request: get(`/v2/models/${refused.name}/versions/${refused.version}/ready`),
+      check: notReady(new RegExp(`^model '${refused.name}' is not ready: ${because}`)),
+    },
     {
       name: '503 refused model infer',
       request: post(`/v2/models/${refused.name}/infer`, '{"inputs":[]}'),
@@ -317,7 +416,10 @@ export function refusedPackageCases(good: { name: string; version: string }, ref
     {
       name: 'the good package still answers',
       request: get(`/v2/models/${good.name}/versions/${good.version}/ready`),
-      check: (res) => { expect(res.status).toBe(200); expect(json(res)).toEqual({ name: good.name, version: good.version, ready: true }); },
+      check: (res) => {
+        expect(res.status).toBe(200);
+        expect(json(res)).toEqual({ name: good.name, version: good.version, ready: true });
+      },
     },
   ];
 }

@@ -22,8 +22,16 @@ beforeAll(async () => {
   const tiny = await makeTinyMlpPackage(parent);
   const allTypes = await makeAllTypesPackage(parent);
   cases = contractCases({ tiny, allTypes });
-  const handlers = new Map([[tiny.name, loadLambdaHandler(tiny.dir)], [allTypes.name, loadLambdaHandler(allTypes.dir)]]);
-  fronts = [await routerFront([tiny.dir, allTypes.dir]), lambdaFront('rest', handlers), lambdaFront('http', handlers), await localFront([tiny.dir, allTypes.dir])];
+  const handlers = new Map([
+    [tiny.name, loadLambdaHandler(tiny.dir)],
+    [allTypes.name, loadLambdaHandler(allTypes.dir)],
+  ]);
+  fronts = [
+    await routerFront([tiny.dir, allTypes.dir]),
+    lambdaFront('rest', handlers),
+    lambdaFront('http', handlers),
+    await localFront([tiny.dir, allTypes.dir]),
+  ];
 
   // A package whose model changed after packaging (same size, one bit flipped): the engine refuses it.
   const refused = await makeTinyMlpPackage(parent, { name: 'refused-mlp' });
@@ -49,7 +57,8 @@ async function expectEveryCase(front: Front, list: readonly ContractCase[]): Pro
     try {
       c.check(res);
     } catch (err) {
-      (err as Error).message = `[${front.name}] case "${c.name}": ${(err as Error).message}\nbody: ${res.body.toString('utf8').slice(0, 500)}`;
+      (err as Error).message =
+        `[${front.name}] case "${c.name}": ${(err as Error).message}\nbody: ${res.body.toString('utf8').slice(0, 500)}`;
       throw err;
     }
   }
@@ -66,7 +75,12 @@ async function expectSameAnswers(all: readonly Front[], list: readonly ContractC
         continue;
       }
       const seen = (a: (typeof answers)[number]) => ({
-        case: c.name, front: other.front, status: a.res.status, type: a.res.headers['content-type'], allow: a.res.headers.allow, body: a.res.body.toString('base64'),
+        case: c.name,
+        front: other.front,
+        status: a.res.status,
+        type: a.res.headers['content-type'],
+        allow: a.res.headers.allow,
+        body: a.res.body.toString('base64'),
       });
       expect(seen(other)).toEqual(seen(first));
     }
@@ -79,7 +93,10 @@ const FRONT_NAMES: readonly FrontName[] = ['router', 'lambda REST API event', 'l
 describe.each(FRONT_NAMES)('%s', (frontName) => {
   test('passes every contract case', async () => {
     expect(cases.length).toBeGreaterThan(30);
-    await expectEveryCase(fronts.find((f) => f.name === frontName)!, cases);
+    await expectEveryCase(
+      fronts.find((f) => f.name === frontName)!,
+      cases,
+    );
   });
 });
 
@@ -94,7 +111,10 @@ test('every case but the body limit goes to every front', () => {
 
 describe.each(REFUSED_FRONTS)('with a refused package, %s', (frontName) => {
   test('answers 503 for it, with the reason, and serves the rest', async () => {
-    await expectEveryCase(refusedFronts.find((f) => f.name === frontName)!, refusedCases);
+    await expectEveryCase(
+      refusedFronts.find((f) => f.name === frontName)!,
+      refusedCases,
+    );
   });
 });
 

@@ -13,7 +13,10 @@ void tf.setBackend('cpu');
 tf.env().set('IS_TEST', true);
 
 /** Seeded initializers, so every run builds exactly the same model. */
-export function seeded(seed: number): { kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>; biasInitializer: ReturnType<typeof tf.initializers.randomUniform> } {
+export function seeded(seed: number): {
+  kernelInitializer: ReturnType<typeof tf.initializers.glorotUniform>;
+  biasInitializer: ReturnType<typeof tf.initializers.randomUniform>;
+} {
   return {
     kernelInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed }),
     biasInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seed + 1000 }),
@@ -49,7 +52,11 @@ export async function runOnnx(onnx: Uint8Array, inputName: string, data: Float32
 export async function agreement(model: tf.LayersModel, batch = 4, range: [number, number] = [-2, 2], seed = 7): Promise<Agreement> {
   const converted = convertLayersModel(model);
   const shape = [batch, ...(model.inputs[0].shape.slice(1) as number[])];
-  const data = new SeededRandom(seed).floats(shape.reduce((a, b) => a * b, 1), range[0], range[1]);
+  const data = new SeededRandom(seed).floats(
+    shape.reduce((a, b) => a * b, 1),
+    range[0],
+    range[1],
+  );
   const expected = tf.tidy(() => Float32Array.from((model.predict(tf.tensor(data, shape)) as tf.Tensor).dataSync()));
   const actual = await runOnnx(converted.onnx, converted.inputName, data, shape);
   const got = actual.data as Float32Array;

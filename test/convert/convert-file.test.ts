@@ -19,7 +19,9 @@ function model(seed: number): tf.Sequential {
 }
 
 let dir: string;
-beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelship-convert-')); });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelship-convert-'));
+});
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('convertTfjsModelFile', () => {
@@ -70,8 +72,9 @@ describe('convertTfjsModelFile', () => {
   it('GIVEN checkSamples 0 WHEN converted THEN it is refused rather than skipping the check', async () => {
     await model(33).save(fileSaver(dir));
 
-    await expect(convertTfjsModelFile(path.join(dir, 'model.json'), path.join(dir, 'm.onnx'), { checkSamples: 0 }))
-      .rejects.toThrow('checkSamples must be a positive integer, got 0');
+    await expect(convertTfjsModelFile(path.join(dir, 'model.json'), path.join(dir, 'm.onnx'), { checkSamples: 0 })).rejects.toThrow(
+      'checkSamples must be a positive integer, got 0',
+    );
   });
 });
 
@@ -80,8 +83,9 @@ describe('the numerical check', () => {
     const tfjsModel = model(41);
     const impostor = convertLayersModel(model(42));
 
-    await expect(checkConversion(tfjsModel, impostor, { samples: 8, atol: 1e-4, rtol: 1e-3 }))
-      .rejects.toThrow(/ONNX output differs from tfjs at sample 0 \(element \d\): expected .*, got .*, \|diff\| = .* > /);
+    await expect(checkConversion(tfjsModel, impostor, { samples: 8, atol: 1e-4, rtol: 1e-3 })).rejects.toThrow(
+      /ONNX output differs from tfjs at sample 0 \(element \d\): expected .*, got .*, \|diff\| = .* > /,
+    );
   });
 
   it('GIVEN the genuine conversion WHEN checked THEN it passes with a tiny max diff', async () => {
@@ -97,8 +101,7 @@ describe('the numerical check', () => {
     const actual = Float32Array.from(expected);
     actual[5 * 3 + 2] += 0.01;
 
-    expect(() => assertOutputsClose(expected, actual, 8, { atol: 1e-4, rtol: 1e-3 }))
-      .toThrow(/at sample 5 \(element 2\)/);
+    expect(() => assertOutputsClose(expected, actual, 8, { atol: 1e-4, rtol: 1e-3 })).toThrow(/at sample 5 \(element 2\)/);
   });
 
   it('GIVEN a perturbation inside atol + rtol*|expected| WHEN compared THEN it passes and reports the diff', () => {

@@ -8,10 +8,22 @@ tf.env().set('IS_TEST', true);
 
 describe('transposeArray', () => {
   it.each([
-    [[3, 2, 4, 5], [3, 2, 0, 1]],
-    [[2, 3], [1, 0]],
-    [[2, 3, 4], [0, 1, 2]],
-    [[4, 1, 3], [2, 0, 1]],
+    [
+      [3, 2, 4, 5],
+      [3, 2, 0, 1],
+    ],
+    [
+      [2, 3],
+      [1, 0],
+    ],
+    [
+      [2, 3, 4],
+      [0, 1, 2],
+    ],
+    [
+      [4, 1, 3],
+      [2, 0, 1],
+    ],
   ])('GIVEN shape %j and perm %j WHEN transposed THEN it equals tf.transpose', (shape, perm) => {
     const data = new SeededRandom(1).floats(shape.reduce((a, b) => a * b, 1));
 
@@ -28,7 +40,12 @@ describe('transposeArray', () => {
 });
 
 describe('cancelTransposePairs', () => {
-  const t = (input: string, output: string, perm: number[]): NodeSpec => ({ opType: 'Transpose', inputs: [input], outputs: [output], attributes: { perm } });
+  const t = (input: string, output: string, perm: number[]): NodeSpec => ({
+    opType: 'Transpose',
+    inputs: [input],
+    outputs: [output],
+    attributes: { perm },
+  });
   const relu = (input: string, output: string): NodeSpec => ({ opType: 'Relu', inputs: [input], outputs: [output] });
 
   it('GIVEN NCHW->NHWC followed by NHWC->NCHW WHEN cancelled THEN both go and the consumer reads the source', () => {

@@ -17,11 +17,18 @@ const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'modelship.js');
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   // tfjs's pure-JS backend prints a banner suggesting tfjs-node; it is not an error.
-  const stderr = r.stderr.split('\n').filter((l) => l.startsWith('modelship:')).join('\n');
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('modelship:'))
+    .join('\n');
   return { status: r.status, stdout: r.stdout, stderr, rawStderr: r.stderr };
 }
 
-interface RecordedTensor { name: string; shape: number[]; data: number[] }
+interface RecordedTensor {
+  name: string;
+  shape: number[];
+  data: number[];
+}
 
 test('convert model.keras writes an ONNX model that answers as Keras did, and reports the check', async () => {
   const out = join(tempDir(), 'two-inputs.onnx');
@@ -30,10 +37,15 @@ test('convert model.keras writes an ONNX model that answers as Keras did, and re
   expect(r.stdout).toMatch(/from Keras 3\.\d+\.\d+ \.keras to .*two-inputs\.onnx/);
   expect(r.stdout).toMatch(/inputs: {2}a FP32\[-1,6\], b FP32\[-1,4\]/);
   expect(r.stdout).toMatch(/checked 32 inputs against tfjs: max \|diff\| \d\.\d\de-\d+/);
-  const io = JSON.parse(readFileSync(join(ROOT, 'two-inputs', 'io.json'), 'utf8')) as { inputs: RecordedTensor[]; outputs: RecordedTensor[] };
+  const io = JSON.parse(readFileSync(join(ROOT, 'two-inputs', 'io.json'), 'utf8')) as {
+    inputs: RecordedTensor[];
+    outputs: RecordedTensor[];
+  };
   const session = await ort.InferenceSession.create(out);
   try {
-    const result = await session.run(Object.fromEntries(io.inputs.map((t) => [t.name, new ort.Tensor('float32', Float32Array.from(t.data), t.shape)])));
+    const result = await session.run(
+      Object.fromEntries(io.inputs.map((t) => [t.name, new ort.Tensor('float32', Float32Array.from(t.data), t.shape)])),
+    );
     for (const o of io.outputs) {
       const data = result[o.name].data as Float32Array;
       expect(Math.max(...o.data.map((v, i) => Math.abs(v - data[i])))).toBeLessThanOrEqual(1e-5);
@@ -50,7 +62,14 @@ test('convert a .weights.h5 takes --config, and says so when it is missing', () 
   expect(missing.stderr).toMatch(/^modelship: .*holds weights only; give the model's config .* --config FILE$/);
   expect(missing.rawStderr).not.toMatch(/\n\s+at /);
   expect(existsSync(join(dir, 'a.onnx'))).toBe(false);
-  const given = cli('convert', join(ROOT, 'mlp', 'model.weights.h5'), '--config', join(ROOT, 'mlp', 'config.json'), '--out', join(dir, 'b.onnx'));
+  const given = cli(
+    'convert',
+    join(ROOT, 'mlp', 'model.weights.h5'),
+    '--config',
+    join(ROOT, 'mlp', 'config.json'),
+    '--out',
+    join(dir, 'b.onnx'),
+  );
   expect(given.status).toBe(0);
   expect(given.stdout).toMatch(/from Keras \(version not recorded\) \.weights\.h5/);
 });

@@ -16,21 +16,27 @@ const SOURCES = ['mlp/model.keras', 'mlp/model.h5', 'two-inputs/model.keras', 'b
 const MUTATIONS_PER_SOURCE = 40;
 const PER_READ_LIMIT_MS = 10_000;
 
-interface Outcome { path: string; kind: 'read' | 'refused' | 'crash'; message?: string }
+interface Outcome {
+  path: string;
+  kind: 'read' | 'refused' | 'crash';
+  message?: string;
+}
 
 function mutate(bytes: Buffer, rng: SeededRandom): Buffer {
   const out = Buffer.from(bytes);
   const at = Math.floor(rng.next() * out.length);
   switch (Math.floor(rng.next() * 4)) {
     case 0: // flip 1-8 random bytes
-      for (let i = 0, n = 1 + Math.floor(rng.next() * 8); i < n; i++) out[Math.floor(rng.next() * out.length)] ^= 1 + Math.floor(rng.next() * 255);
+      for (let i = 0, n = 1 + Math.floor(rng.next() * 8); i < n; i++)
+        out[Math.floor(rng.next() * out.length)] ^= 1 + Math.floor(rng.next() * 255);
       return out;
     case 1: // truncate
       return out.subarray(0, at);
     case 2: // zero a range
       out.fill(0, at, Math.min(out.length, at + 1 + Math.floor(rng.next() * 256)));
       return out;
-    default: { // repeat a range in place
+    default: {
+      // repeat a range in place
       const len = 1 + Math.floor(rng.next() * 512);
       return Buffer.concat([out.subarray(0, at), out.subarray(at, at + len), out.subarray(at)]);
     }

@@ -13,8 +13,14 @@ import { kerasSnakeCase } from '../../lib/convert/keras/keras-weights';
 const ROOT = join(__dirname, '..', 'fixtures', 'keras');
 const MODELS = readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'config.json')));
 
-interface RecordedWeight { shape: number[]; sum: number }
-interface Recorded { kerasVersion: string; weights: Record<string, RecordedWeight[]> }
+interface RecordedWeight {
+  shape: number[];
+  sum: number;
+}
+interface Recorded {
+  kerasVersion: string;
+  weights: Record<string, RecordedWeight[]>;
+}
 
 function recorded(model: string): Recorded {
   return JSON.parse(readFileSync(join(ROOT, model, 'io.json'), 'utf8')) as Recorded;
@@ -39,7 +45,10 @@ function expectWeightsAsRecorded(file: KerasModelFile, expected: Recorded['weigh
 }
 
 async function failure(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConversionError);
   return (err as Error).message;
 }
@@ -78,12 +87,15 @@ describe.each(MODELS)('%s', (model) => {
   });
 });
 
-test.each(MODELS.filter((m) => existsSync(join(ROOT, m, 'keras2.h5'))))('%s: the Keras 2 layout (h5py, as tf-keras 2.15 wrote it)', async (model) => {
-  const file = await readKerasModelFile(join(ROOT, model, 'keras2.h5'));
-  expect(file.source.kerasVersion).toBe('2.15.0');
-  expect(file.graph.serialization).toBe('keras2');
-  expectWeightsAsRecorded(file, recorded(model).weights);
-});
+test.each(MODELS.filter((m) => existsSync(join(ROOT, m, 'keras2.h5'))))(
+  '%s: the Keras 2 layout (h5py, as tf-keras 2.15 wrote it)',
+  async (model) => {
+    const file = await readKerasModelFile(join(ROOT, model, 'keras2.h5'));
+    expect(file.source.kerasVersion).toBe('2.15.0');
+    expect(file.graph.serialization).toBe('keras2');
+    expectWeightsAsRecorded(file, recorded(model).weights);
+  },
+);
 
 test('a Functional graph keeps its inputs, outputs and wiring', async () => {
   const file = await readKerasModelFile(join(ROOT, 'two-inputs', 'model.keras'));
@@ -96,11 +108,15 @@ test('a Functional graph keeps its inputs, outputs and wiring', async () => {
 });
 
 test('a weights-only file without --config says what to give', async () => {
-  expect(await failure(readKerasModelFile(join(ROOT, 'mlp', 'model.weights.h5')))).toMatch(/holds weights only; give the model's config .* --config FILE/);
+  expect(await failure(readKerasModelFile(join(ROOT, 'mlp', 'model.weights.h5')))).toMatch(
+    /holds weights only; give the model's config .* --config FILE/,
+  );
 });
 
 test('weights from another model are refused, naming the stray group', async () => {
-  const message = await failure(readKerasModelFile(join(ROOT, 'cnn-batchnorm', 'model.weights.h5'), { configPath: join(ROOT, 'mlp', 'config.json') }));
+  const message = await failure(
+    readKerasModelFile(join(ROOT, 'cnn-batchnorm', 'model.weights.h5'), { configPath: join(ROOT, 'mlp', 'config.json') }),
+  );
   expect(message).toMatch(/holds weights for '(conv2d|batch_normalization)'.*same model/);
 });
 
@@ -117,11 +133,15 @@ describe('code is never run from a model file', () => {
   });
 
   test('a custom registered object is refused by name', async () => {
-    expect(await failure(readKerasModelFile(join(ROOT, 'bad', 'custom-object.keras')))).toMatch(/layer 'hidden' \(Dense\) uses the custom object 'my_package>MyDense'/);
+    expect(await failure(readKerasModelFile(join(ROOT, 'bad', 'custom-object.keras')))).toMatch(
+      /layer 'hidden' \(Dense\) uses the custom object 'my_package>MyDense'/,
+    );
   });
 
   test('an unknown layer class is refused by class and name', async () => {
-    expect(await failure(readKerasModelFile(join(ROOT, 'bad', 'unknown-class.keras')))).toMatch(/layer 'hidden' \(FancyDense\) is not a layer modelship converts/);
+    expect(await failure(readKerasModelFile(join(ROOT, 'bad', 'unknown-class.keras')))).toMatch(
+      /layer 'hidden' \(FancyDense\) is not a layer modelship converts/,
+    );
   });
 });
 
@@ -129,7 +149,9 @@ describe('bad files', () => {
   const bad = (name: string) => join(ROOT, 'bad', name);
 
   test('an unknown Keras version', async () => {
-    expect(await failure(readKerasModelFile(bad('future-version.keras')))).toMatch(/written by Keras 4\.0\.0; modelship reads the layouts of Keras 2 and 3/);
+    expect(await failure(readKerasModelFile(bad('future-version.keras')))).toMatch(
+      /written by Keras 4\.0\.0; modelship reads the layouts of Keras 2 and 3/,
+    );
   });
 
   test('a .keras without its weights', async () => {
@@ -150,12 +172,18 @@ describe('bad files', () => {
     const bytes = readFileSync(bad('bomb.keras'));
     // Rewrite the declared uncompressed size of model.weights.h5 in its local and central headers to 1 KiB.
     const name = Buffer.from('model.weights.h5');
-    for (const [signature, sizeAt, nameAt] of [[0x04034b50, 22, 30], [0x02014b50, 24, 46]]) {
+    for (const [signature, sizeAt, nameAt] of [
+      [0x04034b50, 22, 30],
+      [0x02014b50, 24, 46],
+    ]) {
       for (let i = 0; i + nameAt + name.length <= bytes.length; i++) {
-        if (bytes.readUInt32LE(i) === signature && bytes.subarray(i + nameAt, i + nameAt + name.length).equals(name)) bytes.writeUInt32LE(1024, i + sizeAt);
+        if (bytes.readUInt32LE(i) === signature && bytes.subarray(i + nameAt, i + nameAt + name.length).equals(name))
+          bytes.writeUInt32LE(1024, i + sizeAt);
       }
     }
-    expect(await failure(readKerasModelBytes(bytes, 'lying.keras'))).toMatch(/lying\.keras is not a readable \.keras file: model\.weights\.h5: too many bytes/);
+    expect(await failure(readKerasModelBytes(bytes, 'lying.keras'))).toMatch(
+      /lying\.keras is not a readable \.keras file: model\.weights\.h5: too many bytes/,
+    );
   });
 
   test.each([
@@ -176,6 +204,25 @@ test('formats come from the bytes, not the extension', () => {
 });
 
 test('weights-file group names follow Keras naming.to_snake_case', () => {
-  expect(['Dense', 'Conv2DTranspose', 'SimpleRNN', 'BatchNormalization', 'GlobalAveragePooling1D', 'LSTM', 'UpSampling2D', 'DepthwiseConv2D'].map(kerasSnakeCase))
-    .toEqual(['dense', 'conv2d_transpose', 'simple_rnn', 'batch_normalization', 'global_average_pooling1d', 'lstm', 'up_sampling2d', 'depthwise_conv2d']);
+  expect(
+    [
+      'Dense',
+      'Conv2DTranspose',
+      'SimpleRNN',
+      'BatchNormalization',
+      'GlobalAveragePooling1D',
+      'LSTM',
+      'UpSampling2D',
+      'DepthwiseConv2D',
+    ].map(kerasSnakeCase),
+  ).toEqual([
+    'dense',
+    'conv2d_transpose',
+    'simple_rnn',
+    'batch_normalization',
+    'global_average_pooling1d',
+    'lstm',
+    'up_sampling2d',
+    'depthwise_conv2d',
+  ]);
 });

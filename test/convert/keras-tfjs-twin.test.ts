@@ -12,14 +12,32 @@ import { buildTfjsModel } from '../../lib/convert/keras/to-tfjs';
 
 const ROOT = join(__dirname, '..', 'fixtures', 'keras');
 
-interface RecordedTensor { name: string; dtype: string; shape: number[]; data: number[] }
-interface Recorded { inputs: RecordedTensor[]; outputs: RecordedTensor[] }
+interface RecordedTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: number[];
+}
+interface Recorded {
+  inputs: RecordedTensor[];
+  outputs: RecordedTensor[];
+}
 
 /** Fixtures tfjs can mirror, and the largest difference from Keras allowed (recurrent layers accumulate more). */
 const MIRRORED: Array<[string, number]> = [
-  ['mlp', 1e-5], ['cnn-batchnorm', 1e-5], ['residual', 1e-5], ['two-inputs', 1e-5], ['depthwise-separable', 1e-5],
-  ['conv1d', 1e-5], ['embedding-text', 1e-5], ['transpose-upsampling', 1e-5], ['layernorm-gelu', 1e-5],
-  ['lstm-sequences', 1e-4], ['lstm-last', 1e-4], ['gru-last-reset-before', 1e-4], ['simple-rnn', 1e-4],
+  ['mlp', 1e-5],
+  ['cnn-batchnorm', 1e-5],
+  ['residual', 1e-5],
+  ['two-inputs', 1e-5],
+  ['depthwise-separable', 1e-5],
+  ['conv1d', 1e-5],
+  ['embedding-text', 1e-5],
+  ['transpose-upsampling', 1e-5],
+  ['layernorm-gelu', 1e-5],
+  ['lstm-sequences', 1e-4],
+  ['lstm-last', 1e-4],
+  ['gru-last-reset-before', 1e-4],
+  ['simple-rnn', 1e-4],
 ];
 
 /** What tfjs lacks, named by the error; these need references written from Keras's own definitions. */
@@ -56,7 +74,10 @@ test.each(MIRRORED)('%s: the tfjs twin answers as Keras did (within %s)', async 
 
 test.each(NOT_MIRRORED)('%s: tfjs cannot mirror it, and says what it lacks', async (name, reason) => {
   const file = await readKerasModelFile(join(ROOT, name, 'model.keras'));
-  const err = await buildTfjsModel(file, name).then(() => undefined, (e: unknown) => e);
+  const err = await buildTfjsModel(file, name).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConversionError);
   expect((err as Error).message).toMatch(reason);
 });
@@ -65,7 +86,9 @@ test('weights that do not fit the config are refused, naming the layer and both 
   const file = await readKerasModelFile(join(ROOT, 'mlp', 'model.keras'));
   const hidden = file.weights.get('hidden')!;
   const skewed = { ...file, weights: new Map(file.weights).set('hidden', [{ ...hidden[0], shape: [16, 20] }, hidden[1]]) };
-  await expect(buildTfjsModel(skewed, 'mlp')).rejects.toThrow(/weight \/layers\/dense\/vars\/0 of layer 'hidden' has shape \[16, 20\]; its config needs \[20, 16\]/);
+  await expect(buildTfjsModel(skewed, 'mlp')).rejects.toThrow(
+    /weight \/layers\/dense\/vars\/0 of layer 'hidden' has shape \[16, 20\]; its config needs \[20, 16\]/,
+  );
   const short = { ...file, weights: new Map(file.weights).set('hidden', [hidden[0]]) };
   await expect(buildTfjsModel(short, 'mlp')).rejects.toThrow(/layer 'hidden' \(Dense\) has 1 weight\(s\) in the file; its config needs 2/);
 });
@@ -73,5 +96,7 @@ test('weights that do not fit the config are refused, naming the layer and both 
 test("Keras 3's hard_sigmoid is refused rather than mirrored with tfjs's (Keras 2's) definition", async () => {
   const file = await readKerasModelFile(join(ROOT, 'mlp', 'model.keras'));
   const layers = file.graph.layers.map((l) => (l.name === 'hidden' ? { ...l, config: { ...l.config, activation: 'hard_sigmoid' } } : l));
-  await expect(buildTfjsModel({ ...file, graph: { ...file.graph, layers } }, 'mlp')).rejects.toThrow(/layer 'hidden' \(Dense\) uses Keras 3's 'hard_sigmoid', which tfjs computes differently/);
+  await expect(buildTfjsModel({ ...file, graph: { ...file.graph, layers } }, 'mlp')).rejects.toThrow(
+    /layer 'hidden' \(Dense\) uses Keras 3's 'hard_sigmoid', which tfjs computes differently/,
+  );
 });

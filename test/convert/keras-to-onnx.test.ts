@@ -13,8 +13,16 @@ import { buildTfjsModel } from '../../lib/convert/keras/to-tfjs';
 
 const ROOT = join(__dirname, '..', 'fixtures', 'keras');
 
-interface RecordedTensor { name: string; dtype: string; shape: number[]; data: number[] }
-interface Recorded { inputs: RecordedTensor[]; outputs: RecordedTensor[] }
+interface RecordedTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: number[];
+}
+interface Recorded {
+  inputs: RecordedTensor[];
+  outputs: RecordedTensor[];
+}
 
 async function convertFixture(name: string, container: string) {
   const file = await readKerasModelFile(join(ROOT, name, container));
@@ -27,8 +35,15 @@ async function convertFixture(name: string, container: string) {
 }
 
 const CONVERTED: Array<[string, number]> = [
-  ['mlp', 1e-5], ['cnn-batchnorm', 1e-5], ['residual', 1e-5], ['two-inputs', 1e-5], ['conv1d', 1e-5],
-  ['embedding-text', 1e-5], ['layernorm-gelu', 1e-5], ['transpose-upsampling', 1e-5], ['depthwise-separable', 1e-5],
+  ['mlp', 1e-5],
+  ['cnn-batchnorm', 1e-5],
+  ['residual', 1e-5],
+  ['two-inputs', 1e-5],
+  ['conv1d', 1e-5],
+  ['embedding-text', 1e-5],
+  ['layernorm-gelu', 1e-5],
+  ['transpose-upsampling', 1e-5],
+  ['depthwise-separable', 1e-5],
 ];
 
 describe.each(CONVERTED)('%s', (name, tolerance) => {
@@ -42,7 +57,9 @@ describe.each(CONVERTED)('%s', (name, tolerance) => {
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (const t of io.inputs) {
-        feeds[t.name] = t.dtype.startsWith('int') ? new ort.Tensor('int32', Int32Array.from(t.data), t.shape) : new ort.Tensor('float32', Float32Array.from(t.data), t.shape);
+        feeds[t.name] = t.dtype.startsWith('int')
+          ? new ort.Tensor('int32', Int32Array.from(t.data), t.shape)
+          : new ort.Tensor('float32', Float32Array.from(t.data), t.shape);
       }
       const out = await session.run(feeds);
       for (const expected of io.outputs) {
@@ -59,7 +76,10 @@ describe.each(CONVERTED)('%s', (name, tolerance) => {
 });
 
 test('a layer without a converter is refused by class and name', async () => {
-  const err = await convertFixture('lstm-last', 'model.keras').then(() => undefined, (e: unknown) => e);
+  const err = await convertFixture('lstm-last', 'model.keras').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConversionError);
   expect((err as Error).message).toMatch(/layer 'lstm' \(LSTM\) is not supported by the converter/);
 });

@@ -58,10 +58,7 @@ describe('convertLayersModel: graph interface', () => {
 
 describe('convertLayersModel: what it refuses', () => {
   it('GIVEN an LSTM layer WHEN converted THEN the error names the layer class and name', () => {
-    const model = sequential([
-      tf.layers.lstm({ inputShape: [4, 3], units: 2, name: 'my_lstm' }),
-      tf.layers.dense({ units: 1 }),
-    ]);
+    const model = sequential([tf.layers.lstm({ inputShape: [4, 3], units: 2, name: 'my_lstm' }), tf.layers.dense({ units: 1 })]);
 
     expect(() => convertLayersModel(model)).toThrow(/layer 'my_lstm' \(LSTM\) is not supported/);
   });

@@ -5,13 +5,34 @@ const TOL = 1e-4;
 
 describe('convertLayersModel: dense and activations', () => {
   const activations = [
-    'linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax', 'elu', 'selu',
-    'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new',
+    'linear',
+    'relu',
+    'relu6',
+    'sigmoid',
+    'hardSigmoid',
+    'tanh',
+    'softmax',
+    'logSoftmax',
+    'elu',
+    'selu',
+    'softplus',
+    'softsign',
+    'swish',
+    'mish',
+    'gelu',
+    'gelu_new',
   ] as const;
 
   it.each(activations)('GIVEN Dense(activation=%s) WHEN converted THEN onnxruntime matches tfjs', async (activation) => {
     // logSoftmax and gelu_new are real tfjs activations that its ActivationIdentifier type does not list.
-    const model = sequential([tf.layers.dense({ inputShape: [6], units: 5, activation: activation as Parameters<typeof tf.layers.dense>[0]["activation"], ...seeded(1) })]);
+    const model = sequential([
+      tf.layers.dense({
+        inputShape: [6],
+        units: 5,
+        activation: activation as Parameters<typeof tf.layers.dense>[0]['activation'],
+        ...seeded(1),
+      }),
+    ]);
 
     const { maxAbsDiff, maxAbsExpected, converted } = await agreement(model);
 
@@ -94,8 +115,10 @@ describe('convertLayersModel: shape and normalization layers', () => {
     const bn = tf.layers.batchNormalization({ epsilon: 0.01 });
     const model = sequential([tf.layers.dense({ inputShape: [6], units: 4, ...seeded(7) }), bn]);
     bn.setWeights([
-      tf.tensor1d([0.5, 1.5, -1, 2]), tf.tensor1d([0.1, -0.2, 0.3, 0]),
-      tf.tensor1d([0.2, -0.4, 1, 0]), tf.tensor1d([0.5, 2, 0.1, 1.5]),
+      tf.tensor1d([0.5, 1.5, -1, 2]),
+      tf.tensor1d([0.1, -0.2, 0.3, 0]),
+      tf.tensor1d([0.2, -0.4, 1, 0]),
+      tf.tensor1d([0.5, 2, 0.1, 1.5]),
     ]);
 
     const { maxAbsDiff, maxAbsExpected } = await agreement(model);

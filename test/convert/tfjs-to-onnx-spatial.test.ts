@@ -32,8 +32,10 @@ describe('convertLayersModel: convolution and pooling (channels-last)', () => {
     ['MaxPooling2D 2x2', () => tf.layers.maxPooling2d({ poolSize: 2 })],
     ['MaxPooling2D 3x3 stride 2 same', () => tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' })],
     ['AveragePooling2D 2x2', () => tf.layers.averagePooling2d({ poolSize: 2 })],
-    ['AveragePooling2D 3x3 stride 2 same (edge windows average real pixels only)',
-      () => tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' })],
+    [
+      'AveragePooling2D 3x3 stride 2 same (edge windows average real pixels only)',
+      () => tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+    ],
     ['GlobalAveragePooling2D', () => tf.layers.globalAveragePooling2d({})],
     ['GlobalMaxPooling2D', () => tf.layers.globalMaxPooling2d({})],
   ];
@@ -83,11 +85,24 @@ describe('convertLayersModel: convolution and pooling (channels-last)', () => {
     expect(maxAbsDiff).toBeLessThan(TOL);
     // Only the entry and exit transposes of the NCHW section remain; Flatten must see NHWC order.
     expect(opTypes(converted.onnx).filter((op) => op === 'Transpose')).toHaveLength(2);
-    expect(opTypes(converted.onnx)).toEqual(['Transpose', 'Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'Transpose', 'Flatten', 'Gemm', 'Softmax']);
+    expect(opTypes(converted.onnx)).toEqual([
+      'Transpose',
+      'Conv',
+      'Relu',
+      'MaxPool',
+      'Conv',
+      'Relu',
+      'Transpose',
+      'Flatten',
+      'Gemm',
+      'Softmax',
+    ]);
   });
 
   it('GIVEN a channels-first Conv2D WHEN converted THEN it is rejected with the layer named', async () => {
-    const model = sequential([tf.layers.conv2d({ inputShape: [2, 6, 6], filters: 2, kernelSize: 3, dataFormat: 'channelsFirst', name: 'cf_conv' })]);
+    const model = sequential([
+      tf.layers.conv2d({ inputShape: [2, 6, 6], filters: 2, kernelSize: 3, dataFormat: 'channelsFirst', name: 'cf_conv' }),
+    ]);
 
     await expect(agreement(model)).rejects.toThrow(/layer 'cf_conv' \(Conv2D\): dataFormat 'channelsFirst'/);
   });

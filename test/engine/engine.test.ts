@@ -32,7 +32,11 @@ describe('InferenceEngine integrity', () => {
     writeFileSync(join(dir, 'model.onnx'), bytes);
     // WHEN it loads THEN it is refused with both hashes
     await expect(InferenceEngine.load(dir)).rejects.toThrow(PackageError);
-    await expect(InferenceEngine.load(dir)).rejects.toThrow(new RegExp(`has sha256 ${sha256(bytes)} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged`));
+    await expect(InferenceEngine.load(dir)).rejects.toThrow(
+      new RegExp(
+        `has sha256 ${sha256(bytes)} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged`,
+      ),
+    );
   });
 
   test('refuses a model whose size differs from the manifest', async () => {
@@ -43,15 +47,21 @@ describe('InferenceEngine integrity', () => {
 
   test('refuses a manifest that disagrees with the model about its inputs', async () => {
     const { dir } = await makeTinyMlpPackage();
-    rewriteManifest(dir, (m) => { m.inputs[0].datatype = 'FP64'; });
+    rewriteManifest(dir, (m) => {
+      m.inputs[0].datatype = 'FP64';
+    });
     await expect(InferenceEngine.load(dir)).rejects.toThrow(/input 'x' is float32 in the model but FP64 in the manifest/);
-    rewriteManifest(dir, (m) => { m.inputs[0] = { name: 'other', datatype: 'FP32', shape: [-1, 4] }; });
+    rewriteManifest(dir, (m) => {
+      m.inputs[0] = { name: 'other', datatype: 'FP32', shape: [-1, 4] };
+    });
     await expect(InferenceEngine.load(dir)).rejects.toThrow(/the manifest's input 'other' is not in the model/);
   });
 
   test('refuses a missing model file with its path', async () => {
     const { dir } = await makeTinyMlpPackage();
-    rewriteManifest(dir, (m) => { m.model.file = 'gone.onnx'; });
+    rewriteManifest(dir, (m) => {
+      m.model.file = 'gone.onnx';
+    });
     await expect(InferenceEngine.load(dir)).rejects.toThrow(/gone\.onnx cannot be read/);
   });
 });
@@ -60,7 +70,16 @@ describe('InferenceEngine.infer', () => {
   test('answers only the outputs asked for, in the order asked', async () => {
     const { dir } = await makeTinyMlpPackage();
     const engine = await InferenceEngine.load(dir);
-    const req = decodeInferRequest(Buffer.from(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }], outputs: [{ name: 'probabilities' }] })), {}, engine.manifest);
+    const req = decodeInferRequest(
+      Buffer.from(
+        JSON.stringify({
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }],
+          outputs: [{ name: 'probabilities' }],
+        }),
+      ),
+      {},
+      engine.manifest,
+    );
     const result = await engine.infer(req);
     expect(result.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([['probabilities', 'FP32', [2, 3]]]);
     const p = result.outputs[0].data as Float32Array;
@@ -73,7 +92,10 @@ describe('InferenceEngine.infer', () => {
     const parent = tempDir();
     const onnx = encodeOnnxModel({
       name: 'add',
-      inputs: [{ name: 'a', datatype: 'FP32', shape: ['n'] }, { name: 'b', datatype: 'FP32', shape: ['m'] }],
+      inputs: [
+        { name: 'a', datatype: 'FP32', shape: ['n'] },
+        { name: 'b', datatype: 'FP32', shape: ['m'] },
+      ],
       outputs: [{ name: 'c', datatype: 'FP32', shape: ['k'] }],
       nodes: [{ opType: 'Add', inputs: ['a', 'b'], outputs: ['c'] }],
     });
@@ -82,12 +104,24 @@ describe('InferenceEngine.infer', () => {
     const engine = await InferenceEngine.load(join(parent, 'pkg'));
     // WHEN the sizes cannot broadcast
     const decode = (body: unknown) => decodeInferRequest(Buffer.from(JSON.stringify(body)), {}, engine.manifest);
-    const request = decode({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [3], data: [1, 2, 3] }] });
+    const request = decode({
+      inputs: [
+        { name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] },
+        { name: 'b', datatype: 'FP32', shape: [3], data: [1, 2, 3] },
+      ],
+    });
     // THEN it is a BadRequestError that names the model
     await expect(engine.infer(request)).rejects.toThrow(BadRequestError);
     await expect(engine.infer(request)).rejects.toThrow(/model 'add' rejected the request/);
     // AND the engine still serves good requests
-    const ok = await engine.infer(decode({ inputs: [{ name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] }, { name: 'b', datatype: 'FP32', shape: [2], data: [3, 4] }] }));
+    const ok = await engine.infer(
+      decode({
+        inputs: [
+          { name: 'a', datatype: 'FP32', shape: [2], data: [1, 2] },
+          { name: 'b', datatype: 'FP32', shape: [2], data: [3, 4] },
+        ],
+      }),
+    );
     expect(Array.from(ok.outputs[0].data as Float32Array)).toEqual([4, 6]);
     await engine.release();
   });
@@ -98,7 +132,13 @@ describe('InferenceEngine.metadata', () => {
     const { dir } = await makeTinyMlpPackage();
     const engine = await InferenceEngine.load(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as Manifest;
-    expect(engine.metadata()).toEqual({ name: 'tiny-mlp', versions: ['1.0.0'], platform: 'onnxruntime_onnx', inputs: manifest.inputs, outputs: manifest.outputs });
+    expect(engine.metadata()).toEqual({
+      name: 'tiny-mlp',
+      versions: ['1.0.0'],
+      platform: 'onnxruntime_onnx',
+      inputs: manifest.inputs,
+      outputs: manifest.outputs,
+    });
     await engine.release();
   });
 });

@@ -39,10 +39,12 @@ beforeAll(() => {
   // dist/ is what the "exports" map points at: built by jest's globalSetup (or `npx tsc -p .`).
   expect(existsSync(join(ROOT, 'dist', 'lib', 'constructs', 'index.js'))).toBe(true);
   work = mkdtempSync(join(tmpdir(), 'modelship-consumer-'));
-  for (const entry of ['bin', 'lib', 'tsconfig.json', 'package.json', 'cdk.json']) cpSync(join(EXAMPLE, entry), join(work, entry), { recursive: true });
+  for (const entry of ['bin', 'lib', 'tsconfig.json', 'package.json', 'cdk.json'])
+    cpSync(join(EXAMPLE, entry), join(work, entry), { recursive: true });
   mkdirSync(join(work, 'node_modules', '@types'), { recursive: true });
   symlinkSync(ROOT, join(work, 'node_modules', 'modelship'), 'dir');
-  for (const dep of ['aws-cdk-lib', 'constructs', '@types/node']) symlinkSync(join(ROOT, 'node_modules', dep), join(work, 'node_modules', dep), 'dir');
+  for (const dep of ['aws-cdk-lib', 'constructs', '@types/node'])
+    symlinkSync(join(ROOT, 'node_modules', dep), join(work, 'node_modules', dep), 'dir');
   outdir = join(work, 'cdk.out');
 });
 
@@ -56,7 +58,9 @@ test('imports modelship only by its package name, never by a path into this repo
   const imports = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]));
   expect(imports).toContain('modelship/constructs');
   expect(imports.filter((i) => i.startsWith('../..') || i.includes('/lib/constructs'))).toEqual([]);
-  expect((JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.modelship).toBe('file:../..');
+  expect(
+    (JSON.parse(readFileSync(join(EXAMPLE, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.modelship,
+  ).toBe('file:../..');
 });
 
 test('type-checks against the published declarations (the "exports" map, dist/*.d.ts)', () => {
@@ -104,11 +108,15 @@ describe('cdk synth of the consumer app', () => {
     });
   });
 
-  test('its role may get exactly that one object, and the hook\'s likewise', () => {
-    const objectArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-model-registry/prod/mnist-mlp/1.0.0/package.tgz']] };
+  test("its role may get exactly that one object, and the hook's likewise", () => {
+    const objectArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::acme-model-registry/prod/mnist-mlp/1.0.0/package.tgz']],
+    };
     const policies = template.findResources('AWS::IAM::Policy');
     const s3Statements = Object.values(policies)
-      .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }).Properties.PolicyDocument.Statement)
+      .flatMap(
+        (p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }).Properties.PolicyDocument.Statement,
+      )
       .filter((st) => JSON.stringify(st.Action).includes('s3:'));
     // The model's function and its pre-traffic hook: one grant each, on the one object.
     expect(s3Statements).toEqual([

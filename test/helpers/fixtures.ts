@@ -37,7 +37,10 @@ export function tinyMlpOnnx(seed = 7): Uint8Array {
       { name: 'logits', datatype: 'FP32', shape: ['batch', 3] },
       { name: 'probabilities', datatype: 'FP32', shape: ['batch', 3] },
     ],
-    initializers: [{ name: 'W', dims: [4, 3], data: w }, { name: 'b', dims: [3], data: b }],
+    initializers: [
+      { name: 'W', dims: [4, 3], data: w },
+      { name: 'b', dims: [3], data: b },
+    ],
     nodes: [
       { opType: 'MatMul', inputs: ['x', 'W'], outputs: ['xw'] },
       { opType: 'Add', inputs: ['xw', 'b'], outputs: ['logits'] },
@@ -60,7 +63,10 @@ async function pack(onnx: Uint8Array, name: string, version: string, parent: str
   return { dir, name, version };
 }
 
-export function makeTinyMlpPackage(parent = tempDir(), opts: { seed?: number; version?: string; name?: string } = {}): Promise<FixturePackage> {
+export function makeTinyMlpPackage(
+  parent = tempDir(),
+  opts: { seed?: number; version?: string; name?: string } = {},
+): Promise<FixturePackage> {
   return pack(tinyMlpOnnx(opts.seed), opts.name ?? 'tiny-mlp', opts.version ?? '1.0.0', parent);
 }
 

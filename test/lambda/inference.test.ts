@@ -32,23 +32,47 @@ function captureStdout(): { lines: () => any[]; restore: () => void } {
     return true;
   });
   return {
-    lines: () => chunks.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
     restore: () => spy.mockRestore(),
   };
 }
 
-const context = { awsRequestId: 'aws-req-1', functionName: 'fn', functionVersion: '3', invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fn', memoryLimitInMB: '1024', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+const context = {
+  awsRequestId: 'aws-req-1',
+  functionName: 'fn',
+  functionVersion: '3',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:fn',
+  memoryLimitInMB: '1024',
+  getRemainingTimeInMillis: () => 1000,
+} as unknown as Context;
 
 test('emits EMF latency and error metrics with model and version dimensions, and logs with the request id', async () => {
   // GIVEN the handler initialised on a package, with metrics and info logs on
   const { dir } = await makeTinyMlpPackage();
   const out = captureStdout();
   try {
-    const { handler } = load({ MODEL_DIR: dir, POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: undefined, POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_NAMESPACE: 'modelship-test' });
+    const { handler } = load({
+      MODEL_DIR: dir,
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      POWERTOOLS_DEV: undefined,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: 'modelship-test',
+    });
     const request = readFileSync(join(dir, 'samples/0.request.json'));
     // WHEN one good and one bad infer request arrive
-    const good = await handler(restEvent({ method: 'POST', path: '/v2/models/tiny-mlp/infer', headers: { 'content-type': 'application/json' }, body: request }), context);
-    const bad = await handler(restEvent({ method: 'POST', path: '/v2/models/tiny-mlp/infer', headers: {}, body: Buffer.from('{') }), context);
+    const good = await handler(
+      restEvent({ method: 'POST', path: '/v2/models/tiny-mlp/infer', headers: { 'content-type': 'application/json' }, body: request }),
+      context,
+    );
+    const bad = await handler(
+      restEvent({ method: 'POST', path: '/v2/models/tiny-mlp/infer', headers: {}, body: Buffer.from('{') }),
+      context,
+    );
     expect([good.statusCode, bad.statusCode]).toEqual([200, 400]);
   } finally {
     out.restore();

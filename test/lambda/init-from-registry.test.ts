@@ -79,7 +79,15 @@ function registryEnv(overrides: Record<string, string> = {}): Record<string, str
 
 async function infer(handler: Handler): Promise<{ statusCode: number; body: string }> {
   const body = readFileSync(join(pkg.dir, 'samples/0.request.json'));
-  return handler(restEvent({ method: 'POST', path: `/v2/models/${pkg.name}/versions/${pkg.version}/infer`, headers: { 'content-type': 'application/json' }, body }), context);
+  return handler(
+    restEvent({
+      method: 'POST',
+      path: `/v2/models/${pkg.name}/versions/${pkg.version}/infer`,
+      headers: { 'content-type': 'application/json' },
+      body,
+    }),
+    context,
+  );
 }
 
 test('the published package is fetched, checked, cached under <cache>/<sha256>, and answers its golden sample', async () => {
@@ -114,7 +122,10 @@ test('a wrong sha256 refuses to load, naming both hashes, and installs nothing',
   const env = registryEnv({ MODEL_SHA256: wrong });
   const handler = loadHandler(env);
   // WHEN it is invoked THEN the init error says what was found and what was expected
-  const error = await infer(handler).then(() => undefined, (err: unknown) => err as Error);
+  const error = await infer(handler).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
   expect(error).toBeInstanceOf(Error);
   expect(error!.name).toBe('IntegrityError');
   expect(error!.message).toContain(`the model package s3://${BUCKET}/${published.key} refuses to load`);
@@ -122,14 +133,17 @@ test('a wrong sha256 refuses to load, naming both hashes, and installs nothing',
   expect(existsSync(join(env.MODEL_CACHE_DIR, wrong))).toBe(false);
 });
 
-test('object bytes replaced behind the registry\'s back refuse to load', async () => {
+test("object bytes replaced behind the registry's back refuse to load", async () => {
   // GIVEN a second version whose stored object is then corrupted on the server's disk
   const other = await makeTinyMlpPackage(tempDir(), { version: '1.0.1' });
   const result = await publishPackage({ client: s3.client, registry: REGISTRY, dir: other.dir });
   corruptOnDisk(s3.objectFile(result.key));
   const env = registryEnv({ MODEL_S3_KEY: result.key, MODEL_SHA256: result.sha256, MODEL_VERSION: '1.0.1' });
   // WHEN the function initializes THEN it refuses, naming the hash it expected
-  const error = await infer(loadHandler(env)).then(() => undefined, (err: unknown) => err as Error);
+  const error = await infer(loadHandler(env)).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
   expect(error?.message).toMatch(new RegExp(`s3://${BUCKET}/${result.key} has sha256 [0-9a-f]{64} but ${result.sha256} was expected`));
   expect(existsSync(join(env.MODEL_CACHE_DIR, result.sha256))).toBe(false);
 });
@@ -155,9 +169,16 @@ describe('the pre-traffic hook of a registry package', () => {
   type HookResult = { status: string; problems: string[] };
 
   /** Loads lambda/pre-traffic.ts with Lambda and CodeDeploy mocked; S3 is the local server. Invoke runs `target`. */
-  function loadHook(env: Record<string, string>, target: Handler): { handler: (e: typeof EVENT) => Promise<HookResult>; reports: () => Array<{ status: string }> } {
+  function loadHook(
+    env: Record<string, string>,
+    target: Handler,
+  ): { handler: (e: typeof EVENT) => Promise<HookResult>; reports: () => Array<{ status: string }> } {
     setFunctionEnv(env);
-    Object.assign(process.env, { TARGET_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:tiny-mlp:3', INVOKE_TIMEOUT_MS: '20000', ...env });
+    Object.assign(process.env, {
+      TARGET_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:tiny-mlp:3',
+      INVOKE_TIMEOUT_MS: '20000',
+      ...env,
+    });
     let hook: ReturnType<typeof loadHook> | undefined;
     jest.isolateModules(() => {
       const { mockClient } = require('aws-sdk-client-mock');
@@ -172,7 +193,10 @@ describe('the pre-traffic hook of a registry package', () => {
       codedeployMock.on(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).resolves({});
       hook = {
         handler: require('../../lambda/pre-traffic').handler,
-        reports: () => codedeployMock.commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).map((c: { args: [{ input: { status: string } }] }) => c.args[0].input),
+        reports: () =>
+          codedeployMock
+            .commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
+            .map((c: { args: [{ input: { status: string } }] }) => c.args[0].input),
       };
     });
     return hook!;

@@ -19,7 +19,18 @@ const NOW = Date.UTC(2024, 0, 10, 12);
 beforeEach(() => {
   jest.useFakeTimers({
     now: NOW,
-    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
   });
 });
 afterEach(() => jest.useRealTimers());
@@ -90,7 +101,9 @@ test('a valid token: Allow on every method of the stage, with the subject as pri
     principalId: 'jwt:user-42',
     policyDocument: {
       Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*' }],
+      Statement: [
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*' },
+      ],
     },
     context: { principal: 'jwt:user-42' },
   });

@@ -45,12 +45,17 @@ function loadHook(env: Record<string, string | undefined>, invoke: Fake | Error)
       const codedeployMock = mockClient(codedeploySdk.CodeDeployClient);
       if (invoke instanceof Error) lambdaMock.on(lambdaSdk.InvokeCommand).rejects(invoke);
       else lambdaMock.on(lambdaSdk.InvokeCommand).callsFake(invoke);
-      codedeployMock.on(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).resolves({ lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId });
+      codedeployMock
+        .on(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
+        .resolves({ lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId });
       const { handler } = require('../../lambda/pre-traffic');
       hook = {
         handler,
         invokes: () => lambdaMock.commandCalls(lambdaSdk.InvokeCommand).map((c: { args: [{ input: InvokeInput }] }) => c.args[0].input),
-        reports: () => codedeployMock.commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).map((c: { args: [{ input: never }] }) => c.args[0].input),
+        reports: () =>
+          codedeployMock
+            .commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
+            .map((c: { args: [{ input: never }] }) => c.args[0].input),
       };
     });
   } finally {
@@ -89,7 +94,9 @@ describe('a version whose answers match its golden samples', () => {
     const result = await hook.handler(EVENT);
     // THEN it reports Succeeded for this deployment and hook execution
     expect(result).toEqual({ status: 'Succeeded', problems: [] });
-    expect(hook.reports()).toEqual([{ deploymentId: EVENT.DeploymentId, lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId, status: 'Succeeded' }]);
+    expect(hook.reports()).toEqual([
+      { deploymentId: EVENT.DeploymentId, lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId, status: 'Succeeded' },
+    ]);
     // AND it invoked exactly the new version: readiness, then each golden request as a REST API event
     const manifest = JSON.parse(readFileSync(join(golden.dir, 'modelship.json'), 'utf8'));
     const invokes = hook.invokes();
@@ -167,7 +174,10 @@ describe('a version that must not take traffic', () => {
     const badInfer: Fake = async (input) => {
       const event = JSON.parse(Buffer.from(input.Payload).toString('utf8')) as APIGatewayProxyEvent;
       if (event.httpMethod === 'GET') return serving(input);
-      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify({ statusCode: 400, body: '{"error":"input \'x\' is wrong"}', isBase64Encoded: false })) };
+      return {
+        StatusCode: 200,
+        Payload: Buffer.from(JSON.stringify({ statusCode: 400, body: '{"error":"input \'x\' is wrong"}', isBase64Encoded: false })),
+      };
     };
     const hook = loadHook(hookEnv(golden), badInfer);
     // WHEN the hook runs
@@ -192,5 +202,7 @@ describe('a version that must not take traffic', () => {
 
 test('missing configuration fails the hook at init, naming the variable', () => {
   // GIVEN no TARGET_FUNCTION_ARN  WHEN the module loads  THEN it throws naming it
-  expect(() => loadHook({ ...hookEnv(golden), TARGET_FUNCTION_ARN: undefined }, new Error('unused'))).toThrow(/TARGET_FUNCTION_ARN is not set/);
+  expect(() => loadHook({ ...hookEnv(golden), TARGET_FUNCTION_ARN: undefined }, new Error('unused'))).toThrow(
+    /TARGET_FUNCTION_ARN is not set/,
+  );
 });

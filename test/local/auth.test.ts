@@ -192,8 +192,10 @@ describe('bearer JWT with a JWKS file', () => {
   test('GIVEN a token with exp in 300 s WHEN the clock reaches exp - 1 s THEN it passes; at exp THEN 401 expired', async () => {
     const t = await token({ key: es, expiresAt: clock.nowSeconds() + 300 });
     const authAt = (seconds: number) =>
-      createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), { baseDir: dir, clock: new ManualClock(clock.now() + seconds * 1000) })
-        .authenticate(bearer(t));
+      createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), {
+        baseDir: dir,
+        clock: new ManualClock(clock.now() + seconds * 1000),
+      }).authenticate(bearer(t));
     expect((await authAt(0)).id).toBe('jwt:user-42');
     expect((await authAt(299)).id).toBe('jwt:user-42');
     expect((await failure(authAt(300))).message).toBe('bearer token has expired ("exp")');
@@ -202,7 +204,10 @@ describe('bearer JWT with a JWKS file', () => {
   test('GIVEN a token not valid for another hour WHEN authenticating THEN 401 names nbf; an hour later it passes', async () => {
     const t = await token({ key: es, notBefore: clock.nowSeconds() + 3600, expiresAt: clock.nowSeconds() + 7200 });
     expect((await failure(auth().authenticate(bearer(t)))).message).toBe('bearer token is not valid yet ("nbf")');
-    const later = createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), { baseDir: dir, clock: new ManualClock(clock.now() + 3_600_000) });
+    const later = createAuthenticator(baseConfig(jwtSettings({ jwksFile: 'jwks.json' })), {
+      baseDir: dir,
+      clock: new ManualClock(clock.now() + 3_600_000),
+    });
     expect((await later.authenticate(bearer(t))).id).toBe('jwt:user-42');
   });
 
@@ -224,9 +229,7 @@ describe('bearer JWT with a JWKS file', () => {
   });
 
   test('GIVEN a token signed by another key under a trusted kid WHEN authenticating THEN 401 says the signature is invalid', async () => {
-    expect((await failure(auth().authenticate(bearer(await token({ key: impostor }))))).message).toBe(
-      'bearer token signature is invalid',
-    );
+    expect((await failure(auth().authenticate(bearer(await token({ key: impostor }))))).message).toBe('bearer token signature is invalid');
   });
 
   test('GIVEN a token whose kid is not in the JWKS WHEN authenticating THEN 401 says no trusted key matches', async () => {
@@ -236,7 +239,12 @@ describe('bearer JWT with a JWKS file', () => {
   });
 
   test('GIVEN an unsigned alg:none token WHEN authenticating THEN 401 says the algorithm is not allowed', async () => {
-    const unsigned = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('admin').setExpirationTime(clock.nowSeconds() + 300).encode();
+    const unsigned = new UnsecuredJWT({})
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('admin')
+      .setExpirationTime(clock.nowSeconds() + 300)
+      .encode();
     const err = await failure(auth().authenticate(bearer(unsigned)));
     expect(err.status).toBe(401);
     expect(err.message).toMatch(/^bearer token algorithm is not allowed; expected one of RS256, /);
@@ -275,9 +283,7 @@ describe('bearer JWT with a JWKS file', () => {
 
   test('GIVEN Basic credentials WHEN authenticating THEN 401 names the unsupported scheme but not the credentials', async () => {
     const err = await failure(auth().authenticate({ authorization: 'Basic YWxpY2U6c2VjcmV0' }));
-    expect(err.message).toBe(
-      'unsupported Authorization scheme "Basic": send an API key in x-api-key or a bearer token in Authorization',
-    );
+    expect(err.message).toBe('unsupported Authorization scheme "Basic": send an API key in x-api-key or a bearer token in Authorization');
   });
 
   test('GIVEN a valid API key and a forged token together WHEN authenticating THEN 401: every credential sent must be valid', async () => {
@@ -371,11 +377,7 @@ describe('extension point', () => {
     };
     const auth = createAuthenticator(baseConfig(), { extraSchemes: [sigv4] });
 
-    expect((await auth.authenticate({ authorization: 'AWS4-HMAC-SHA256 Credential=x' })).id).toBe(
-      'iam:arn:aws:iam::123456789012:user/ci',
-    );
-    expect((await failure(auth.authenticate({}))).message).toBe(
-      'missing credentials: send an API key in x-api-key or a SigV4 signature',
-    );
+    expect((await auth.authenticate({ authorization: 'AWS4-HMAC-SHA256 Credential=x' })).id).toBe('iam:arn:aws:iam::123456789012:user/ci');
+    expect((await failure(auth.authenticate({}))).message).toBe('missing credentials: send an API key in x-api-key or a SigV4 signature');
   });
 });

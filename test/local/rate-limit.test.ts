@@ -116,10 +116,7 @@ describe('UsagePlanLimiter token bucket', () => {
 
   test('GIVEN one principal on two plans WHEN it empties one THEN the other plan has its own bucket', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter(
-      { a: { rateLimit: 1, burstLimit: 3 }, b: { rateLimit: 1, burstLimit: 5 } },
-      clock,
-    );
+    const limiter = new UsagePlanLimiter({ a: { rateLimit: 1, burstLimit: 3 }, b: { rateLimit: 1, burstLimit: 5 } }, clock);
     expect(drain(limiter, 'p', 'a')).toBe(3);
     expect(drain(limiter, 'p', 'b')).toBe(5);
   });
@@ -186,7 +183,7 @@ describe('UsagePlanLimiter quota', () => {
     expect(feb.message).toContain('resets at 2024-03-01T00:00:00.000Z');
   });
 
-  test('GIVEN a MONTH quota WHEN spent on New Year\'s Eve THEN it resets at the new year', () => {
+  test("GIVEN a MONTH quota WHEN spent on New Year's Eve THEN it resets at the new year", () => {
     const clock = fakeClock(Date.UTC(2023, 11, 31, 23));
     const limiter = new UsagePlanLimiter({ q: unlimitedBurst({ limit: 1, period: 'MONTH', offset: 0 }) }, clock);
     limiter.take('p', 'q');
@@ -206,10 +203,7 @@ describe('UsagePlanLimiter quota', () => {
 
   test('GIVEN burst 2 and a quota of 3 WHEN the bucket rejects 5 requests THEN the quota still has room for the 3rd', () => {
     const clock = fakeClock(WED_NOON);
-    const limiter = new UsagePlanLimiter(
-      { q: { rateLimit: 1, burstLimit: 2, quota: { limit: 3, period: 'DAY', offset: 0 } } },
-      clock,
-    );
+    const limiter = new UsagePlanLimiter({ q: { rateLimit: 1, burstLimit: 2, quota: { limit: 3, period: 'DAY', offset: 0 } } }, clock);
     expect(drain(limiter, 'p', 'q')).toBe(2);
     for (let i = 0; i < 5; i++) expect(rejection(limiter, 'p', 'q').message).toContain('rate limit of 1 req/s (burst 2)');
 

@@ -57,7 +57,10 @@ async function token(c: Claims = {}): Promise<string> {
 }
 
 function infer(headers: Record<string, string>): Promise<HttpAnswer> {
-  return send(`${running.url}/v2/models/tiny-mlp/infer`, { headers: { 'content-type': 'application/json', ...headers }, body: goldenRequest });
+  return send(`${running.url}/v2/models/tiny-mlp/infer`, {
+    headers: { 'content-type': 'application/json', ...headers },
+    body: goldenRequest,
+  });
 }
 
 /** The answer is `status` with a JSON error that is exactly `message` and does not contain `secret` or any large piece of it. */
@@ -66,7 +69,9 @@ function expectRefusal(r: HttpAnswer, status: number, message: string, secret: s
   expect(r.headers['content-type']).toBe('application/json');
   expect(r.json).toEqual({ error: message });
   const text = r.body.toString('utf8');
-  const pieces = [secret, ...secret.split('.'), secret.slice(0, secret.length / 2), secret.slice(secret.length / 2)].filter((p) => p.length >= 8);
+  const pieces = [secret, ...secret.split('.'), secret.slice(0, secret.length / 2), secret.slice(secret.length / 2)].filter(
+    (p) => p.length >= 8,
+  );
   for (const p of pieces) expect(text).not.toContain(p);
   for (const [name, value] of Object.entries(r.headers)) {
     for (const p of pieces) expect(`${name}: ${String(value)}`).not.toContain(p);
@@ -192,7 +197,12 @@ describe('bearer JWTs checked against the JWKS file', () => {
 
   test('GIVEN an unsigned token (alg none) WHEN infer is called THEN 401', async () => {
     const now = clock.nowSeconds();
-    const jwt = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('user-7').setExpirationTime(now + 300).encode();
+    const jwt = new UnsecuredJWT({})
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('user-7')
+      .setExpirationTime(now + 300)
+      .encode();
     presented.push(jwt);
     const r = await infer({ authorization: `Bearer ${jwt}` });
     expect(r.status).toBe(401);

@@ -14,7 +14,11 @@ beforeAll(async () => {
   running = await startServer({
     dirs: [dir],
     port: 0,
-    config: { plans: { p: { rateLimit: 1000, burstLimit: 1000 } }, apiKeys: [{ name: 'k', value: KEY, plan: 'p', enabled: true }], maxBodyBytes: 65536 },
+    config: {
+      plans: { p: { rateLimit: 1000, burstLimit: 1000 } },
+      apiKeys: [{ name: 'k', value: KEY, plan: 'p', enabled: true }],
+      maxBodyBytes: 65536,
+    },
   });
 });
 afterAll(() => running.close());
@@ -36,7 +40,7 @@ function parse(answer: string): { status: string; headers: string; body: string 
   return { status: head.split('\r\n')[0], headers: head, body };
 }
 
-test('GIVEN headers over node\'s limit WHEN sent THEN 431 with a JSON error and its length', async () => {
+test("GIVEN headers over node's limit WHEN sent THEN 431 with a JSON error and its length", async () => {
   const answer = parse(await raw(`GET /v2/health/live HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
   expect(answer.status).toBe('HTTP/1.1 431 Request Header Fields Too Large');
   expect(JSON.parse(answer.body)).toEqual({ error: 'the request headers are too large' });

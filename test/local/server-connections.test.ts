@@ -56,7 +56,10 @@ function tryConnect(url: string): Promise<string> {
  * flight on the server and half its body written. `finish()` writes the rest; `answer` resolves with the
  * response and its body.
  */
-function halfWrittenRequest(url: string, body: string): { started: Promise<void>; finish: () => void; answer: Promise<{ res: IncomingMessage; body: string }> } {
+function halfWrittenRequest(
+  url: string,
+  body: string,
+): { started: Promise<void>; finish: () => void; answer: Promise<{ res: IncomingMessage; body: string }> } {
   const bytes = Buffer.from(body, 'utf8');
   const half = Math.floor(bytes.length / 2);
   const req = httpRequest(`${url}/v2/models/tiny-mlp/infer`, {
@@ -169,7 +172,9 @@ describe('body limit and keep-alive', () => {
     socket.on('data', (c: Buffer) => void (received += c.toString('utf8')));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     // 100-continue says when the server is reading the body, so the broken chunk arrives mid-body.
-    socket.write(`POST /v2/models/tiny-mlp/infer HTTP/1.1\r\nhost: ${hostname}\r\nx-api-key: ${KEY}\r\nexpect: 100-continue\r\ntransfer-encoding: chunked\r\n\r\n`);
+    socket.write(
+      `POST /v2/models/tiny-mlp/infer HTTP/1.1\r\nhost: ${hostname}\r\nx-api-key: ${KEY}\r\nexpect: 100-continue\r\ntransfer-encoding: chunked\r\n\r\n`,
+    );
     await eventually('100 Continue received', () => received.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
     socket.write('5\r\n{"inp\r\n');
     socket.write('zz\r\nnot a chunk\r\n');
@@ -188,7 +193,10 @@ describe('body limit and keep-alive', () => {
     const chunks = [Buffer.from(text.slice(0, 10)), Buffer.from(text.slice(10, 40)), Buffer.from(text.slice(40))];
     const r = await send(`${running.url}/v2/models/tiny-mlp/infer`, { headers: AUTH, chunks });
     expect(r.status).toBe(200);
-    expect((r.json as { id: string; outputs: Array<{ shape: number[] }> }).outputs.map((o) => o.shape)).toEqual([[3, 3], [3, 3]]);
+    expect((r.json as { id: string; outputs: Array<{ shape: number[] }> }).outputs.map((o) => o.shape)).toEqual([
+      [3, 3],
+      [3, 3],
+    ]);
   });
 
   test('GIVEN a keep-alive agent with one socket WHEN six requests (good and 4xx) go one after another THEN all use one connection', async () => {
@@ -224,7 +232,10 @@ describe('graceful shutdown in process', () => {
     expect(res.headers.connection).toBe('close');
     const answer = JSON.parse(body) as { id: string; outputs: Array<{ name: string; shape: number[] }> };
     expect(answer.id).toBe('batch-256');
-    expect(answer.outputs.map((o) => [o.name, o.shape])).toEqual([['logits', [256, 3]], ['probabilities', [256, 3]]]);
+    expect(answer.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['logits', [256, 3]],
+      ['probabilities', [256, 3]],
+    ]);
     await closing;
     expect(closed).toBe(true);
   });
@@ -247,8 +258,16 @@ describe('graceful shutdown in process', () => {
     socket.destroy();
     // The abandoned request is answered and logged on its own; a request never accounted for would hold close() for the grace.
     await eventually('the abandoned request logged', () => log.length === 1);
-    expect(await within(running.close().then(() => 'closed'), BOUND_MS, `close() still waiting after ${BOUND_MS} ms`)).toBe('closed');
-    expect(log.map((l) => [l.method, l.path, l.status, l.principal])).toEqual([['POST', '/v2/models/tiny-mlp/infer', 400, 'apiKey:tester']]);
+    expect(
+      await within(
+        running.close().then(() => 'closed'),
+        BOUND_MS,
+        `close() still waiting after ${BOUND_MS} ms`,
+      ),
+    ).toBe('closed');
+    expect(log.map((l) => [l.method, l.path, l.status, l.principal])).toEqual([
+      ['POST', '/v2/models/tiny-mlp/infer', 400, 'apiKey:tester'],
+    ]);
   });
 });
 
@@ -276,19 +295,27 @@ describe('clients that half-close', () => {
       .sign(privateKey);
     const body = inferBody(2);
     const { hostname, port } = new URL(running.url);
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      const socket = connect(Number(port), hostname);
-      socket.on('error', () => undefined);
-      await new Promise<void>((r) => socket.once('connect', () => r()));
-      const closed = new Promise<void>((r) => socket.once('close', () => r()));
-      // end() sends the request and then FIN: node's server aborts the request it has not answered yet.
-      socket.end(
-        `POST /v2/models/tiny-mlp/infer HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${jwt}\r\n` +
-          `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-      await closed;
-    }));
-    expect(await within(running.close().then(() => 'closed'), BOUND_MS, `close() still waiting after ${BOUND_MS} ms`)).toBe('closed');
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const socket = connect(Number(port), hostname);
+        socket.on('error', () => undefined);
+        await new Promise<void>((r) => socket.once('connect', () => r()));
+        const closed = new Promise<void>((r) => socket.once('close', () => r()));
+        // end() sends the request and then FIN: node's server aborts the request it has not answered yet.
+        socket.end(
+          `POST /v2/models/tiny-mlp/infer HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: Bearer ${jwt}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        await closed;
+      }),
+    );
+    expect(
+      await within(
+        running.close().then(() => 'closed'),
+        BOUND_MS,
+        `close() still waiting after ${BOUND_MS} ms`,
+      ),
+    ).toBe('closed');
     expect(log).toHaveLength(10);
     expect(log.every((l) => l.status === 200 || l.status === 400)).toBe(true);
   });
@@ -366,13 +393,17 @@ describe('SIGTERM on the real CLI', () => {
   beforeAll(() => {
     // The CLI as users run it; jest's global setup compiles dist/, and this builds it only when it is missing.
     bundle = join(REPO, 'dist', 'bin', 'modelship.js');
-    if (!existsSync(bundle)) execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', REPO], { cwd: REPO });
+    if (!existsSync(bundle))
+      execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', REPO], { cwd: REPO });
     cfgPath = join(tempDir('modelship-cfg-'), 'server.json');
-    writeFileSync(cfgPath, JSON.stringify({
-      plans: { open: { rateLimit: 1000, burstLimit: 1000 } },
-      apiKeys: [{ name: 'tester', value: KEY, plan: 'open' }],
-      maxBodyBytes: LIMIT,
-    }));
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({
+        plans: { open: { rateLimit: 1000, burstLimit: 1000 } },
+        apiKeys: [{ name: 'tester', value: KEY, plan: 'open' }],
+        maxBodyBytes: LIMIT,
+      }),
+    );
   }, 120_000);
 
   afterEach(() => {

@@ -29,7 +29,11 @@ let running: RunningServer;
 let body: string;
 
 function infer(key: string, agent?: Agent): Promise<HttpAnswer> {
-  return send(`${running.url}/v2/models/tiny-mlp/infer`, { headers: { 'x-api-key': key, 'content-type': 'application/json' }, body, agent });
+  return send(`${running.url}/v2/models/tiny-mlp/infer`, {
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body,
+    agent,
+  });
 }
 
 beforeAll(async () => {

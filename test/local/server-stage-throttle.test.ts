@@ -23,7 +23,10 @@ beforeAll(async () => {
     config: {
       // Each key alone could send 100 at once; the stage lets 6 through in all.
       plans: { wide: { rateLimit: 100, burstLimit: 100 } },
-      apiKeys: [{ name: 'a', value: A, plan: 'wide', enabled: true }, { name: 'b', value: B, plan: 'wide', enabled: true }],
+      apiKeys: [
+        { name: 'a', value: A, plan: 'wide', enabled: true },
+        { name: 'b', value: B, plan: 'wide', enabled: true },
+      ],
       maxBodyBytes: 65536,
       throttle: { rateLimit: 1, burstLimit: 6 },
     },
@@ -47,7 +50,9 @@ test('GIVEN a stage burst of 6 WHEN two keys send 5 each THEN exactly 6 pass and
 
   // One second later the stage has one token more, for whichever key asks first.
   clock.advance(1000);
-  const after = await Promise.all([B, A].map(async (key) => (await fetch(`${running.url}/v2/health/live`, { headers: { 'x-api-key': key } })).status));
+  const after = await Promise.all(
+    [B, A].map(async (key) => (await fetch(`${running.url}/v2/health/live`, { headers: { 'x-api-key': key } })).status),
+  );
   expect(after.sort()).toEqual([200, 429]);
 });
 
@@ -57,7 +62,7 @@ test('GIVEN a config without a throttle THEN the stage throttle ModelApi deploys
   expect(config.throttle).toEqual(DEFAULT_STAGE_THROTTLE);
 });
 
-test('GIVEN the dev config THEN its key\'s plan sits under the stage throttle, as a deployed plan does', () => {
+test("GIVEN the dev config THEN its key's plan sits under the stage throttle, as a deployed plan does", () => {
   const dev = defaultDevConfig();
   const plan = dev.plans[DEV_PLAN];
   expect(dev.throttle).toEqual(DEFAULT_STAGE_THROTTLE);

@@ -38,7 +38,10 @@ function suiteAuthorization(signedHeaders: string, signature: string): string {
 
 /** Runs the scheme and returns what it threw, failing the test when it succeeded. */
 async function refusal(p: Promise<Principal>): Promise<Error> {
-  const outcome = await p.then((v) => ({ ok: v }), (err: unknown) => ({ err }));
+  const outcome = await p.then(
+    (v) => ({ ok: v }),
+    (err: unknown) => ({ err }),
+  );
   if ('ok' in outcome) throw new Error(`expected a refusal, got principal ${outcome.ok.id}`);
   return outcome.err as Error;
 }
@@ -49,18 +52,38 @@ describe("AWS's SigV4 test suite", () => {
   const date = '20150830T123600Z';
 
   test('GIVEN get-vanilla WHEN checked THEN the caller is sigv4:AKIDEXAMPLE on plan p', async () => {
-    const headers = { host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31') };
-    await expect(scheme().authenticate(headers, { method: 'GET', path: '/', query: '' })).resolves.toEqual({ id: 'sigv4:AKIDEXAMPLE', kind: 'sigv4', plan: 'p' });
+    const headers = {
+      host,
+      'x-amz-date': date,
+      authorization: suiteAuthorization('host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'),
+    };
+    await expect(scheme().authenticate(headers, { method: 'GET', path: '/', query: '' })).resolves.toEqual({
+      id: 'sigv4:AKIDEXAMPLE',
+      kind: 'sigv4',
+      plan: 'p',
+    });
   });
 
   test('GIVEN post-vanilla WHEN checked THEN accepted', async () => {
-    const headers = { host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b') };
-    await expect(scheme().authenticate(headers, { method: 'POST', path: '/', query: '' })).resolves.toMatchObject({ id: 'sigv4:AKIDEXAMPLE' });
+    const headers = {
+      host,
+      'x-amz-date': date,
+      authorization: suiteAuthorization('host;x-amz-date', '5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b'),
+    };
+    await expect(scheme().authenticate(headers, { method: 'POST', path: '/', query: '' })).resolves.toMatchObject({
+      id: 'sigv4:AKIDEXAMPLE',
+    });
   });
 
   test('GIVEN get-vanilla-query-order-key-case WHEN checked THEN accepted (the query is canonicalized, not taken as sent)', async () => {
-    const headers = { host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500') };
-    await expect(scheme().authenticate(headers, { method: 'GET', path: '/', query: 'Param2=value2&Param1=value1' })).resolves.toMatchObject({ id: 'sigv4:AKIDEXAMPLE' });
+    const headers = {
+      host,
+      'x-amz-date': date,
+      authorization: suiteAuthorization('host;x-amz-date', 'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500'),
+    };
+    await expect(scheme().authenticate(headers, { method: 'GET', path: '/', query: 'Param2=value2&Param1=value1' })).resolves.toMatchObject(
+      { id: 'sigv4:AKIDEXAMPLE' },
+    );
   });
 
   test('GIVEN get-vanilla with one signature digit changed, or sent as POST, or with a query added WHEN checked THEN 401 signature does not match', async () => {
@@ -72,14 +95,20 @@ describe("AWS's SigV4 test suite", () => {
       [good, { method: 'GET', path: '/other', query: '' }],
     ];
     for (const [signature, target] of cases) {
-      const err = await refusal(scheme().authenticate({ host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', signature) }, target));
+      const err = await refusal(
+        scheme().authenticate({ host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', signature) }, target),
+      );
       expect(err).toBeInstanceOf(UnauthorizedError);
       expect(err.message).toBe('SigV4 signature does not match: check the secret access key, and that nothing was changed after signing');
     }
   });
 
   test('GIVEN the server clock 300 s after x-amz-date THEN accepted; 301 s after or before THEN 401 saying how far off', async () => {
-    const headers = { host, 'x-amz-date': date, authorization: suiteAuthorization('host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31') };
+    const headers = {
+      host,
+      'x-amz-date': date,
+      authorization: suiteAuthorization('host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'),
+    };
     const target = { method: 'GET', path: '/', query: '' };
     await expect(scheme(300).authenticate(headers, target)).resolves.toMatchObject({ kind: 'sigv4' });
     for (const offset of [301, -301]) {
@@ -94,19 +123,38 @@ describe("AWS's SigV4 test suite", () => {
  * An independent SigV4 signer, written from the AWS documentation ("Create a signed AWS API request"),
  * for simple paths (no characters that need encoding) and no query.
  */
-function handSign(opts: { method: string; host: string; path: string; body: string; date: Date; region: string; service: string; key: string; secret: string; extraHeaders?: Record<string, string> }): Record<string, string> {
-  const amzDate = opts.date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+function handSign(opts: {
+  method: string;
+  host: string;
+  path: string;
+  body: string;
+  date: Date;
+  region: string;
+  service: string;
+  key: string;
+  secret: string;
+  extraHeaders?: Record<string, string>;
+}): Record<string, string> {
+  const amzDate = opts.date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const headers: Record<string, string> = { host: opts.host, 'x-amz-date': amzDate, ...opts.extraHeaders };
   const names = Object.keys(headers).sort();
   const payloadHash = createHash('sha256').update(opts.body).digest('hex');
-  const canonical = [opts.method, opts.path, '', ...names.map((n) => `${n}:${headers[n].trim()}`), '', names.join(';'), payloadHash].join('\n');
+  const canonical = [opts.method, opts.path, '', ...names.map((n) => `${n}:${headers[n].trim()}`), '', names.join(';'), payloadHash].join(
+    '\n',
+  );
   const scope = `${day}/${opts.region}/${opts.service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
   const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${opts.secret}`, day), opts.region), opts.service), 'aws4_request');
   const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
-  return { ...headers, authorization: `AWS4-HMAC-SHA256 Credential=${opts.key}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+  return {
+    ...headers,
+    authorization: `AWS4-HMAC-SHA256 Credential=${opts.key}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
 }
 
 describe('the scheme against a hand-written signer', () => {
@@ -126,36 +174,95 @@ describe('the scheme against a hand-written signer', () => {
   const body = '{"inputs":[]}';
   const target: RequestTarget = { method: 'POST', path: '/v2/models/tiny-mlp/infer', query: '', body: Buffer.from(body) };
   const sign = (over: Partial<Parameters<typeof handSign>[0]> = {}): Record<string, string> =>
-    handSign({ method: 'POST', host: '127.0.0.1:8080', path: target.path, body, date: new Date(NOW), region: 'eu-west-1', service: 'execute-api', key: KEY, secret: SECRET, ...over });
+    handSign({
+      method: 'POST',
+      host: '127.0.0.1:8080',
+      path: target.path,
+      body,
+      date: new Date(NOW),
+      region: 'eu-west-1',
+      service: 'execute-api',
+      key: KEY,
+      secret: SECRET,
+      ...over,
+    });
 
   test('GIVEN a request signed by hand with the right secret WHEN checked THEN the principal with its plan', async () => {
     await expect(scheme.authenticate(sign(), target)).resolves.toEqual({ id: `sigv4:${KEY}`, kind: 'sigv4', plan: 'standard' });
   });
 
   test('GIVEN a signed x-amz-content-sha256 and content-type WHEN checked THEN accepted', async () => {
-    const headers = sign({ extraHeaders: { 'content-type': 'application/json', 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') } });
+    const headers = sign({
+      extraHeaders: { 'content-type': 'application/json', 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') },
+    });
     await expect(scheme.authenticate(headers, target)).resolves.toMatchObject({ id: `sigv4:${KEY}` });
   });
 
   test.each<[string, () => Record<string, string>, RequestTarget, string]>([
-    ['a wrong secret', () => sign({ secret: 'not-the-secret-0123456789abcdefghijklmn' }), target,
-      'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing'],
-    ['a body changed after signing', () => sign(), { ...target, body: Buffer.from('{"inputs":[1]}') },
-      'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing'],
-    ['a signed payload hash that is not the body\'s', () => sign({ extraHeaders: { 'x-amz-content-sha256': 'f'.repeat(64) } }), target,
-      'x-amz-content-sha256 is not the sha256 of the body: the body was changed after signing'],
+    [
+      'a wrong secret',
+      () => sign({ secret: 'not-the-secret-0123456789abcdefghijklmn' }),
+      target,
+      'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing',
+    ],
+    [
+      'a body changed after signing',
+      () => sign(),
+      { ...target, body: Buffer.from('{"inputs":[1]}') },
+      'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing',
+    ],
+    [
+      "a signed payload hash that is not the body's",
+      () => sign({ extraHeaders: { 'x-amz-content-sha256': 'f'.repeat(64) } }),
+      target,
+      'x-amz-content-sha256 is not the sha256 of the body: the body was changed after signing',
+    ],
     ['an unknown access key', () => sign({ key: 'AKIAUNKNOWN000000000' }), target, 'SigV4 access key AKIAUNKNOWN000000000 is not known'],
-    ['another region', () => sign({ region: 'us-east-1' }), target, 'SigV4 credential scope is for region "us-east-1"; this API is in eu-west-1'],
+    [
+      'another region',
+      () => sign({ region: 'us-east-1' }),
+      target,
+      'SigV4 credential scope is for region "us-east-1"; this API is in eu-west-1',
+    ],
     ['another service', () => sign({ service: 's3' }), target, 'SigV4 credential scope is for service "s3"; this API is execute-api'],
-    ['a date 10 minutes old', () => sign({ date: new Date(NOW - 600_000) }), target,
-      'SigV4 signature is expired or not yet valid: x-amz-date is 600 s from the server clock (at most 300 s)'],
-    ['no x-amz-date', () => { const h = sign(); delete h['x-amz-date']; return h; }, target, 'SigV4 requests need an x-amz-date header such as 20260501T120000Z'],
-    ['a signed header that is missing', () => { const h = sign({ extraHeaders: { 'x-custom': 'v' } }); delete h['x-custom']; return h; }, target,
-      'SigV4 signed header "x-custom" is not in the request'],
-    ['a session token', () => sign({ extraHeaders: { 'x-amz-security-token': 'token' } }), target,
-      'temporary credentials (x-amz-security-token) cannot be checked by the local server; sign with a configured access key'],
-    ['a malformed Authorization', () => ({ ...sign(), authorization: 'AWS4-HMAC-SHA256 Credential=x' }), target,
-      'Authorization: AWS4-HMAC-SHA256 is malformed; expected Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>'],
+    [
+      'a date 10 minutes old',
+      () => sign({ date: new Date(NOW - 600_000) }),
+      target,
+      'SigV4 signature is expired or not yet valid: x-amz-date is 600 s from the server clock (at most 300 s)',
+    ],
+    [
+      'no x-amz-date',
+      () => {
+        const h = sign();
+        delete h['x-amz-date'];
+        return h;
+      },
+      target,
+      'SigV4 requests need an x-amz-date header such as 20260501T120000Z',
+    ],
+    [
+      'a signed header that is missing',
+      () => {
+        const h = sign({ extraHeaders: { 'x-custom': 'v' } });
+        delete h['x-custom'];
+        return h;
+      },
+      target,
+      'SigV4 signed header "x-custom" is not in the request',
+    ],
+    [
+      'a session token',
+      () => sign({ extraHeaders: { 'x-amz-security-token': 'token' } }),
+      target,
+      'temporary credentials (x-amz-security-token) cannot be checked by the local server; sign with a configured access key',
+    ],
+    [
+      'a malformed Authorization',
+      () => ({ ...sign(), authorization: 'AWS4-HMAC-SHA256 Credential=x' }),
+      target,
+      'Authorization: AWS4-HMAC-SHA256 is malformed; expected Credential=<key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<headers>, Signature=<hex>',
+    ],
   ])('GIVEN %s WHEN checked THEN 401 with the reason', async (_what, headers, request, message) => {
     const err = await refusal(scheme.authenticate(headers(), request));
     expect(err).toBeInstanceOf(UnauthorizedError);
@@ -187,21 +294,57 @@ describe('SigV4 config', () => {
   const cred = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', plan: 'standard' };
 
   test('GIVEN a sigv4 section only WHEN parsed THEN the secret is resolved from the environment and the service defaults to execute-api', () => {
-    const config = parseServerConfig({ plans, sigv4: { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKeyFromEnv: 'SIGV4_SECRET' }] } }, 'cfg.json', { SIGV4_SECRET: 's'.repeat(40) });
+    const config = parseServerConfig(
+      { plans, sigv4: { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKeyFromEnv: 'SIGV4_SECRET' }] } },
+      'cfg.json',
+      { SIGV4_SECRET: 's'.repeat(40) },
+    );
     expect(config.sigv4).toEqual({
-      region: 'eu-west-1', service: 'execute-api', clockSkewSeconds: 300,
+      region: 'eu-west-1',
+      service: 'execute-api',
+      clockSkewSeconds: 300,
       credentials: [{ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's'.repeat(40), plan: 'standard', enabled: true }],
     });
     expect(config.apiKeys).toEqual([]);
   });
 
   test.each<[string, unknown, string]>([
-    ['an unknown plan', { region: 'eu-west-1', credentials: [{ ...cred, plan: 'gold', secretAccessKey: 's'.repeat(40) }] }, 'sigv4.credentials[0].plan: unknown plan "gold" (plans: standard)'],
-    ['both secret forms', { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKey: 's'.repeat(40), secretAccessKeyFromEnv: 'X' }] }, 'give exactly one of "secretAccessKey" and "secretAccessKeyFromEnv"'],
-    ['a lower-case access key id', { region: 'eu-west-1', credentials: [{ ...cred, accessKeyId: 'akiaiosfodnn7example', secretAccessKey: 's'.repeat(40) }] }, 'sigv4.credentials[0].accessKeyId: must be 16-128 upper-case letters and digits'],
-    ['a repeated access key id', { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKey: 's'.repeat(40) }, { ...cred, secretAccessKey: 't'.repeat(40) }] }, 'sigv4.credentials[1].accessKeyId: "AKIAIOSFODNN7EXAMPLE" is used by another credential'],
-    ['an unset environment variable', { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKeyFromEnv: 'UNSET_SECRET' }] }, 'sigv4.credentials[0].secretAccessKeyFromEnv: environment variable UNSET_SECRET is not set'],
-    ['another service', { region: 'eu-west-1', service: 's3', credentials: [{ ...cred, secretAccessKey: 's'.repeat(40) }] }, 'sigv4.service'],
+    [
+      'an unknown plan',
+      { region: 'eu-west-1', credentials: [{ ...cred, plan: 'gold', secretAccessKey: 's'.repeat(40) }] },
+      'sigv4.credentials[0].plan: unknown plan "gold" (plans: standard)',
+    ],
+    [
+      'both secret forms',
+      { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKey: 's'.repeat(40), secretAccessKeyFromEnv: 'X' }] },
+      'give exactly one of "secretAccessKey" and "secretAccessKeyFromEnv"',
+    ],
+    [
+      'a lower-case access key id',
+      { region: 'eu-west-1', credentials: [{ ...cred, accessKeyId: 'akiaiosfodnn7example', secretAccessKey: 's'.repeat(40) }] },
+      'sigv4.credentials[0].accessKeyId: must be 16-128 upper-case letters and digits',
+    ],
+    [
+      'a repeated access key id',
+      {
+        region: 'eu-west-1',
+        credentials: [
+          { ...cred, secretAccessKey: 's'.repeat(40) },
+          { ...cred, secretAccessKey: 't'.repeat(40) },
+        ],
+      },
+      'sigv4.credentials[1].accessKeyId: "AKIAIOSFODNN7EXAMPLE" is used by another credential',
+    ],
+    [
+      'an unset environment variable',
+      { region: 'eu-west-1', credentials: [{ ...cred, secretAccessKeyFromEnv: 'UNSET_SECRET' }] },
+      'sigv4.credentials[0].secretAccessKeyFromEnv: environment variable UNSET_SECRET is not set',
+    ],
+    [
+      'another service',
+      { region: 'eu-west-1', service: 's3', credentials: [{ ...cred, secretAccessKey: 's'.repeat(40) }] },
+      'sigv4.service',
+    ],
   ])('GIVEN %s WHEN parsed THEN a ConfigError naming the field', (_what, sigv4, message) => {
     let thrown: unknown;
     try {
@@ -243,12 +386,39 @@ describe('over HTTP', () => {
   afterAll(() => running.close());
 
   /** Signs like every AWS SDK does (the signer adds x-amz-content-sha256), then sends. */
-  async function signedInfer(secret: string, body: string, sendBody = body, path = '/v2/models/tiny-mlp/infer', query: Record<string, string> = {}, sendQuery = query, signingDate = new Date(clock.now())) {
+  async function signedInfer(
+    secret: string,
+    body: string,
+    sendBody = body,
+    path = '/v2/models/tiny-mlp/infer',
+    query: Record<string, string> = {},
+    sendQuery = query,
+    signingDate = new Date(clock.now()),
+  ) {
     const url = new URL(running.url);
-    const signer = new SignatureV4({ service: 'execute-api', region: 'eu-west-1', sha256: Sha256, credentials: { accessKeyId: KEY, secretAccessKey: secret } });
-    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query, headers: { host: url.host, 'content-type': 'application/json' }, body }, { signingDate });
+    const signer = new SignatureV4({
+      service: 'execute-api',
+      region: 'eu-west-1',
+      sha256: Sha256,
+      credentials: { accessKeyId: KEY, secretAccessKey: secret },
+    });
+    const signed = await signer.sign(
+      {
+        method: 'POST',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path,
+        query,
+        headers: { host: url.host, 'content-type': 'application/json' },
+        body,
+      },
+      { signingDate },
+    );
     // Percent-encoded as the SDKs do (a space is %20, never '+').
-    const qs = Object.entries(sendQuery).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const qs = Object.entries(sendQuery)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
     return send(`${running.url}${path}${qs ? `?${qs}` : ''}`, { headers: signed.headers, body: sendBody });
   }
 
@@ -269,7 +439,9 @@ describe('over HTTP', () => {
   test('GIVEN a wrong secret WHEN sent THEN 401 JSON that does not repeat the secret', async () => {
     const r = await signedInfer('wrong-secret-0123456789abcdefghijklmnopq', goldenRequest);
     expect(r.status).toBe(401);
-    expect(r.json).toEqual({ error: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing' });
+    expect(r.json).toEqual({
+      error: 'SigV4 signature does not match: check the secret access key, and that nothing was changed after signing',
+    });
     expect(log[log.length - 1]).toMatchObject({ status: 401, principal: undefined });
   });
 
@@ -278,7 +450,9 @@ describe('over HTTP', () => {
     expect((await signedInfer(SECRET, goldenRequest, goldenRequest, path, {}, {}, new Date(clock.now() - 300_000))).status).toBe(200);
     const late = await signedInfer(SECRET, goldenRequest, goldenRequest, path, {}, {}, new Date(clock.now() - 301_000));
     expect(late.status).toBe(401);
-    expect(late.json).toEqual({ error: 'SigV4 signature is expired or not yet valid: x-amz-date is 301 s from the server clock (at most 300 s)' });
+    expect(late.json).toEqual({
+      error: 'SigV4 signature is expired or not yet valid: x-amz-date is 301 s from the server clock (at most 300 s)',
+    });
   });
 
   test('GIVEN the body changed after signing WHEN sent THEN 401 naming the payload hash', async () => {
@@ -290,7 +464,10 @@ describe('over HTTP', () => {
   });
 
   test('GIVEN no credentials WHEN sent THEN 401 saying a SigV4 signature is expected', async () => {
-    const r = await send(`${running.url}/v2/models/tiny-mlp/infer`, { headers: { 'content-type': 'application/json' }, body: goldenRequest });
+    const r = await send(`${running.url}/v2/models/tiny-mlp/infer`, {
+      headers: { 'content-type': 'application/json' },
+      body: goldenRequest,
+    });
     expect(r.status).toBe(401);
     expect(r.json).toEqual({ error: 'missing credentials: send an AWS SigV4 signature in Authorization' });
   });

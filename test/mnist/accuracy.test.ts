@@ -35,7 +35,11 @@ beforeAll(async () => {
   running = await startServer({
     dirs: [PACKAGE],
     port: 0,
-    config: { plans: { p: { rateLimit: 1e6, burstLimit: 1e6 } }, apiKeys: [{ name: 'test', value: KEY, plan: 'p', enabled: true }], maxBodyBytes: 10 * 1024 * 1024 },
+    config: {
+      plans: { p: { rateLimit: 1e6, burstLimit: 1e6 } },
+      apiKeys: [{ name: 'test', value: KEY, plan: 'p', enabled: true }],
+      maxBodyBytes: 10 * 1024 * 1024,
+    },
   });
 });
 afterAll(() => running.close());
@@ -63,8 +67,15 @@ test('classifies the held-out digits through HTTP with accuracy >= 0.92', async 
     const to = Math.min(from + batch, evalSet.count);
     // Alternate JSON and binary requests: both paths must give the same model the same digits.
     const binary = (from / batch) % 2 === 1;
-    const req = encodeInferRequest([{ name: 'input', datatype: 'FP32', shape: [to - from, 784], data: images(from, to) }], { binaryInputs: binary, binaryOutputs: binary });
-    const res = await fetch(`${running.url}/v2/models/mnist-mlp/infer`, { method: 'POST', headers: { ...req.headers, 'x-api-key': KEY }, body: req.body });
+    const req = encodeInferRequest([{ name: 'input', datatype: 'FP32', shape: [to - from, 784], data: images(from, to) }], {
+      binaryInputs: binary,
+      binaryOutputs: binary,
+    });
+    const res = await fetch(`${running.url}/v2/models/mnist-mlp/infer`, {
+      method: 'POST',
+      headers: { ...req.headers, 'x-api-key': KEY },
+      body: req.body,
+    });
     expect(res.status).toBe(200);
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));

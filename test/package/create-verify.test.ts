@@ -52,7 +52,13 @@ describe('createPackage', () => {
   test('synthetic golden samples are deterministic: the same model packages to the same files', async () => {
     const a = await makeTinyMlpPackage(tempDir());
     const b = await makeTinyMlpPackage(tempDir());
-    for (const f of ['modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']) {
+    for (const f of [
+      'modelship.json',
+      'samples/0.request.json',
+      'samples/0.response.json',
+      'samples/1.request.json',
+      'samples/1.response.json',
+    ]) {
       expect(readFileSync(join(a.dir, f), 'utf8')).toBe(readFileSync(join(b.dir, f), 'utf8'));
     }
   });
@@ -61,11 +67,22 @@ describe('createPackage', () => {
     const parent = tempDir();
     writeFileSync(join(parent, 'm.onnx'), tinyMlpOnnx());
     const request = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [2, 4], data: [1, 0, 0, 0, 0, 0, 0, 1] }] };
-    const m = await createPackage({ modelPath: join(parent, 'm.onnx'), name: 'm', version: '1.0.0', outDir: join(parent, 'pkg'), samples: [request] });
-    expect(m.samples).toEqual([{ request: 'samples/0.request.json', response: 'samples/0.response.json', tolerance: { FP32: { atol: 1e-4, rtol: 1e-3 } } }]);
+    const m = await createPackage({
+      modelPath: join(parent, 'm.onnx'),
+      name: 'm',
+      version: '1.0.0',
+      outDir: join(parent, 'pkg'),
+      samples: [request],
+    });
+    expect(m.samples).toEqual([
+      { request: 'samples/0.request.json', response: 'samples/0.response.json', tolerance: { FP32: { atol: 1e-4, rtol: 1e-3 } } },
+    ]);
     expect(JSON.parse(readFileSync(join(parent, 'pkg', 'samples/0.request.json'), 'utf8'))).toEqual(request);
     const response = readGolden(join(parent, 'pkg', 'samples/0.response.json'));
-    expect(response.outputs.map((o) => [o.name, o.shape])).toEqual([['logits', [2, 3]], ['probabilities', [2, 3]]]);
+    expect(response.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['logits', [2, 3]],
+      ['probabilities', [2, 3]],
+    ]);
     const probs = response.outputs[1].data;
     expect(probs.slice(0, 3).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
   });
@@ -73,10 +90,15 @@ describe('createPackage', () => {
   test('refuses samples that do not fit the model, naming the input', async () => {
     const parent = tempDir();
     writeFileSync(join(parent, 'm.onnx'), tinyMlpOnnx());
-    await expect(createPackage({
-      modelPath: join(parent, 'm.onnx'), name: 'm', version: '1.0.0', outDir: join(parent, 'pkg'),
-      samples: [{ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] }],
-    })).rejects.toThrow(/sample 0 was refused.*input 'x': shape \[1,3\]/);
+    await expect(
+      createPackage({
+        modelPath: join(parent, 'm.onnx'),
+        name: 'm',
+        version: '1.0.0',
+        outDir: join(parent, 'pkg'),
+        samples: [{ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }] }],
+      }),
+    ).rejects.toThrow(/sample 0 was refused.*input 'x': shape \[1,3\]/);
   });
 
   test('refuses a bad name or version with the schema message', async () => {
@@ -91,7 +113,9 @@ describe('createPackage', () => {
     const { dir } = await makeTinyMlpPackage();
     const parent = tempDir();
     writeFileSync(join(parent, 'm.onnx'), tinyMlpOnnx(9));
-    await expect(createPackage({ modelPath: join(parent, 'm.onnx'), name: 'tiny-mlp', version: '1.0.0', outDir: dir })).rejects.toThrow(/already holds a package/);
+    await expect(createPackage({ modelPath: join(parent, 'm.onnx'), name: 'tiny-mlp', version: '1.0.0', outDir: dir })).rejects.toThrow(
+      /already holds a package/,
+    );
     const m = await createPackage({ modelPath: join(parent, 'm.onnx'), name: 'tiny-mlp', version: '1.0.0', outDir: dir, force: true });
     expect(m.model.sha256).toBe(sha256(tinyMlpOnnx(9)));
   });
@@ -100,7 +124,21 @@ describe('createPackage', () => {
     const parent = tempDir();
     writeFileSync(join(parent, 'a.onnx'), allTypesOnnx());
     const m = await createPackage({ modelPath: join(parent, 'a.onnx'), name: 'a', version: '1.0.0', outDir: join(parent, 'pkg') });
-    expect(m.inputs.map((i) => i.datatype)).toEqual(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
+    expect(m.inputs.map((i) => i.datatype)).toEqual([
+      'BOOL',
+      'UINT8',
+      'UINT16',
+      'UINT32',
+      'UINT64',
+      'INT8',
+      'INT16',
+      'INT32',
+      'INT64',
+      'FP16',
+      'FP32',
+      'FP64',
+      'BYTES',
+    ]);
     expect((await verifyPackage(join(parent, 'pkg'))).ok).toBe(true);
   });
 });
@@ -119,7 +157,11 @@ describe('verifyPackage', () => {
     flipByte(join(dir, 'model.onnx'), 200);
     const report = await verifyPackage(dir);
     expect(report.ok).toBe(false);
-    expect(report.problems).toEqual([expect.stringMatching(/model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/)]);
+    expect(report.problems).toEqual([
+      expect.stringMatching(
+        /model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged/,
+      ),
+    ]);
   });
 
   test('fails when a golden answer differs, naming the file, sample, output, element and difference', async () => {
@@ -131,17 +173,24 @@ describe('verifyPackage', () => {
     const report = await verifyPackage(dir);
     expect(report.ok).toBe(false);
     expect(report.problems).toHaveLength(1);
-    expect(report.problems[0]).toMatch(/samples\/1\.request\.json: output 'probabilities' differs in 1 of 3 elements; first at element 2: got [\d.e-]+, expected [\d.e-]+ \(\|diff\| 0\.0100 > tolerance/);
+    expect(report.problems[0]).toMatch(
+      /samples\/1\.request\.json: output 'probabilities' differs in 1 of 3 elements; first at element 2: got [\d.e-]+, expected [\d.e-]+ \(\|diff\| 0\.0100 > tolerance/,
+    );
   });
 
   test('fails a sample that asks for binary outputs, which a golden file cannot hold', async () => {
     // GIVEN a package whose first sample request was edited to ask for binary tensor data back
     const { dir } = await makeTinyMlpPackage();
     const path = join(dir, 'samples/0.request.json');
-    writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(path, 'utf8')) as object), parameters: { binary_data_output: true } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ ...(JSON.parse(readFileSync(path, 'utf8')) as object), parameters: { binary_data_output: true } }),
+    );
     // WHEN it is verified THEN that sample is the one problem, and says why
     const report = await verifyPackage(dir);
-    expect(report.problems).toEqual([`${path}: the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it`]);
+    expect(report.problems).toEqual([
+      `${path}: the sample asks for binary outputs; golden samples are recorded and compared as JSON, so drop binary_data from it`,
+    ]);
     expect(report.samplesChecked).toBe(2);
   });
 
@@ -170,7 +219,10 @@ describe('verifyPackage', () => {
     flipByte(join(bad.dir, 'model.onnx'), 100);
     const ok = await run(process.execPath, [CLI, 'verify', good.dir]);
     expect(ok.stdout).toMatch(/^ok {3}.*tiny-mlp@1\.0\.0, sha256 matches, 2 golden sample\(s\) reproduce/);
-    const failed = await run(process.execPath, [CLI, 'verify', bad.dir]).then(() => undefined, (err: { code: number; stderr: string }) => err);
+    const failed = await run(process.execPath, [CLI, 'verify', bad.dir]).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toMatch(/FAIL .*\n {2}- .*model\.onnx has sha256/);
   });

@@ -8,20 +8,33 @@ import { halfBitsFromNumbers, numbersFromHalfBits } from '../../lib/protocol/fp1
 import { parseJson, stringifyJson } from '../../lib/protocol/json';
 
 const SIG: ModelSignature = {
-  inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }, { name: 's', datatype: 'BYTES', shape: [-1] }],
-  outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 2] }, { name: 'z', datatype: 'INT64', shape: [-1] }],
+  inputs: [
+    { name: 'x', datatype: 'FP32', shape: [-1, 2] },
+    { name: 's', datatype: 'BYTES', shape: [-1] },
+  ],
+  outputs: [
+    { name: 'y', datatype: 'FP32', shape: [-1, 2] },
+    { name: 'z', datatype: 'INT64', shape: [-1] },
+  ],
 };
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 describe('JSON with exact 64-bit integers', () => {
   test('integers past 2^53 parse as BigInt, others as numbers', () => {
-    expect(parseJson('[9007199254740993, 9007199254740991, 1.5, -9223372036854775808]')).toEqual([9007199254740993n, 9007199254740991, 1.5, -9223372036854775808n]);
+    expect(parseJson('[9007199254740993, 9007199254740991, 1.5, -9223372036854775808]')).toEqual([
+      9007199254740993n,
+      9007199254740991,
+      1.5,
+      -9223372036854775808n,
+    ]);
   });
   test('short bodies take the plain JSON.parse path and keep numbers', () => {
     expect(parseJson('{"a":[1,2]}')).toEqual({ a: [1, 2] });
   });
   test('stringify writes BigInt digits and escapes strings as JSON does', () => {
-    expect(stringifyJson({ a: 18446744073709551615n, s: 'q"\u0000', t: new Float32Array([0.5]) })).toBe('{"a":18446744073709551615,"s":"q\\"\\u0000","t":[0.5]}');
+    expect(stringifyJson({ a: 18446744073709551615n, s: 'q"\u0000', t: new Float32Array([0.5]) })).toBe(
+      '{"a":18446744073709551615,"s":"q\\"\\u0000","t":[0.5]}',
+    );
   });
   test('invalid JSON is a 400 that says so', () => {
     expect(() => parseJson('{', 'request body')).toThrow(BadRequestError);
@@ -39,25 +52,50 @@ describe('FP16', () => {
 
 describe('decodeInferRequest', () => {
   test('decodes JSON inputs into typed arrays and keeps the id', () => {
-    const r = decodeInferRequest(json({ id: 'a', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [[1, 2]] }, { name: 's', datatype: 'BYTES', shape: [2], data: ['p', 'q'] }] }), {}, SIG);
+    const r = decodeInferRequest(
+      json({
+        id: 'a',
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [1, 2], data: [[1, 2]] },
+          { name: 's', datatype: 'BYTES', shape: [2], data: ['p', 'q'] },
+        ],
+      }),
+      {},
+      SIG,
+    );
     expect(r.id).toBe('a');
     expect(r.inputs[0].data).toEqual(new Float32Array([1, 2]));
     expect(r.inputs[1].data).toEqual(['p', 'q']);
-    expect(r.outputs).toEqual([{ name: 'y', binary: false }, { name: 'z', binary: false }]);
+    expect(r.outputs).toEqual([
+      { name: 'y', binary: false },
+      { name: 'z', binary: false },
+    ]);
   });
 
   test('binary_data_output asks for every output as binary; a per-output flag wins', () => {
-    const body = { parameters: { binary_data_output: true }, inputs: [{ name: 'x', datatype: 'FP32', shape: [0, 2], data: [] }, { name: 's', datatype: 'BYTES', shape: [0], data: [] }] };
-    expect(decodeInferRequest(json(body), {}, SIG).outputs).toEqual([{ name: 'y', binary: true }, { name: 'z', binary: true }]);
+    const body = {
+      parameters: { binary_data_output: true },
+      inputs: [
+        { name: 'x', datatype: 'FP32', shape: [0, 2], data: [] },
+        { name: 's', datatype: 'BYTES', shape: [0], data: [] },
+      ],
+    };
+    expect(decodeInferRequest(json(body), {}, SIG).outputs).toEqual([
+      { name: 'y', binary: true },
+      { name: 'z', binary: true },
+    ]);
     const some = { ...body, outputs: [{ name: 'z', parameters: { binary_data: false } }] };
     expect(decodeInferRequest(json(some), {}, SIG).outputs).toEqual([{ name: 'z', binary: false }]);
   });
 
   test('reads binary tensor data after the JSON header, including length-prefixed BYTES', () => {
-    const req = encodeInferRequest([
-      { name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array([3, 4]) },
-      { name: 's', datatype: 'BYTES', shape: [2], data: ['hé', ''] },
-    ], { binaryInputs: true });
+    const req = encodeInferRequest(
+      [
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array([3, 4]) },
+        { name: 's', datatype: 'BYTES', shape: [2], data: ['hé', ''] },
+      ],
+      { binaryInputs: true },
+    );
     const r = decodeInferRequest(req.body, req.headers, SIG);
     expect(r.inputs[0].data).toEqual(new Float32Array([3, 4]));
     expect(r.inputs[1].data).toEqual(['hé', '']);
@@ -69,59 +107,172 @@ describe('decodeInferRequest', () => {
     ['parameters not an object', { parameters: [], inputs: [] }, /parameters must be an object, got an array/],
     ['input not an object', { inputs: [1] }, /inputs\[0\] must be an object, got a number/],
     ['name not a string', { inputs: [{ name: 1 }] }, /inputs\[0\]\.name must be a string/],
-    ['duplicate input', { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['a'] }, { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] }] }, /input 's' appears twice/],
-    ['bad datatype', { inputs: [{ name: 'x', datatype: 'FLOAT', shape: [1, 2], data: [1, 2] }] }, /input 'x': datatype "FLOAT" is not a v2 datatype/],
-    ['negative dim', { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2], data: [1, 2] }] }, /input 'x': shape\[0\] must be a non-negative integer, got -1/],
-    ['fractional dim', { inputs: [{ name: 'x', datatype: 'FP32', shape: [0.5, 2], data: [1, 2] }] }, /input 'x': shape\[0\] must be a non-negative integer, got 0.5/],
-    ['wrong rank', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] }, /input 'x': shape \[2\] has 1 dimensions but the model expects 2/],
-    ['data not array', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: 'ab' }] }, /input 'x': data must be an array, got a string/],
+    [
+      'duplicate input',
+      {
+        inputs: [
+          { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] },
+          { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] },
+        ],
+      },
+      /input 's' appears twice/,
+    ],
+    [
+      'bad datatype',
+      { inputs: [{ name: 'x', datatype: 'FLOAT', shape: [1, 2], data: [1, 2] }] },
+      /input 'x': datatype "FLOAT" is not a v2 datatype/,
+    ],
+    [
+      'negative dim',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2], data: [1, 2] }] },
+      /input 'x': shape\[0\] must be a non-negative integer, got -1/,
+    ],
+    [
+      'fractional dim',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [0.5, 2], data: [1, 2] }] },
+      /input 'x': shape\[0\] must be a non-negative integer, got 0.5/,
+    ],
+    [
+      'wrong rank',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [2], data: [1, 2] }] },
+      /input 'x': shape \[2\] has 1 dimensions but the model expects 2/,
+    ],
+    [
+      'data not array',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: 'ab' }] },
+      /input 'x': data must be an array, got a string/,
+    ],
     ['no data', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }] }, /input 'x' has no data/],
-    ['string in FP32', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, '2'] }] }, /input 'x': element 1 is a string; FP32 data must be numbers/],
-    ['number in BYTES', { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: [1] }] }, /input 's': element 0 is 1; BYTES data must be strings/],
-    ['nesting deeper than the shape', { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: [['a']] }] }, /input 's': data is nested deeper than its shape/],
-    ['too many elements', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2, 3] }] }, /input 'x': data holds 3 elements but shape \[1,2\] needs 2/],
-    ['both data and binary', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2], parameters: { binary_data_size: 8 } }] }, /input 'x' has both data and parameters.binary_data_size/],
-    ['binary without header length', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }] }, /input 'x' has binary_data_size but the request has no Inference-Header-Content-Length/],
-    ['outputs not an array', { inputs: [{ name: 'x', datatype: 'FP32', shape: [0, 2], data: [] }, { name: 's', datatype: 'BYTES', shape: [0], data: [] }], outputs: {} }, /outputs must be an array/],
-    ['a float given as a huge integer literal is still a float', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 100000000000000000000] }, { name: 's', datatype: 'BYTES', shape: [1], data: [1] }] }, /input 's': element 0 is 1/],
-    ['duplicate output', { inputs: [{ name: 'x', datatype: 'FP32', shape: [0, 2], data: [] }, { name: 's', datatype: 'BYTES', shape: [0], data: [] }], outputs: [{ name: 'y' }, { name: 'y' }] }, /output 'y' is requested twice/],
+    [
+      'string in FP32',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, '2'] }] },
+      /input 'x': element 1 is a string; FP32 data must be numbers/,
+    ],
+    [
+      'number in BYTES',
+      { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: [1] }] },
+      /input 's': element 0 is 1; BYTES data must be strings/,
+    ],
+    [
+      'nesting deeper than the shape',
+      { inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: [['a']] }] },
+      /input 's': data is nested deeper than its shape/,
+    ],
+    [
+      'too many elements',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2, 3] }] },
+      /input 'x': data holds 3 elements but shape \[1,2\] needs 2/,
+    ],
+    [
+      'both data and binary',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2], parameters: { binary_data_size: 8 } }] },
+      /input 'x' has both data and parameters.binary_data_size/,
+    ],
+    [
+      'binary without header length',
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } }] },
+      /input 'x' has binary_data_size but the request has no Inference-Header-Content-Length/,
+    ],
+    [
+      'outputs not an array',
+      {
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [0, 2], data: [] },
+          { name: 's', datatype: 'BYTES', shape: [0], data: [] },
+        ],
+        outputs: {},
+      },
+      /outputs must be an array/,
+    ],
+    [
+      'a float given as a huge integer literal is still a float',
+      {
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 100000000000000000000] },
+          { name: 's', datatype: 'BYTES', shape: [1], data: [1] },
+        ],
+      },
+      /input 's': element 0 is 1/,
+    ],
+    [
+      'duplicate output',
+      {
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [0, 2], data: [] },
+          { name: 's', datatype: 'BYTES', shape: [0], data: [] },
+        ],
+        outputs: [{ name: 'y' }, { name: 'y' }],
+      },
+      /output 'y' is requested twice/,
+    ],
   ])('400 when %s', (_what, body, message) => {
     expect(() => decodeInferRequest(json(body), {}, SIG)).toThrow(message);
   });
 
   test('400 for invalid UTF-8 in the JSON', () => {
-    const body = Buffer.concat([Buffer.from('{"inputs":[{"name":"s","datatype":"BYTES","shape":[1],"data":["'), Buffer.from([0xc3, 0x28]), Buffer.from('"]}]}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"inputs":[{"name":"s","datatype":"BYTES","shape":[1],"data":["'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"]}]}'),
+    ]);
     expect(() => decodeInferRequest(body, {}, SIG)).toThrow(/request body is not valid UTF-8/);
   });
 
   test('a genuine U+FFFD in the JSON is accepted', () => {
-    const r = decodeInferRequest(json({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1], data: ['\uFFFD'] }, { name: 'x', datatype: 'FP32', shape: [0, 2], data: [] }] }), {}, SIG);
+    const r = decodeInferRequest(
+      json({
+        inputs: [
+          { name: 's', datatype: 'BYTES', shape: [1], data: ['\uFFFD'] },
+          { name: 'x', datatype: 'FP32', shape: [0, 2], data: [] },
+        ],
+      }),
+      {},
+      SIG,
+    );
     expect(r.inputs[0].data).toEqual(['\uFFFD']);
   });
 
   test('binary section errors name the input and the byte counts', () => {
-    const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array([3, 4]) }, { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] }], { binaryInputs: true });
+    const req = encodeInferRequest(
+      [
+        { name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array([3, 4]) },
+        { name: 's', datatype: 'BYTES', shape: [1], data: ['a'] },
+      ],
+      { binaryInputs: true },
+    );
     const short = req.body.subarray(0, req.body.length - 2);
-    expect(() => decodeInferRequest(short, req.headers, SIG)).toThrow(/input 's': binary_data_size 5 runs past the end of the body \(3 bytes remain\)/);
+    expect(() => decodeInferRequest(short, req.headers, SIG)).toThrow(
+      /input 's': binary_data_size 5 runs past the end of the body \(3 bytes remain\)/,
+    );
     const extra = Buffer.concat([req.body, Buffer.from([1, 2, 3])]);
     expect(() => decodeInferRequest(extra, req.headers, SIG)).toThrow(/3 bytes of binary data that no input claims/);
-    expect(() => decodeInferRequest(req.body, { 'inference-header-content-length': 'abc' }, SIG)).toThrow(/Inference-Header-Content-Length must be a non-negative integer, got "abc"/);
-    expect(() => decodeInferRequest(req.body, { 'inference-header-content-length': '99999' }, SIG)).toThrow(/Inference-Header-Content-Length is 99999 but the body has only/);
+    expect(() => decodeInferRequest(req.body, { 'inference-header-content-length': 'abc' }, SIG)).toThrow(
+      /Inference-Header-Content-Length must be a non-negative integer, got "abc"/,
+    );
+    expect(() => decodeInferRequest(req.body, { 'inference-header-content-length': '99999' }, SIG)).toThrow(
+      /Inference-Header-Content-Length is 99999 but the body has only/,
+    );
   });
 });
 
 describe('content types', () => {
   test("SageMaker's json-header-size marks the header length", () => {
     expect(binaryHeaderLength({ 'content-type': 'application/vnd.sagemaker-triton.binary+json;json-header-size=12' }, 20)).toBe(12);
-    expect(binaryHeaderLength({ 'content-type': 'application/vnd.sagemaker-triton.binary+json; json-header-size=7; charset=x' }, 20)).toBe(7);
-    expect(() => binaryHeaderLength({ 'content-type': 'application/vnd.sagemaker-triton.binary+json' }, 20)).toThrow(/needs a json-header-size parameter/);
+    expect(binaryHeaderLength({ 'content-type': 'application/vnd.sagemaker-triton.binary+json; json-header-size=7; charset=x' }, 20)).toBe(
+      7,
+    );
+    expect(() => binaryHeaderLength({ 'content-type': 'application/vnd.sagemaker-triton.binary+json' }, 20)).toThrow(
+      /needs a json-header-size parameter/,
+    );
     expect(binaryHeaderLength({ 'content-type': 'application/json' }, 20)).toBeUndefined();
   });
 });
 
 describe('encodeInferResponse', () => {
   const result = {
-    modelName: 'm', modelVersion: '1.0.0', id: 'q',
+    modelName: 'm',
+    modelVersion: '1.0.0',
+    id: 'q',
     outputs: [
       { name: 'y', datatype: 'FP32' as const, shape: [1, 2], data: new Float32Array([NaN, 2]) },
       { name: 'z', datatype: 'INT64' as const, shape: [1], data: new BigInt64Array([-9223372036854775808n]) },
@@ -129,13 +280,27 @@ describe('encodeInferResponse', () => {
   };
 
   test('JSON: non-finite floats become null, 64-bit integers stay exact, requested order is kept', () => {
-    const res = encodeInferResponse(result, { outputs: [{ name: 'z', binary: false }, { name: 'y', binary: false }], sagemaker: false });
+    const res = encodeInferResponse(result, {
+      outputs: [
+        { name: 'z', binary: false },
+        { name: 'y', binary: false },
+      ],
+      sagemaker: false,
+    });
     expect(res.headers).toEqual({ 'content-type': 'application/json' });
-    expect(res.body).toBe('{"model_name":"m","model_version":"1.0.0","id":"q","outputs":[{"name":"z","datatype":"INT64","shape":[1],"data":[-9223372036854775808]},{"name":"y","datatype":"FP32","shape":[1,2],"data":[null,2]}]}');
+    expect(res.body).toBe(
+      '{"model_name":"m","model_version":"1.0.0","id":"q","outputs":[{"name":"z","datatype":"INT64","shape":[1],"data":[-9223372036854775808]},{"name":"y","datatype":"FP32","shape":[1,2],"data":[null,2]}]}',
+    );
   });
 
   test('binary: the header length is announced and the bytes follow in order', () => {
-    const res = encodeInferResponse(result, { outputs: [{ name: 'y', binary: true }, { name: 'z', binary: false }], sagemaker: false });
+    const res = encodeInferResponse(result, {
+      outputs: [
+        { name: 'y', binary: true },
+        { name: 'z', binary: false },
+      ],
+      sagemaker: false,
+    });
     const body = res.body as Uint8Array;
     const n = Number(res.headers['inference-header-content-length']);
     expect(res.headers['content-type']).toBe('application/octet-stream');

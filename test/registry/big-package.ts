@@ -17,7 +17,10 @@ export async function makeBigPackage(parent: string): Promise<string> {
     name: 'big-mlp',
     inputs: [{ name: 'x', datatype: 'FP32', shape: ['batch', 784] }],
     outputs: [{ name: 'y', datatype: 'FP32', shape: ['batch', 4] }],
-    initializers: [{ name: 'W1', dims: [784, 2048], data: w1 }, { name: 'W2', dims: [2048, 4], data: w2 }],
+    initializers: [
+      { name: 'W1', dims: [784, 2048], data: w1 },
+      { name: 'W2', dims: [2048, 4], data: w2 },
+    ],
     nodes: [
       { opType: 'MatMul', inputs: ['x', 'W1'], outputs: ['h'] },
       { opType: 'MatMul', inputs: ['h', 'W2'], outputs: ['y'] },

@@ -16,7 +16,11 @@ beforeAll(async () => {
   s3 = await startLocalS3();
   const parent = tempDir('modelship-list-http-');
   const when = () => new Date('2026-05-01T12:00:00.000Z');
-  for (const [name, version] of [['alpha-mlp', '1.0.0'], ['alpha-mlp', '2.0.0'], ['beta-mlp', '0.3.0']]) {
+  for (const [name, version] of [
+    ['alpha-mlp', '1.0.0'],
+    ['alpha-mlp', '2.0.0'],
+    ['beta-mlp', '0.3.0'],
+  ]) {
     const pkg = await makeTinyMlpPackage(parent, { name, version });
     await publishPackage({ client: s3.client, registry: `s3://${BUCKET}/team/a.b_c-d`, dir: pkg.dir, now: when });
   }
@@ -28,17 +32,25 @@ beforeAll(async () => {
 afterAll(() => s3.close());
 
 function plainClient(secretAccessKey = S3RVER_CREDENTIALS.secretAccessKey): S3Client {
-  return new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS, secretAccessKey } });
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { ...S3RVER_CREDENTIALS, secretAccessKey },
+  });
 }
 
 describe('the cause', () => {
   test('GIVEN a plain SDK v3 client WHEN it lists with a prefix and delimiter THEN s3rver answers SignatureDoesNotMatch', async () => {
     const client = plainClient();
     const sentPaths: string[] = [];
-    client.middlewareStack.add((next) => (args) => {
-      sentPaths.push((args.request as { path: string }).path);
-      return next(args);
-    }, { step: 'finalizeRequest', name: 'recordPath' });
+    client.middlewareStack.add(
+      (next) => (args) => {
+        sentPaths.push((args.request as { path: string }).path);
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordPath' },
+    );
 
     const err = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'team/', Delimiter: '/' })).catch((e: unknown) => e);
 

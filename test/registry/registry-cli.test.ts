@@ -61,21 +61,36 @@ test('GIVEN two versions WHEN published, listed and pulled with the CLI THEN eac
   const p1 = await modelship('publish', v1.dir, '--registry', registry);
   const p2 = await modelship('publish', v2.dir, '--registry', registry);
   expect([p1.code, p2.code]).toEqual([0, 0]);
-  expect(p1.stdout).toMatch(new RegExp(`^published tiny-mlp@1\\.0\\.0 to s3://${BUCKET}/cli/tiny-mlp/1\\.0\\.0/package\\.tgz\\n  tarball: \\d+ bytes, sha256 [0-9a-f]{64}\\n`));
+  expect(p1.stdout).toMatch(
+    new RegExp(
+      `^published tiny-mlp@1\\.0\\.0 to s3://${BUCKET}/cli/tiny-mlp/1\\.0\\.0/package\\.tgz\\n  tarball: \\d+ bytes, sha256 [0-9a-f]{64}\\n`,
+    ),
+  );
 
   const again = await modelship('publish', v1.dir, '--registry', registry);
   expect(again.code).toBe(1);
-  expect(again.stderr).toMatch(/^modelship: tiny-mlp@1\.0\.0 is already published at s3:\/\/models\/cli\/tiny-mlp\/1\.0\.0\/package\.tgz \(sha256 [0-9a-f]{64}\); published versions are immutable, so publish a new version$/m);
+  expect(again.stderr).toMatch(
+    /^modelship: tiny-mlp@1\.0\.0 is already published at s3:\/\/models\/cli\/tiny-mlp\/1\.0\.0\/package\.tgz \(sha256 [0-9a-f]{64}\); published versions are immutable, so publish a new version$/m,
+  );
 
   const list = await modelship('list', '--registry', registry);
   expect(list.code).toBe(0);
-  const rows = list.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/));
-  expect(rows.map((r) => [r[0], r[1], r[5]])).toEqual([['NAME', 'VERSION', undefined], ['tiny-mlp', '1.0.0', undefined], ['tiny-mlp', '1.10.0', 'latest']]);
+  const rows = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s{2,}/));
+  expect(rows.map((r) => [r[0], r[1], r[5]])).toEqual([
+    ['NAME', 'VERSION', undefined],
+    ['tiny-mlp', '1.0.0', undefined],
+    ['tiny-mlp', '1.10.0', 'latest'],
+  ]);
 
   const out = join(work, 'pulled');
   const pull = await modelship('pull', 'tiny-mlp@latest', '--registry', registry, '--out', out);
   expect(pull.code).toBe(0);
-  expect(pull.stdout).toMatch(/^pulled tiny-mlp@1\.10\.0 from s3:\/\/models\/cli\/tiny-mlp\/1\.10\.0\/package\.tgz into .*\n {2}tarball: \d+ bytes, sha256 [0-9a-f]{64} \(matches the index\)\n {2}model sha256 matches the manifest; 2 golden sample\(s\) reproduce\n$/);
+  expect(pull.stdout).toMatch(
+    /^pulled tiny-mlp@1\.10\.0 from s3:\/\/models\/cli\/tiny-mlp\/1\.10\.0\/package\.tgz into .*\n {2}tarball: \d+ bytes, sha256 [0-9a-f]{64} \(matches the index\)\n {2}model sha256 matches the manifest; 2 golden sample\(s\) reproduce\n$/,
+  );
   expect(readdirSync(out).sort()).toEqual(['model.onnx', 'modelship.json', 'samples']);
 });
 
@@ -88,7 +103,9 @@ test('GIVEN a wrong --sha256 WHEN pulled with the CLI THEN exit 1 with an integr
   const r = await modelship('pull', 'tiny-mlp@2.0.0', '--registry', registry, '--out', out, '--sha256', '0'.repeat(64));
 
   expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/^modelship: the index records sha256 [0-9a-f]{64} for tiny-mlp@2\.0\.0, but 0{64} was asked for; nothing was downloaded$/m);
+  expect(r.stderr).toMatch(
+    /^modelship: the index records sha256 [0-9a-f]{64} for tiny-mlp@2\.0\.0, but 0{64} was asked for; nothing was downloaded$/m,
+  );
   expect(existsSync(out)).toBe(false);
 });
 

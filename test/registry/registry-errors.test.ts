@@ -5,7 +5,17 @@
  * (registry.test.ts).
  */
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand, NotFound, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  UploadPartCommand,
+  NotFound,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { existsSync } from 'node:fs';
@@ -58,7 +68,11 @@ describe('publish', () => {
     const [put] = putsTo(KEY);
     const input = put.args[0].input;
     expect(input).toMatchObject({
-      Bucket: 'acme-models', ContentType: 'application/gzip', ChecksumAlgorithm: 'SHA256', IfNoneMatch: '*', ContentLength: r.size,
+      Bucket: 'acme-models',
+      ContentType: 'application/gzip',
+      ChecksumAlgorithm: 'SHA256',
+      IfNoneMatch: '*',
+      ContentLength: r.size,
       ChecksumSHA256: Buffer.from(r.sha256, 'hex').toString('base64'),
       Metadata: { sha256: r.sha256, 'model-sha256': r.modelSha256 },
     });
@@ -69,7 +83,9 @@ describe('publish', () => {
 
   test('GIVEN another publisher wins the race after HeadObject WHEN the conditional put gets 412 THEN AlreadyPublishedError and the index is not touched', async () => {
     s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(PutObjectCommand, { Key: KEY }).rejects(s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'));
+    s3.on(PutObjectCommand, { Key: KEY }).rejects(
+      s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'),
+    );
 
     const err = await publishPackage({ client, registry: REGISTRY, dir: pkg.dir }).catch((e: unknown) => e);
 
@@ -82,13 +98,17 @@ describe('publish', () => {
 
   test('GIVEN S3 computes a different SHA-256 over the bytes it got WHEN published THEN a RegistryError saying nothing was stored', async () => {
     s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(PutObjectCommand, { Key: KEY }).rejects(s3Error('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.'));
+    s3.on(PutObjectCommand, { Key: KEY }).rejects(
+      s3Error('BadDigest', 400, 'The SHA256 you specified did not match the calculated checksum.'),
+    );
 
     const err = await publishPackage({ client, registry: REGISTRY, dir: pkg.dir }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as Error).message).toMatch(
-      new RegExp(`^S3 refused the upload of s3://acme-models/${KEY}: the bytes it received do not match the SHA-256 checksum of the tarball \\([0-9a-f]{64}\\); they changed on the way and nothing was stored, so try again$`),
+      new RegExp(
+        `^S3 refused the upload of s3://acme-models/${KEY}: the bytes it received do not match the SHA-256 checksum of the tarball \\([0-9a-f]{64}\\); they changed on the way and nothing was stored, so try again$`,
+      ),
     );
     expect(putsTo(INDEX_KEY)).toHaveLength(0);
   });
@@ -126,7 +146,10 @@ describe('publish', () => {
 
     const puts = putsTo(INDEX_KEY);
     expect(puts.map((p) => p.args[0].input.IfMatch)).toEqual(['"v1"', '"v2"']);
-    expect(JSON.parse(puts[1].args[0].input.Body as string).versions.map((v: { version: string }) => v.version)).toEqual(['0.9.0', '1.0.0']);
+    expect(JSON.parse(puts[1].args[0].input.Body as string).versions.map((v: { version: string }) => v.version)).toEqual([
+      '0.9.0',
+      '1.0.0',
+    ]);
   });
 });
 
@@ -137,16 +160,33 @@ describe('multipart publish', () => {
     s3.on(HeadObjectCommand).rejects(notFound());
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u-1' });
     s3.on(UploadPartCommand).callsFake((input: { PartNumber: number }) => ({ ETag: `"p${input.PartNumber}"` }));
-    s3.on(CompleteMultipartUploadCommand).rejects(s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'));
+    s3.on(CompleteMultipartUploadCommand).rejects(
+      s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold'),
+    );
     s3.on(AbortMultipartUploadCommand).resolves({});
 
-    const err = await publishPackage({ client, registry: REGISTRY, dir, multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024 }).catch((e: unknown) => e);
+    const err = await publishPackage({
+      client,
+      registry: REGISTRY,
+      dir,
+      multipartThresholdBytes: 5 * 1024 * 1024,
+      partSizeBytes: 5 * 1024 * 1024,
+    }).catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(AlreadyPublishedError);
-    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({ Key: key, ChecksumAlgorithm: 'SHA256', Metadata: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
-    expect(s3.commandCalls(UploadPartCommand).map((c) => [c.args[0].input.PartNumber, c.args[0].input.ChecksumAlgorithm])).toEqual([[1, 'SHA256'], [2, 'SHA256']]);
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
+      Key: key,
+      ChecksumAlgorithm: 'SHA256',
+      Metadata: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    expect(s3.commandCalls(UploadPartCommand).map((c) => [c.args[0].input.PartNumber, c.args[0].input.ChecksumAlgorithm])).toEqual([
+      [1, 'SHA256'],
+      [2, 'SHA256'],
+    ]);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input).toMatchObject({ Key: key, UploadId: 'u-1', IfNoneMatch: '*' });
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: 'acme-models', Key: key, UploadId: 'u-1' }]);
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input)).toEqual([
+      { Bucket: 'acme-models', Key: key, UploadId: 'u-1' },
+    ]);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 });
@@ -163,10 +203,12 @@ describe('pull and fetch', () => {
   });
 
   test('GIVEN an index that is not valid WHEN pulled THEN a RegistryError naming the index and the field', async () => {
-    s3.on(GetObjectCommand, { Key: INDEX_KEY }).resolves({ Body: body('{"format":"modelship-registry-index/v1","name":"tiny-mlp","versions":[{"version":"1.0.0"}]}') });
+    s3.on(GetObjectCommand, { Key: INDEX_KEY }).resolves({
+      Body: body('{"format":"modelship-registry-index/v1","name":"tiny-mlp","versions":[{"version":"1.0.0"}]}'),
+    });
 
-    await expect(pullPackage({ client, registry: REGISTRY, name: 'tiny-mlp', version: 'latest', outDir: join(tempDir(), 'out') })).rejects.toThrow(
-      /^s3:\/\/acme-models\/prod\/tiny-mlp\/index\.json is not a registry index: versions\.0\.sha256: /,
-    );
+    await expect(
+      pullPackage({ client, registry: REGISTRY, name: 'tiny-mlp', version: 'latest', outDir: join(tempDir(), 'out') }),
+    ).rejects.toThrow(/^s3:\/\/acme-models\/prod\/tiny-mlp\/index\.json is not a registry index: versions\.0\.sha256: /);
   });
 });

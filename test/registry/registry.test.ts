@@ -13,8 +13,22 @@ import { PackageError } from '../../lib/package/errors';
 import { pack as tarPack } from 'tar-stream';
 import { gzipSync } from 'node:zlib';
 import {
-  AlreadyPublishedError, buildPackageTarball, latestVersion, parsePackageRef, extractPackageTarball, fetchPackage, IntegrityError, listRegistry,
-  packageKey, parseRegistryUri, publishPackage, pullPackage, RegistryError, sagemakerArtifactKey, SOURCE_FILE, type RegistryLocation,
+  AlreadyPublishedError,
+  buildPackageTarball,
+  latestVersion,
+  parsePackageRef,
+  extractPackageTarball,
+  fetchPackage,
+  IntegrityError,
+  listRegistry,
+  packageKey,
+  parseRegistryUri,
+  publishPackage,
+  pullPackage,
+  RegistryError,
+  sagemakerArtifactKey,
+  SOURCE_FILE,
+  type RegistryLocation,
 } from '../../lib/registry';
 import { buildSageMakerArtifact } from '../../lib/triton/sagemaker-artifact';
 import { makeGpuPackage } from '../constructs/gpu-fixtures';
@@ -80,7 +94,9 @@ describe('references and latest', () => {
     expect(parsePackageRef('tiny-mlp')).toEqual({ name: 'tiny-mlp', version: 'latest' });
     expect(parsePackageRef('tiny-mlp@latest')).toEqual({ name: 'tiny-mlp', version: 'latest' });
     expect(parsePackageRef('tiny-mlp@1.2.3-rc.1')).toEqual({ name: 'tiny-mlp', version: '1.2.3-rc.1' });
-    expect(() => parsePackageRef('Tiny@1.0.0')).toThrow('"Tiny@1.0.0": "Tiny" is not a model name (DNS-safe: lower-case letters, digits and hyphens)');
+    expect(() => parsePackageRef('Tiny@1.0.0')).toThrow(
+      '"Tiny@1.0.0": "Tiny" is not a model name (DNS-safe: lower-case letters, digits and hyphens)',
+    );
     expect(() => parsePackageRef('tiny@1.0')).toThrow('"tiny@1.0": "1.0" is neither a semantic version nor "latest"');
   });
 
@@ -110,7 +126,11 @@ describe('extraction refuses hostile tarballs', () => {
   test.each<[string, Array<{ name: string; type?: 'file' | 'symlink'; linkname?: string }>, RegExp]>([
     ['a parent-directory path', [{ name: '../escaped.txt' }], /entry "\.\.\/escaped\.txt" is not a safe package-relative path/],
     ['an absolute path', [{ name: '/etc/passwd-copy' }], /entry "\/etc\/passwd-copy" is not a safe package-relative path/],
-    ['a symlink', [{ name: 'model.onnx', type: 'symlink', linkname: '/etc/passwd' }], /entry "model\.onnx" is a symlink; a package holds only plain files/],
+    [
+      'a symlink',
+      [{ name: 'model.onnx', type: 'symlink', linkname: '/etc/passwd' }],
+      /entry "model\.onnx" is a symlink; a package holds only plain files/,
+    ],
     ['a duplicate entry', [{ name: 'a.json' }, { name: 'a.json' }], /entry "a\.json" appears twice/],
   ])('GIVEN %s WHEN extracted THEN PackageError and nothing outside the destination', async (_what, entries, message) => {
     const dest = join(work, `hostile-dest-${Math.random().toString(36).slice(2)}`);
@@ -145,7 +165,15 @@ describe('publish, list, pull and latest', () => {
     expect(index).toEqual({
       format: 'modelship-registry-index/v1',
       name: 'tiny-mlp',
-      versions: [{ version: '1.0.0', sha256: r.sha256, size: r.size, modelSha256: readManifest(v100.dir).model.sha256, time: '2026-05-01T12:00:00.000Z' }],
+      versions: [
+        {
+          version: '1.0.0',
+          sha256: r.sha256,
+          size: r.size,
+          modelSha256: readManifest(v100.dir).model.sha256,
+          time: '2026-05-01T12:00:00.000Z',
+        },
+      ],
     });
   });
 
@@ -179,7 +207,10 @@ describe('publish, list, pull and latest', () => {
 
     const models = await listRegistry({ client: s3.client, registry: REGISTRY });
 
-    expect(models.map((m) => [m.name, m.versions.length, m.latest])).toEqual([['another-mlp', 1, '0.1.0'], ['tiny-mlp', 3, '1.10.0']]);
+    expect(models.map((m) => [m.name, m.versions.length, m.latest])).toEqual([
+      ['another-mlp', 1, '0.1.0'],
+      ['tiny-mlp', 3, '1.10.0'],
+    ]);
   });
 
   test('GIVEN an unknown model WHEN listed by name THEN a RegistryError', async () => {
@@ -197,7 +228,14 @@ describe('publish, list, pull and latest', () => {
     expect(r.expectedFrom).toBe('index');
     expect(r.samplesChecked).toBe(2);
     const files = filesUnder(v1100.dir);
-    expect(files).toEqual(['model.onnx', 'modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']);
+    expect(files).toEqual([
+      'model.onnx',
+      'modelship.json',
+      'samples/0.request.json',
+      'samples/0.response.json',
+      'samples/1.request.json',
+      'samples/1.response.json',
+    ]);
     expect(filesUnder(out)).toEqual(files);
     for (const f of files) expect(readFileSync(join(out, f)).equals(readFileSync(join(v1100.dir, f)))).toBe(true);
     expect(readManifest(out).version).toBe('1.10.0');
@@ -205,7 +243,14 @@ describe('publish, list, pull and latest', () => {
 
   test('GIVEN an exact version WHEN pulled THEN that version', async () => {
     const out = join(work, 'pulled-100');
-    const r = await pullPackage({ client: s3.client, registry: REGISTRY, name: 'tiny-mlp', version: '1.0.0', outDir: out, runSamples: false });
+    const r = await pullPackage({
+      client: s3.client,
+      registry: REGISTRY,
+      name: 'tiny-mlp',
+      version: '1.0.0',
+      outDir: out,
+      runSamples: false,
+    });
     expect(r.version).toBe('1.0.0');
     expect(r.samplesChecked).toBe(0);
     expect(readManifest(out).model.sha256).toBe(readManifest(v100.dir).model.sha256);
@@ -223,7 +268,9 @@ describe('publish, list, pull and latest', () => {
     const out = join(work, 'occupied');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
-    await expect(pullPackage({ client: s3.client, registry: REGISTRY, name: 'tiny-mlp', version: '1.0.0', outDir: out })).rejects.toThrow(`${out} is not empty`);
+    await expect(pullPackage({ client: s3.client, registry: REGISTRY, name: 'tiny-mlp', version: '1.0.0', outDir: out })).rejects.toThrow(
+      `${out} is not empty`,
+    );
     expect(readdirSync(out)).toEqual(['keep.txt']);
   });
 });
@@ -231,13 +278,23 @@ describe('publish, list, pull and latest', () => {
 describe('corrupted objects are detected on pull, and nothing is written', () => {
   test('GIVEN the tarball was replaced through the S3 API (with another valid tarball) WHEN pulled THEN IntegrityError and the out dir stays empty', async () => {
     const reg: RegistryLocation = { bucket: BUCKET, prefix: 'corrupt-api' };
-    const good = await publishPackage({ client: s3.client, registry: reg, dir: (await makeTinyMlpPackage(sub('ca1'), { version: '1.0.0', seed: 5 })).dir });
-    const other = await publishPackage({ client: s3.client, registry: reg, dir: (await makeTinyMlpPackage(sub('ca2'), { version: '2.0.0', seed: 6 })).dir });
+    const good = await publishPackage({
+      client: s3.client,
+      registry: reg,
+      dir: (await makeTinyMlpPackage(sub('ca1'), { version: '1.0.0', seed: 5 })).dir,
+    });
+    const other = await publishPackage({
+      client: s3.client,
+      registry: reg,
+      dir: (await makeTinyMlpPackage(sub('ca2'), { version: '2.0.0', seed: 6 })).dir,
+    });
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: good.key, Body: await getBytes(other.key) }));
     const out = join(work, 'pull-corrupt-api');
     mkdirSync(out);
 
-    const err = await pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: '1.0.0', outDir: out }).catch((e: unknown) => e);
+    const err = await pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: '1.0.0', outDir: out }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toBe(
@@ -249,11 +306,17 @@ describe('corrupted objects are detected on pull, and nothing is written', () =>
 
   test("GIVEN one byte of the tarball flipped on the server's disk WHEN pulled THEN IntegrityError and no out dir", async () => {
     const reg: RegistryLocation = { bucket: BUCKET, prefix: 'corrupt-disk' };
-    const good = await publishPackage({ client: s3.client, registry: reg, dir: (await makeTinyMlpPackage(sub('cd1'), { version: '1.0.0' })).dir });
+    const good = await publishPackage({
+      client: s3.client,
+      registry: reg,
+      dir: (await makeTinyMlpPackage(sub('cd1'), { version: '1.0.0' })).dir,
+    });
     corruptOnDisk(s3.objectFile(good.key));
     const out = join(work, 'pull-corrupt-disk');
 
-    const err = await pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: 'latest', outDir: out }).catch((e: unknown) => e);
+    const err = await pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: 'latest', outDir: out }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toMatch(new RegExp(`has sha256 [0-9a-f]{64} but ${good.sha256} was expected`));
@@ -263,8 +326,9 @@ describe('corrupted objects are detected on pull, and nothing is written', () =>
   test('GIVEN a --sha256 that differs from the index WHEN pulled THEN IntegrityError before any download', async () => {
     const reg: RegistryLocation = { bucket: BUCKET, prefix: 'corrupt-disk' };
     const out = join(work, 'pull-wrong-sha');
-    await expect(pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: '1.0.0', outDir: out, sha256: 'a'.repeat(64) }))
-      .rejects.toThrow(/^the index records sha256 [0-9a-f]{64} for tiny-mlp@1.0.0, but a{64} was asked for; nothing was downloaded$/);
+    await expect(
+      pullPackage({ client: s3.client, registry: reg, name: 'tiny-mlp', version: '1.0.0', outDir: out, sha256: 'a'.repeat(64) }),
+    ).rejects.toThrow(/^the index records sha256 [0-9a-f]{64} for tiny-mlp@1.0.0, but a{64} was asked for; nothing was downloaded$/);
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -284,7 +348,14 @@ describe('the deterministic tarball', () => {
     expect(readFileSync(a.file).equals(readFileSync(b.file))).toBe(true);
     expect(readFileSync(a.file).equals(readFileSync(c.file))).toBe(true);
     expect(a.sha256).toBe(sha256(readFileSync(a.file)));
-    expect(a.entries).toEqual(['modelship.json', 'model.onnx', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']);
+    expect(a.entries).toEqual([
+      'modelship.json',
+      'model.onnx',
+      'samples/0.request.json',
+      'samples/0.response.json',
+      'samples/1.request.json',
+      'samples/1.response.json',
+    ]);
   });
 
   test('GIVEN a tarball WHEN extracted THEN exactly its entries, in order, and the gzip header has mtime 0 and OS 255', async () => {
@@ -315,7 +386,9 @@ describe('the deterministic tarball', () => {
     writeFileSync(join(pkg.dir, 'model.onnx'), model);
 
     await expect(publish(pkg)).rejects.toThrow(/does not verify, so it is not published/);
-    await expect(s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: packageKey(REGISTRY, 'broken-mlp', '1.0.0') }))).rejects.toMatchObject({ name: 'NotFound' });
+    await expect(
+      s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: packageKey(REGISTRY, 'broken-mlp', '1.0.0') })),
+    ).rejects.toMatchObject({ name: 'NotFound' });
   });
 });
 
@@ -341,7 +414,11 @@ describe('fetchPackage: the Lambda init path', () => {
     expect(second.cached).toBe(true);
     expect(second.dir).toBe(first.dir);
     expect(readManifest(cacheDir).name).toBe('tiny-mlp');
-    expect(JSON.parse(readFileSync(join(cacheDir, SOURCE_FILE), 'utf8'))).toMatchObject({ bucket: BUCKET, key: published.key, sha256: published.sha256 });
+    expect(JSON.parse(readFileSync(join(cacheDir, SOURCE_FILE), 'utf8'))).toMatchObject({
+      bucket: BUCKET,
+      key: published.key,
+      sha256: published.sha256,
+    });
   });
 
   test('GIVEN a wrong sha256 WHEN fetched THEN IntegrityError naming both hashes, and no cacheDir', async () => {
@@ -349,7 +426,9 @@ describe('fetchPackage: the Lambda init path', () => {
     const wrong = 'b'.repeat(64);
 
     await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: wrong, cacheDir })).rejects.toThrow(
-      new IntegrityError(`s3://${BUCKET}/${published.key} has sha256 ${published.sha256} but ${wrong} was expected: the object is corrupted or has been tampered with; nothing was installed`),
+      new IntegrityError(
+        `s3://${BUCKET}/${published.key} has sha256 ${published.sha256} but ${wrong} was expected: the object is corrupted or has been tampered with; nothing was installed`,
+      ),
     );
     expect(existsSync(cacheDir)).toBe(false);
   });
@@ -361,13 +440,17 @@ describe('fetchPackage: the Lambda init path', () => {
     model[10] ^= 0xff;
     writeFileSync(join(cacheDir, 'model.onnx'), model);
 
-    await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: published.sha256, cacheDir })).rejects.toThrow(
+    await expect(
+      fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: published.sha256, cacheDir }),
+    ).rejects.toThrow(
       /model\.onnx has sha256 [0-9a-f]{64} but the manifest says [0-9a-f]{64}: the model has been tampered with or changed since it was packaged$/,
     );
   });
 
   test('GIVEN a malformed sha256 WHEN fetched THEN TypeError before any request', async () => {
-    await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: 'ABC', cacheDir: join(work, 'x') })).rejects.toThrow(TypeError);
+    await expect(
+      fetchPackage({ client: s3.client, bucket: BUCKET, key: published.key, sha256: 'ABC', cacheDir: join(work, 'x') }),
+    ).rejects.toThrow(TypeError);
   });
 });
 
@@ -378,7 +461,12 @@ describe('multipart upload', () => {
     const progress: Array<{ loaded: number; total: number }> = [];
 
     const r = await publishPackage({
-      client: s3.client, registry: reg, dir, multipartThresholdBytes: 5 * 1024 * 1024, partSizeBytes: 5 * 1024 * 1024, onProgress: (p) => progress.push(p),
+      client: s3.client,
+      registry: reg,
+      dir,
+      multipartThresholdBytes: 5 * 1024 * 1024,
+      partSizeBytes: 5 * 1024 * 1024,
+      onProgress: (p) => progress.push(p),
     });
 
     expect(r.multipart).toBe(true);
@@ -393,14 +481,21 @@ describe('multipart upload', () => {
     expect(head.Metadata?.sha256).toBe(r.sha256);
 
     const out = join(work, 'big-pulled');
-    const pulled = await pullPackage({ client: s3.client, registry: reg, name: 'big-mlp', version: 'latest', outDir: out, runSamples: false });
+    const pulled = await pullPackage({
+      client: s3.client,
+      registry: reg,
+      name: 'big-mlp',
+      version: 'latest',
+      outDir: out,
+      runSamples: false,
+    });
     expect(pulled.sha256).toBe(r.sha256);
     expect(readFileSync(join(out, 'model.onnx')).equals(readFileSync(join(dir, 'model.onnx')))).toBe(true);
   });
 
   test('GIVEN a part size under 5 MiB WHEN published THEN RangeError', async () => {
     await expect(publishPackage({ client: s3.client, registry: REGISTRY, dir: work, partSizeBytes: 1024 })).rejects.toThrow(
-      'partSizeBytes must be an integer of at least 5242880 (S3\'s minimum part size), got 1024',
+      "partSizeBytes must be an integer of at least 5242880 (S3's minimum part size), got 1024",
     );
   });
 });
@@ -431,11 +526,20 @@ describe('gpu packages: the SageMaker Triton artifact', () => {
     expect(head.ContentLength).toBe(expected.bytes);
     // AND the index entry carries the artifact's sha256
     const index = JSON.parse((await getBytes('gpu/gpu-one/index.json')).toString('utf8'));
-    expect(index.versions).toEqual([{
-      version: '1.0.0', sha256: r.sha256, size: r.size, modelSha256: readManifest(dir).model.sha256, time: '2026-05-01T12:00:00.000Z', sagemakerSha256: expected.sha256,
-    }]);
+    expect(index.versions).toEqual([
+      {
+        version: '1.0.0',
+        sha256: r.sha256,
+        size: r.size,
+        modelSha256: readManifest(dir).model.sha256,
+        time: '2026-05-01T12:00:00.000Z',
+        sagemakerSha256: expected.sha256,
+      },
+    ]);
     // AND list and pull still read the index
-    expect((await listRegistry({ client: s3.client, registry: GPU_REGISTRY, name: 'gpu-one' }))[0].versions[0]).toMatchObject({ sagemakerSha256: expected.sha256 });
+    expect((await listRegistry({ client: s3.client, registry: GPU_REGISTRY, name: 'gpu-one' }))[0].versions[0]).toMatchObject({
+      sagemakerSha256: expected.sha256,
+    });
   });
 
   test('GIVEN a cpu package WHEN published THEN no SageMaker artifact and no sagemakerSha256', async () => {
@@ -443,7 +547,9 @@ describe('gpu packages: the SageMaker Triton artifact', () => {
     const r = await publishPackage({ client: s3.client, registry: GPU_REGISTRY, dir: cpu.dir, now: () => TIME });
     expect(r.sagemakerKey).toBeUndefined();
     expect(r.sagemakerSha256).toBeUndefined();
-    const err = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: sagemakerArtifactKey(GPU_REGISTRY, 'tiny-mlp', '3.0.0') })).catch((e: unknown) => e);
+    const err = await s3.client
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: sagemakerArtifactKey(GPU_REGISTRY, 'tiny-mlp', '3.0.0') }))
+      .catch((e: unknown) => e);
     expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(404);
   });
 
@@ -459,9 +565,13 @@ describe('gpu packages: the SageMaker Triton artifact', () => {
 
     // THEN
     expect(err).toBeInstanceOf(AlreadyPublishedError);
-    expect((err as Error).message).toMatch(/gpu-two@1\.0\.0 is already published at s3:\/\/[^ ]+\/gpu\/gpu-two\/1\.0\.0\/sagemaker\/model\.tar\.gz/);
+    expect((err as Error).message).toMatch(
+      /gpu-two@1\.0\.0 is already published at s3:\/\/[^ ]+\/gpu\/gpu-two\/1\.0\.0\/sagemaker\/model\.tar\.gz/,
+    );
     expect((await getBytes(key)).equals(squatter)).toBe(true);
-    const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: packageKey(GPU_REGISTRY, 'gpu-two', '1.0.0') })).catch((e: unknown) => e);
+    const head = await s3.client
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: packageKey(GPU_REGISTRY, 'gpu-two', '1.0.0') }))
+      .catch((e: unknown) => e);
     expect((head as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(404);
   });
 
@@ -470,7 +580,9 @@ describe('gpu packages: the SageMaker Triton artifact', () => {
     const dir = await makeGpuPackage({ name: 'gpu-three' });
     const built = await buildSageMakerArtifact(dir, join(sub('gpu-three'), 'model.tar.gz'));
     const key = sagemakerArtifactKey(GPU_REGISTRY, 'gpu-three', '1.0.0');
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(built.file), Metadata: { sha256: built.sha256 } }));
+    await s3.client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(built.file), Metadata: { sha256: built.sha256 } }),
+    );
 
     // WHEN
     const r = await publishGpu(dir);

@@ -4,7 +4,12 @@ import { ModelRouter, type RouteEvent } from '../../lib/router/router';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
 const get = (path: string, method = 'GET'): HttpRequest => ({ method, path, headers: {}, body: new Uint8Array(0) });
-const post = (path: string, json: unknown, headers: Record<string, string> = {}): HttpRequest => ({ method: 'POST', path, headers, body: Buffer.from(JSON.stringify(json)) });
+const post = (path: string, json: unknown, headers: Record<string, string> = {}): HttpRequest => ({
+  method: 'POST',
+  path,
+  headers,
+  body: Buffer.from(JSON.stringify(json)),
+});
 const body = (r: { body: string | Uint8Array }) => JSON.parse(Buffer.from(r.body as string).toString()) as Record<string, unknown>;
 
 describe('ModelRouter', () => {
@@ -69,7 +74,9 @@ describe('ModelRouter', () => {
     const failing = new ModelRouter([v1], { onResult: (e) => events.push(e) });
     jest.spyOn(v1, 'infer').mockRejectedValueOnce(new Error('secret internal path /var/task/x'));
     events.length = 0;
-    const r = await failing.handle(post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }));
+    const r = await failing.handle(
+      post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+    );
     expect(r.status).toBe(500);
     expect(body(r)).toEqual({ error: 'internal error' });
     expect((events[0].error as Error).message).toBe('secret internal path /var/task/x');
@@ -79,7 +86,13 @@ describe('ModelRouter', () => {
     // GIVEN a spy on the engine an unversioned path reaches
     const infer = jest.spyOn(v2, 'infer');
     // WHEN a JSON body asks for one output
-    const r = await router.handle(post('/v2/models/tiny-mlp/infer', { id: 'r1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }], outputs: [{ name: 'logits' }] }, { 'content-type': 'application/json' }));
+    const r = await router.handle(
+      post(
+        '/v2/models/tiny-mlp/infer',
+        { id: 'r1', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }], outputs: [{ name: 'logits' }] },
+        { 'content-type': 'application/json' },
+      ),
+    );
     // THEN the engine got a decoded request, with no body or headers in it
     expect(infer).toHaveBeenCalledTimes(1);
     const request = infer.mock.calls[0][0];
@@ -88,7 +101,12 @@ describe('ModelRouter', () => {
     // AND the router encoded its result as the 200 answer
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json');
-    expect(body(r)).toMatchObject({ model_name: 'tiny-mlp', model_version: '1.10.0', id: 'r1', outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 3] }] });
+    expect(body(r)).toMatchObject({
+      model_name: 'tiny-mlp',
+      model_version: '1.10.0',
+      id: 'r1',
+      outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 3] }],
+    });
   });
 
   test("the router's tensor limits refuse a request before the engine runs it", async () => {
@@ -96,15 +114,25 @@ describe('ModelRouter', () => {
     const strict = new ModelRouter([v1], { limits: { maxElements: 4, maxRank: 2 } });
     const infer = jest.spyOn(v1, 'infer');
     // WHEN a request claims 8 elements, or 3 dimensions
-    const big = await strict.handle(post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }] }));
-    const deep = await strict.handle(post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1, 4], data: [1, 2, 3, 4] }] }));
+    const big = await strict.handle(
+      post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }] }),
+    );
+    const deep = await strict.handle(
+      post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1, 4], data: [1, 2, 3, 4] }] }),
+    );
     // THEN both are 400s that name the limit, and onnxruntime never saw them
     expect([big.status, deep.status]).toEqual([400, 400]);
     expect(body(big).error).toBe("input 'x': shape [2,4] holds 8 elements, more than the limit of 4");
     expect(body(deep).error).toBe("input 'x': shape has 3 dimensions, more than the limit of 2");
     expect(infer).not.toHaveBeenCalled();
     // AND what fits the limit is answered
-    expect((await strict.handle(post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }))).status).toBe(200);
+    expect(
+      (
+        await strict.handle(
+          post('/v2/models/tiny-mlp/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
+        )
+      ).status,
+    ).toBe(200);
     expect(infer).toHaveBeenCalledTimes(1);
   });
 

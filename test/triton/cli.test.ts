@@ -26,8 +26,24 @@ describe('modelship triton', () => {
     const out = tempDir();
     const tar = join(out, 'artifact', 'model.tar.gz');
     // WHEN the command runs with every option
-    const r = await cli('triton', dir, '--out', join(out, 'repo'), '--max-batch-size', '16', '--preferred-batch-sizes', '4, 16',
-      '--queue-delay-us', '250', '--instances', '2', '--kind', 'cpu', '--tar', tar);
+    const r = await cli(
+      'triton',
+      dir,
+      '--out',
+      join(out, 'repo'),
+      '--max-batch-size',
+      '16',
+      '--preferred-batch-sizes',
+      '4, 16',
+      '--queue-delay-us',
+      '250',
+      '--instances',
+      '2',
+      '--kind',
+      'cpu',
+      '--tar',
+      tar,
+    );
     // THEN it succeeds, and the files hold what was asked for
     expect(r).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
     const config = await parseModelConfig(readFileSync(join(out, 'repo', 'tiny-mlp', 'config.pbtxt'), 'utf8'));

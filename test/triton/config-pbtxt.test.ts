@@ -11,9 +11,19 @@ const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
 
 /** Triton's names for the v2 datatypes, written out here rather than taken from lib/triton. */
 const EXPECTED_TYPE: Record<string, string> = {
-  BOOL: 'TYPE_BOOL', UINT8: 'TYPE_UINT8', UINT16: 'TYPE_UINT16', UINT32: 'TYPE_UINT32', UINT64: 'TYPE_UINT64',
-  INT8: 'TYPE_INT8', INT16: 'TYPE_INT16', INT32: 'TYPE_INT32', INT64: 'TYPE_INT64',
-  FP16: 'TYPE_FP16', FP32: 'TYPE_FP32', FP64: 'TYPE_FP64', BYTES: 'TYPE_STRING',
+  BOOL: 'TYPE_BOOL',
+  UINT8: 'TYPE_UINT8',
+  UINT16: 'TYPE_UINT16',
+  UINT32: 'TYPE_UINT32',
+  UINT64: 'TYPE_UINT64',
+  INT8: 'TYPE_INT8',
+  INT16: 'TYPE_INT16',
+  INT32: 'TYPE_INT32',
+  INT64: 'TYPE_INT64',
+  FP16: 'TYPE_FP16',
+  FP32: 'TYPE_FP32',
+  FP64: 'TYPE_FP64',
+  BYTES: 'TYPE_STRING',
 };
 
 /** Writes the repository for `packageDir` and parses its config.pbtxt with protoc. */
@@ -81,7 +91,9 @@ instance_group [
     expect(config.max_batch_size).toBe(64);
     expect(config.input).toEqual([expect.objectContaining({ name: 'input', data_type: 'TYPE_FP32', dims: [784], reshape: null })]);
     expect(config.output).toEqual([expect.objectContaining({ name: 'probabilities', data_type: 'TYPE_FP32', dims: [10], reshape: null })]);
-    expect(config.dynamic_batching).toEqual(expect.objectContaining({ preferred_batch_size: [8, 16, 32, 64], max_queue_delay_microseconds: 100 }));
+    expect(config.dynamic_batching).toEqual(
+      expect.objectContaining({ preferred_batch_size: [8, 16, 32, 64], max_queue_delay_microseconds: 100 }),
+    );
     expect(config.instance_group).toEqual([expect.objectContaining({ count: 1, kind: 'KIND_GPU', gpus: [] })]);
   });
 
@@ -94,8 +106,10 @@ instance_group [
     const { config } = await generate(dir);
     // THEN each tensor carries Triton's type for its datatype, and its dims without the batch dimension
     expect(config.max_batch_size).toBe(64);
-    const expected = (list: typeof manifest.inputs) => list.map((t) => ({ name: t.name, data_type: EXPECTED_TYPE[t.datatype], dims: t.shape.slice(1), reshape: null }));
-    const actual = (list: DecodedModelConfig['input']) => list.map((t) => ({ name: t.name, data_type: t.data_type, dims: t.dims, reshape: t.reshape }));
+    const expected = (list: typeof manifest.inputs) =>
+      list.map((t) => ({ name: t.name, data_type: EXPECTED_TYPE[t.datatype], dims: t.shape.slice(1), reshape: null }));
+    const actual = (list: DecodedModelConfig['input']) =>
+      list.map((t) => ({ name: t.name, data_type: t.data_type, dims: t.dims, reshape: t.reshape }));
     expect(actual(config.input)).toEqual(expected(manifest.inputs));
     expect(actual(config.output)).toEqual(expected(manifest.outputs));
     expect(config.input.find((t) => t.name === 'in_BYTES')?.data_type).toBe('TYPE_STRING');
@@ -105,7 +119,11 @@ instance_group [
 
   test('a dynamic batch dimension becomes max_batch_size, and the other dynamic dims stay -1', async () => {
     // GIVEN a model x [batch, n, 3] -> y [batch, n, 3]
-    const dir = await makePackage('ragged', [{ name: 'x', datatype: 'FP32', shape: ['batch', 'n', 3] }], [{ name: 'y', datatype: 'FP32', shape: ['batch', 'n', 3] }]);
+    const dir = await makePackage(
+      'ragged',
+      [{ name: 'x', datatype: 'FP32', shape: ['batch', 'n', 3] }],
+      [{ name: 'y', datatype: 'FP32', shape: ['batch', 'n', 3] }],
+    );
     expect(readManifest(dir).inputs[0].shape).toEqual([-1, -1, 3]);
     // WHEN its config is generated with a maximum batch of 32
     const { config } = await generate(dir, { maxBatchSize: 32 });
@@ -118,7 +136,11 @@ instance_group [
 
   test('a fixed first dimension: max_batch_size 0, full dims with -1 kept, and no dynamic batcher', async () => {
     // GIVEN a model x [3, n] -> y [3, n]: its first dimension is not a batch
-    const dir = await makePackage('fixed-first', [{ name: 'x', datatype: 'INT32', shape: [3, 'n'] }], [{ name: 'y', datatype: 'INT32', shape: [3, 'n'] }]);
+    const dir = await makePackage(
+      'fixed-first',
+      [{ name: 'x', datatype: 'INT32', shape: [3, 'n'] }],
+      [{ name: 'y', datatype: 'INT32', shape: [3, 'n'] }],
+    );
     // WHEN its config is generated
     const { text, config } = await generate(dir);
     // THEN the model does not batch and the dims are the manifest's shape
@@ -152,13 +174,20 @@ instance_group [
     const { config } = await generate(dir, { maxBatchSize: 0 });
     expect(config.max_batch_size).toBe(0);
     expect(config.input[0].dims).toEqual([-1, 4]);
-    expect(config.output.map((o) => o.dims)).toEqual([[-1, 3], [-1, 3]]);
+    expect(config.output.map((o) => o.dims)).toEqual([
+      [-1, 3],
+      [-1, 3],
+    ]);
     expect(config.dynamic_batching ?? null).toBeNull();
   });
 
   test('a tensor that is only the batch dimension is dims [1] reshaped to []', async () => {
     // GIVEN x [batch] -> y [batch]
-    const dir = await makePackage('per-row', [{ name: 'x', datatype: 'INT64', shape: ['batch'] }], [{ name: 'y', datatype: 'INT64', shape: ['batch'] }]);
+    const dir = await makePackage(
+      'per-row',
+      [{ name: 'x', datatype: 'INT64', shape: ['batch'] }],
+      [{ name: 'y', datatype: 'INT64', shape: ['batch'] }],
+    );
     // WHEN its config is generated
     const { config } = await generate(dir);
     // THEN Triton's form for a batch-only tensor is used, since it rejects empty dims
@@ -172,7 +201,11 @@ instance_group [
     const { dir } = await makeTinyMlpPackage();
     // WHEN its config is generated with them
     const { config } = await generate(dir, {
-      maxBatchSize: 16, preferredBatchSizes: [16, 4, 4], maxQueueDelayMicroseconds: 2500, instanceCount: 3, instanceKind: 'KIND_CPU',
+      maxBatchSize: 16,
+      preferredBatchSizes: [16, 4, 4],
+      maxQueueDelayMicroseconds: 2500,
+      instanceCount: 3,
+      instanceKind: 'KIND_CPU',
     });
     // THEN they are in the parsed config (the preferred sizes sorted, without repeats)
     expect(config.max_batch_size).toBe(16);
@@ -191,7 +224,11 @@ instance_group [
   test('tensor names are escaped so that any name survives the round trip', async () => {
     // GIVEN tensor names with quotes, a backslash, a tab and non-ASCII characters
     const odd = 'in "x" \\ \t é→';
-    const dir = await makePackage('odd-names', [{ name: odd, datatype: 'FP32', shape: ['batch', 1] }], [{ name: "out'ü", datatype: 'FP32', shape: ['batch', 1] }]);
+    const dir = await makePackage(
+      'odd-names',
+      [{ name: odd, datatype: 'FP32', shape: ['batch', 1] }],
+      [{ name: "out'ü", datatype: 'FP32', shape: ['batch', 1] }],
+    );
     // WHEN its config is generated and parsed
     const { text, config } = await generate(dir);
     // THEN the parsed names are the original ones, and the file itself is plain ASCII

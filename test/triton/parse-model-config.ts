@@ -40,22 +40,30 @@ function modelConfig(): Type {
 /** Runs `protoc --encode=inference.ModelConfig` on the text; rejects with protoc's own error when it does not parse. */
 export function encodeWithProtoc(text: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('protoc', [`--encode=inference.ModelConfig`, `--proto_path=${PROTO_DIR}`, PROTO_FILE], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('protoc', [`--encode=inference.ModelConfig`, `--proto_path=${PROTO_DIR}`, PROTO_FILE], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'ENOENT'
-        ? new Error('protoc is not installed. These tests parse config.pbtxt with protoc from the protobuf-compiler package; '
-          + '.ci/run installs it (apt-get install -y protobuf-compiler). Install it the same way to run them.')
-        : e);
+      reject(
+        e.code === 'ENOENT'
+          ? new Error(
+              'protoc is not installed. These tests parse config.pbtxt with protoc from the protobuf-compiler package; ' +
+                '.ci/run installs it (apt-get install -y protobuf-compiler). Install it the same way to run them.',
+            )
+          : e,
+      );
     });
     child.on('close', (code) => {
       if (code === 0) resolve(Buffer.concat(out));
       else reject(new Error(`protoc rejected the text (exit ${code}): ${Buffer.concat(err).toString('utf8').trim()}`));
     });
-    child.stdin.on('error', () => { /* protoc may exit before reading everything; 'close' reports it */ });
+    child.stdin.on('error', () => {
+      /* protoc may exit before reading everything; 'close' reports it */
+    });
     child.stdin.end(text);
   });
 }

@@ -10,7 +10,10 @@ import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 
 const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
 
-interface Entry { header: Header; data: Buffer }
+interface Entry {
+  header: Header;
+  data: Buffer;
+}
 
 async function readTar(file: string): Promise<Entry[]> {
   const entries: Entry[] = [];
@@ -18,8 +21,13 @@ async function readTar(file: string): Promise<Entry[]> {
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-      stream.on('end', () => { entries.push({ header, data: Buffer.concat(chunks) }); next(); });
+      stream.on('data', (c: unknown) => {
+        chunks.push(c as Buffer);
+      });
+      stream.on('end', () => {
+        entries.push({ header, data: Buffer.concat(chunks) });
+        next();
+      });
       stream.resume();
     });
     ex.on('finish', () => resolve());
@@ -86,9 +94,18 @@ describe('buildSageMakerArtifact', () => {
     expect(entries[1].data.equals(readFileSync(repo.modelPath))).toBe(true);
     // AND every header is a plain file owned by 0:0 with no names, mode 0644 and mtime 0
     for (const { header } of entries) {
-      expect(header).toEqual(expect.objectContaining({
-        type: 'file', mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0), linkname: null,
-      }));
+      expect(header).toEqual(
+        expect.objectContaining({
+          type: 'file',
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          uname: '',
+          gname: '',
+          mtime: new Date(0),
+          linkname: null,
+        }),
+      );
     }
   });
 
@@ -105,7 +122,10 @@ describe('buildSageMakerArtifact', () => {
 
   test('GNU tar lists the same two entries, as root with mtime 1970', async () => {
     const artifact = await buildSageMakerArtifact(MNIST, join(tempDir(), 'model.tar.gz'));
-    const listing = execFileSync('tar', ['--numeric-owner', '-tzvf', artifact.file], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+    const listing = execFileSync('tar', ['--numeric-owner', '-tzvf', artifact.file], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: 'UTC' },
+    });
     const lines = listing.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 mnist-mlp\/config\.pbtxt$/);

@@ -67,9 +67,13 @@ describe('writeDirAtomically', () => {
     oldPackage(dest);
     const before = snapshot(dest);
 
-    const writing = writeDirAtomically(dest, async (dir) => {
-      await writeFile(join(dir, 'modelship.json'), '{"version":"2.0.0"}\n');
-    }, { replace: true, check: () => Promise.reject(new Error('golden sample 0 differs')) });
+    const writing = writeDirAtomically(
+      dest,
+      async (dir) => {
+        await writeFile(join(dir, 'modelship.json'), '{"version":"2.0.0"}\n');
+      },
+      { replace: true, check: () => Promise.reject(new Error('golden sample 0 differs')) },
+    );
 
     await expect(writing).rejects.toThrow('golden sample 0 differs');
     expect(sameFiles(snapshot(dest), before)).toBe(true);
@@ -92,10 +96,14 @@ describe('writeDirAtomically', () => {
     const before = snapshot(dest);
     let filled = false;
 
-    const writing = writeDirAtomically(dest, () => {
-      filled = true;
-      return Promise.resolve();
-    }, { occupied: `${dest} already holds a package` });
+    const writing = writeDirAtomically(
+      dest,
+      () => {
+        filled = true;
+        return Promise.resolve();
+      },
+      { occupied: `${dest} already holds a package` },
+    );
 
     await expect(writing).rejects.toThrow(OutputExistsError);
     await expect(writing).rejects.toThrow(`${dest} already holds a package`);
@@ -130,11 +138,15 @@ describe('writeDirAtomically', () => {
     const before = snapshot(dest);
     let undone = -1;
 
-    await writeDirAtomically(dest, async (dir) => {
-      await writeFile(join(dir, 'modelship.json'), 'new');
-      undone = abandonPendingWrites();
-      throw new Error('interrupted');
-    }, { replace: true }).catch(() => undefined);
+    await writeDirAtomically(
+      dest,
+      async (dir) => {
+        await writeFile(join(dir, 'modelship.json'), 'new');
+        undone = abandonPendingWrites();
+        throw new Error('interrupted');
+      },
+      { replace: true },
+    ).catch(() => undefined);
 
     expect(undone).toBe(1);
     expect(sameFiles(snapshot(dest), before)).toBe(true);
@@ -200,11 +212,13 @@ describe('withTempSibling', () => {
   test('GIVEN work that throws THEN the temporary directory is removed', async () => {
     const parent = tempDir();
     let inside = '';
-    await expect(withTempSibling(join(parent, 'pkg'), async (dir) => {
-      inside = dir;
-      await writeFile(join(dir, 'download.tgz'), 'x');
-      throw new Error('network');
-    })).rejects.toThrow('network');
+    await expect(
+      withTempSibling(join(parent, 'pkg'), async (dir) => {
+        inside = dir;
+        await writeFile(join(dir, 'download.tgz'), 'x');
+        throw new Error('network');
+      }),
+    ).rejects.toThrow('network');
     expect(inside).toMatch(/\.pkg\.tmp-\d+-[0-9a-f]{12}$/);
     expect(readdirSync(parent)).toEqual([]);
   });

@@ -22,7 +22,12 @@ beforeAll(async () => {
   const parent = tempDir('modelship-fetch-cache-');
   const registry = `s3://${BUCKET}/fetch-cache`;
   const when = () => new Date('2026-05-01T12:00:00.000Z');
-  v1 = await publishPackage({ client: s3.client, registry, dir: (await makeTinyMlpPackage(parent, { version: '1.0.0', seed: 1 })).dir, now: when });
+  v1 = await publishPackage({
+    client: s3.client,
+    registry,
+    dir: (await makeTinyMlpPackage(parent, { version: '1.0.0', seed: 1 })).dir,
+    now: when,
+  });
   v2dir = (await makeTinyMlpPackage(parent, { version: '2.0.0', seed: 2 })).dir;
   v2 = await publishPackage({ client: s3.client, registry, dir: v2dir, now: when });
 });
@@ -38,10 +43,15 @@ test('GIVEN a cached package WHEN the replacement unpacks to a model that fails 
   const model = Buffer.from(files.get('model.onnx')!);
   model[model.length >> 1] ^= 0xff;
   const tgz = join(tempDir(), 'bad.tgz');
-  const { sha256 } = await writeDeterministicTarGz([...files].map(([name, data]) => ({ name, data: name === 'model.onnx' ? model : data })), tgz);
+  const { sha256 } = await writeDeterministicTarGz(
+    [...files].map(([name, data]) => ({ name, data: name === 'model.onnx' ? model : data })),
+    tgz,
+  );
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'fetch-cache/bad/package.tgz', Body: readFileSync(tgz) }));
 
-  await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: 'fetch-cache/bad/package.tgz', sha256, cacheDir })).rejects.toThrow(IntegrityError);
+  await expect(fetchPackage({ client: s3.client, bucket: BUCKET, key: 'fetch-cache/bad/package.tgz', sha256, cacheDir })).rejects.toThrow(
+    IntegrityError,
+  );
 
   expect(sameFiles(snapshot(cacheDir), before)).toBe(true);
   expect(siblingsOf(cacheDir)).toEqual([]);

@@ -52,9 +52,29 @@ describe('a failed package', () => {
   test('GIVEN a working package WHEN `package --force` runs with a bad samples file THEN exit 1, one line, and the old package is byte-identical', async () => {
     const out = await oldPackage();
     const before = snapshot(out);
-    expect([...before!.keys()].sort()).toEqual(['labels.json', 'model.onnx', 'modelship.json', 'samples/0.request.json', 'samples/0.response.json', 'samples/1.request.json', 'samples/1.response.json']);
+    expect([...before!.keys()].sort()).toEqual([
+      'labels.json',
+      'model.onnx',
+      'modelship.json',
+      'samples/0.request.json',
+      'samples/0.response.json',
+      'samples/1.request.json',
+      'samples/1.response.json',
+    ]);
 
-    const r = await modelship('package', model, '--name', 'tiny-mlp', '--version', '1.1.0', '--samples', badSamples, '--out', out, '--force');
+    const r = await modelship(
+      'package',
+      model,
+      '--name',
+      'tiny-mlp',
+      '--version',
+      '1.1.0',
+      '--samples',
+      badSamples,
+      '--out',
+      out,
+      '--force',
+    );
 
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^modelship: sample 0 was refused by the model: .*x.*; pass samples that fit it\n$/);
@@ -66,7 +86,18 @@ describe('a failed package', () => {
   test('GIVEN no out directory, nor its parents WHEN the samples are refused THEN nothing is left: no out, no temporary copy, no parents', async () => {
     const parent = tempDir();
 
-    const r = await modelship('package', model, '--name', 'tiny-mlp', '--version', '1.0.0', '--samples', badSamples, '--out', join(parent, 'a', 'b', 'out'));
+    const r = await modelship(
+      'package',
+      model,
+      '--name',
+      'tiny-mlp',
+      '--version',
+      '1.0.0',
+      '--samples',
+      badSamples,
+      '--out',
+      join(parent, 'a', 'b', 'out'),
+    );
 
     expect(r.code).toBe(1);
     expect(readdirSync(parent)).toEqual([]);
@@ -93,7 +124,9 @@ describe('a failed package', () => {
 
     expect(err).toBeInstanceOf(OutputExistsError);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`modelship: ${out} already holds a package; packages are immutable, so choose a new directory or replace it with force (--force)\n`);
+    expect(r.stderr).toBe(
+      `modelship: ${out} already holds a package; packages are immutable, so choose a new directory or replace it with force (--force)\n`,
+    );
     expect(sameFiles(snapshot(out), before)).toBe(true);
   });
 
@@ -102,7 +135,9 @@ describe('a failed package', () => {
     mkdirSync(out);
     writeFileSync(join(out, 'notes.txt'), 'mine');
 
-    const err = await createPackage({ modelPath: model, name: 'tiny-mlp', version: '1.0.0', outDir: out, force: true }).catch((e: unknown) => e);
+    const err = await createPackage({ modelPath: model, name: 'tiny-mlp', version: '1.0.0', outDir: out, force: true }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toBeInstanceOf(OutputExistsError);
     expect((err as Error).message).toBe(`${out} holds files but no package; choose a new or empty directory`);
@@ -130,13 +165,21 @@ describe('Ctrl-C', () => {
     const before = snapshot(out);
     // 40 golden samples to record, re-run and fsync keep the write going well after the signal is sent.
     const samples = join(work, 'many.json');
-    writeFileSync(samples, JSON.stringify(Array.from({ length: 40 }, (_, i) => ({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [i, 1, 2, 3] }] }))));
+    writeFileSync(
+      samples,
+      JSON.stringify(
+        Array.from({ length: 40 }, (_, i) => ({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [i, 1, 2, 3] }] })),
+      ),
+    );
 
-    const ended = await runCli(['package', model, '--name', 'tiny-mlp', '--version', '1.1.0', '--samples', samples, '--out', out, '--force'], {
-      watchDir: join(out, '..'),
-      point: { onEvent: 1 },
-      signal: 'SIGINT',
-    });
+    const ended = await runCli(
+      ['package', model, '--name', 'tiny-mlp', '--version', '1.1.0', '--samples', samples, '--out', out, '--force'],
+      {
+        watchDir: join(out, '..'),
+        point: { onEvent: 1 },
+        signal: 'SIGINT',
+      },
+    );
 
     expect(ended.code).toBe(130);
     expect(ended.stderr).toBe('modelship: interrupted by SIGINT; no partial output was left\n');

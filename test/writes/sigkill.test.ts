@@ -24,7 +24,11 @@ type Outcome = 'as-before' | 'new';
  * `out`, if there, is the old package or a complete new one; after recovery `out` is the old package (or
  * absent) or a new package that verifies as `version`, and no sibling is left.
  */
-async function check(out: string, before: Map<string, Buffer> | undefined, version: string): Promise<{ outcome: Outcome; midWrite: boolean }> {
+async function check(
+  out: string,
+  before: Map<string, Buffer> | undefined,
+  version: string,
+): Promise<{ outcome: Outcome; midWrite: boolean }> {
   const parent = join(out, '..');
   const visible = readdirSync(parent).filter((n) => !n.startsWith('.'));
   expect(visible.filter((n) => n !== 'out')).toEqual([]);

@@ -34,6 +34,9 @@ export class ConsumerStack extends Stack {
     this.model = new LambdaModel(this, 'Model', { modelPackage });
     this.api = new ModelApi(this, 'Api');
     this.api.addModel(this.model);
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL: POST v2/models/${props.modelName}/infer with an x-api-key` });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: `Base URL: POST v2/models/${props.modelName}/infer with an x-api-key`,
+    });
   }
 }

@@ -8,24 +8,26 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
  * Every field an operator needs and none that is secret: the API key's id, never its value, and the
  * authorizer's principal id, never a token.
  */
-export const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(JSON.stringify({
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  userAgent: '$context.identity.userAgent',
-  httpMethod: '$context.httpMethod',
-  resourcePath: '$context.resourcePath',
-  path: '$context.path',
-  status: '$context.status',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationLatency: '$context.integration.latency',
-  integrationStatus: '$context.integration.status',
-  apiKeyId: '$context.identity.apiKeyId',
-  principalId: '$context.authorizer.principalId',
-  iamUser: '$context.identity.userArn',
-  error: '$context.error.message',
-}));
+export const ACCESS_LOG_FORMAT = apigw.AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    httpMethod: '$context.httpMethod',
+    resourcePath: '$context.resourcePath',
+    path: '$context.path',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integration.latency',
+    integrationStatus: '$context.integration.status',
+    apiKeyId: '$context.identity.apiKeyId',
+    principalId: '$context.authorizer.principalId',
+    iamUser: '$context.identity.userArn',
+    error: '$context.error.message',
+  }),
+);
 
 /** The JSON schema API Gateway checks an infer body against: an object with a non-empty inputs array. */
 const INFER_REQUEST_SCHEMA: apigw.JsonSchema = {

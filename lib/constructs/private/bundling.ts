@@ -23,7 +23,9 @@ function reachable(name: string, from: string): boolean {
 export function assertLocalEsbuild(): void {
   esbuildFound ??= reachable('esbuild', dirname(require.resolve('aws-cdk-lib/package.json')));
   if (!esbuildFound) {
-    throw new Error('esbuild is not installed next to aws-cdk-lib: modelship bundles its Lambda code locally with esbuild and never with Docker. Run `npm install esbuild`.');
+    throw new Error(
+      'esbuild is not installed next to aws-cdk-lib: modelship bundles its Lambda code locally with esbuild and never with Docker. Run `npm install esbuild`.',
+    );
   }
 }
 

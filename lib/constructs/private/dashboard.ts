@@ -15,7 +15,9 @@ const MINUTE = Duration.minutes(1);
 
 /** Which bytes the version is: the tarball for a registry package, else the model file. */
 function digest(pkg: ModelPackage): string {
-  return pkg.tarballSha256 !== undefined ? `tarball sha256 \`${pkg.tarballSha256.slice(0, 16)}…\`` : `model sha256 \`${(pkg.modelSha256 ?? '').slice(0, 16)}…\``;
+  return pkg.tarballSha256 !== undefined
+    ? `tarball sha256 \`${pkg.tarballSha256.slice(0, 16)}…\``
+    : `model sha256 \`${(pkg.modelSha256 ?? '').slice(0, 16)}…\``;
 }
 
 function heading(pkg: ModelPackage, backend: string | undefined, details: string): cloudwatch.TextWidget {
@@ -49,7 +51,10 @@ export function lambdaModelWidgets(model: LambdaModel): cloudwatch.IWidget[] {
     heading(model.modelPackage, undefined, `${model.memorySize} MiB, timeout ${model.timeout.toSeconds()} s`),
     new cloudwatch.GraphWidget({
       title: `${name}: latency (ms)`,
-      left: [model.metricLatency({ statistic: 'p50', label: 'p50', period: MINUTE }), model.metricLatency({ statistic: 'p99', label: 'p99', period: MINUTE })],
+      left: [
+        model.metricLatency({ statistic: 'p50', label: 'p50', period: MINUTE }),
+        model.metricLatency({ statistic: 'p99', label: 'p99', period: MINUTE }),
+      ],
       leftAnnotations: [model.latencyAlarm.toAnnotation()],
       width: 6,
     }),
@@ -60,11 +65,13 @@ export function lambdaModelWidgets(model: LambdaModel): cloudwatch.IWidget[] {
     }),
     new cloudwatch.GraphWidget({
       title: `${name}: invocations by version serving`,
-      left: [new cloudwatch.SearchExpression({
-        expression: `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="Invocations" FunctionName="${fn}"', 'Sum', 60)`,
-        label: 'version',
-        period: MINUTE,
-      })],
+      left: [
+        new cloudwatch.SearchExpression({
+          expression: `SEARCH('{AWS/Lambda,ExecutedVersion,FunctionName,Resource} MetricName="Invocations" FunctionName="${fn}"', 'Sum', 60)`,
+          label: 'version',
+          period: MINUTE,
+        }),
+      ],
       width: 12,
     }),
   ];
@@ -76,14 +83,20 @@ export function sageMakerModelWidgets(model: SageMakerModel): cloudwatch.IWidget
     heading(model.modelPackage, 'SageMaker', `${model.instanceType}, endpoint \`${model.endpointName}\``),
     new cloudwatch.GraphWidget({
       title: `${name}: model latency (µs)`,
-      left: [model.metricModelLatency({ statistic: 'p50', label: 'p50', period: MINUTE }), model.metricModelLatency({ statistic: 'p99', label: 'p99', period: MINUTE })],
+      left: [
+        model.metricModelLatency({ statistic: 'p50', label: 'p50', period: MINUTE }),
+        model.metricModelLatency({ statistic: 'p99', label: 'p99', period: MINUTE }),
+      ],
       leftAnnotations: [model.latencyAlarm.toAnnotation()],
       width: 8,
     }),
     new cloudwatch.GraphWidget({
       title: `${name}: invocations and errors`,
       left: [model.metricInvocations({ label: 'invocations', period: MINUTE })],
-      right: [model.metricInvocation4XXErrors({ label: '4xx', period: MINUTE }), model.metricInvocation5XXErrors({ label: '5xx', period: MINUTE })],
+      right: [
+        model.metricInvocation4XXErrors({ label: '4xx', period: MINUTE }),
+        model.metricInvocation5XXErrors({ label: '5xx', period: MINUTE }),
+      ],
       width: 16,
     }),
   ];
@@ -103,7 +116,10 @@ export function ecsModelWidgets(model: EcsGpuModel): cloudwatch.IWidget[] {
     }),
     new cloudwatch.GraphWidget({
       title: `${name}: task CPU (%)`,
-      left: [model.metricCpuUtilization({ label: 'average', period: MINUTE }), model.metricCpuUtilization({ statistic: cloudwatch.Stats.MAXIMUM, label: 'maximum', period: MINUTE })],
+      left: [
+        model.metricCpuUtilization({ label: 'average', period: MINUTE }),
+        model.metricCpuUtilization({ statistic: cloudwatch.Stats.MAXIMUM, label: 'maximum', period: MINUTE }),
+      ],
       width: 12,
     }),
   ];

@@ -31,13 +31,17 @@ const TRANSPARENT_INFER: apigw.IntegrationOptions = {
       responseTemplates: {
         'application/json': [
           "#set($original = $input.path('$.OriginalMessage'))",
-          "#if(\"$!original\" != \"\" && $original.startsWith('{'))$original#else",
-          "#set($m = $input.path('$.message'))#if(\"$!m\" == \"\")#set($m = $input.path('$.Message'))#end",
-          "{\"error\":\"$util.escapeJavaScript($m).replaceAll(\"\\\\'\",\"'\")\"}#end",
+          '#if("$!original" != "" && $original.startsWith(\'{\'))$original#else',
+          '#set($m = $input.path(\'$.message\'))#if("$!m" == "")#set($m = $input.path(\'$.Message\'))#end',
+          '{"error":"$util.escapeJavaScript($m).replaceAll("\\\\\'","\'")"}#end',
         ].join('\n'),
       },
     },
-    { statusCode: '503', selectionPattern: '5\\d{2}', responseTemplates: { 'application/json': '{"error":"the model endpoint is unavailable; try again later"}' } },
+    {
+      statusCode: '503',
+      selectionPattern: '5\\d{2}',
+      responseTemplates: { 'application/json': '{"error":"the model endpoint is unavailable; try again later"}' },
+    },
   ],
 };
 
@@ -75,6 +79,10 @@ export function ecsInferIntegration(model: EcsGpuModel): apigw.Integration {
     type: apigw.IntegrationType.HTTP_PROXY,
     integrationHttpMethod: 'POST',
     uri: `http://${model.loadBalancer.loadBalancerDnsName}/v2/models/${model.modelName}/infer`,
-    options: { connectionType: apigw.ConnectionType.VPC_LINK, vpcLink: model.vpcLink, timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS) },
+    options: {
+      connectionType: apigw.ConnectionType.VPC_LINK,
+      vpcLink: model.vpcLink,
+      timeout: Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS),
+    },
   });
 }

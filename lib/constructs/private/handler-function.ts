@@ -50,10 +50,12 @@ export interface HandlerFunction {
 
 export function handlerFunction(scope: Construct, props: HandlerFunctionProps): HandlerFunction {
   const logGroup = new logs.LogGroup(scope, props.ids.logGroup, { retention: props.logRetention });
-  const role = props.role ?? new iam.Role(scope, props.ids.role, {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: props.roleDescription,
-  });
+  const role =
+    props.role ??
+    new iam.Role(scope, props.ids.role, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.roleDescription,
+    });
   logGroup.grantWrite(role);
   const fn = new nodejs.NodejsFunction(scope, props.ids.function, {
     entry: handlerEntry(props.handler),

@@ -103,7 +103,9 @@ export function onnxRuntimeFiles(arch: NodeArch): OnnxRuntimeFiles {
     }
   }
   if (binaries === 0) {
-    throw new Error(`onnxruntime-node ${packages[0].version} at ${packages[0].dir} has no bin/napi-v*/linux/${arch} binaries: reinstall it with its linux ${arch} binaries`);
+    throw new Error(
+      `onnxruntime-node ${packages[0].version} at ${packages[0].dir} has no bin/napi-v*/linux/${arch} binaries: reinstall it with its linux ${arch} binaries`,
+    );
   }
   files.sort((a, b) => a.target.localeCompare(b.target));
   return { packageDir: packages[0].dir, version: packages[0].version, files, bytes: files.reduce((sum, f) => sum + f.bytes, 0) };

@@ -6,7 +6,13 @@
  */
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import {
-  errorBody, liveBody, modelMetadataBody, modelReadyBody, readyBody, serverMetadataBody, unknownVersionMessage,
+  errorBody,
+  liveBody,
+  modelMetadataBody,
+  modelReadyBody,
+  readyBody,
+  serverMetadataBody,
+  unknownVersionMessage,
 } from '../../protocol/responses';
 import type { ModelPackage } from '../model-package';
 
@@ -85,11 +91,12 @@ export const MANIFEST_MOCK_METHOD: apigw.MethodOptions = { methodResponses: [{ s
 export function manifestMocks(pkg: ModelPackage): { readonly metadata: apigw.MockIntegration; readonly ready: apigw.MockIntegration } {
   const request = { 'application/json': versionCheckTemplate(pkg.version) };
   const notFound = { statusCode: '404', selectionPattern: '404', responseTemplates: { 'application/json': unknownVersionTemplate(pkg) } };
-  const mock = (body: string) => new apigw.MockIntegration({
-    passthroughBehavior: apigw.PassthroughBehavior.NEVER,
-    requestTemplates: request,
-    integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': vtlText(body) } }, notFound],
-  });
+  const mock = (body: string) =>
+    new apigw.MockIntegration({
+      passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+      requestTemplates: request,
+      integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': vtlText(body) } }, notFound],
+    });
   return { metadata: mock(modelMetadataJson(pkg)), ready: mock(modelReadyJson(pkg)) };
 }
 

@@ -11,6 +11,8 @@ export function checkSemver(version: string): void {
 
 export function checkSha256(what: string, sha256: string): void {
   if (Token.isUnresolved(sha256) || !SHA256_HEX.test(sha256)) {
-    throw new RangeError(`${what} must be 64 lower-case hex digits (the package tarball's SHA-256, as \`modelship publish\` prints it); got "${sha256}"`);
+    throw new RangeError(
+      `${what} must be 64 lower-case hex digits (the package tarball's SHA-256, as \`modelship publish\` prints it); got "${sha256}"`,
+    );
   }
 }

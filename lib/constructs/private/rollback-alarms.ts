@@ -19,7 +19,10 @@ export interface RollbackAlarms {
 }
 
 /** Alarms `ErrorsAlarm` (at or over its threshold, one minute) and `LatencyAlarm` (over, two of three). */
-export function rollbackAlarms(scope: Construct, props: { readonly errors: RollbackAlarmProps; readonly latency: RollbackAlarmProps }): RollbackAlarms {
+export function rollbackAlarms(
+  scope: Construct,
+  props: { readonly errors: RollbackAlarmProps; readonly latency: RollbackAlarmProps },
+): RollbackAlarms {
   const errorsAlarm = new cloudwatch.Alarm(scope, 'ErrorsAlarm', {
     metric: props.errors.metric,
     threshold: props.errors.threshold,

@@ -41,7 +41,12 @@ export function sageMakerArtifactBundling(packageDir: string, options: TritonMod
     // Part of the key aws-cdk-lib caches bundled output by in a process: each config its own output.
     environment: { MODELSHIP_TRITON_BUILD: `sagemaker ${JSON.stringify(options)}` },
     outputType: BundlingOutput.SINGLE_FILE,
-    local: { tryBundle: (outputDir) => { run('sagemaker', packageDir, join(outputDir, SAGEMAKER_ARTIFACT_FILE), options); return true; } },
+    local: {
+      tryBundle: (outputDir) => {
+        run('sagemaker', packageDir, join(outputDir, SAGEMAKER_ARTIFACT_FILE), options);
+        return true;
+      },
+    },
   };
 }
 
@@ -51,7 +56,12 @@ export function tritonRepositoryBundling(packageDir: string, options: TritonMode
     image: NEVER_PULLED,
     environment: { MODELSHIP_TRITON_BUILD: `repository ${JSON.stringify(options)}` },
     outputType: BundlingOutput.NOT_ARCHIVED,
-    local: { tryBundle: (outputDir) => { run('repository', packageDir, outputDir, { ...options, overwrite: true } as TritonModelConfigOptions); return true; } },
+    local: {
+      tryBundle: (outputDir) => {
+        run('repository', packageDir, outputDir, { ...options, overwrite: true } as TritonModelConfigOptions);
+        return true;
+      },
+    },
   };
 }
 

@@ -23,5 +23,6 @@ export function checkDuration(what: string, value: Duration | undefined, maxSeco
 export function checkCapacity(min: number, max: number, limit: number): void {
   checkInteger('minCapacity', min, 1, limit);
   checkInteger('maxCapacity', max, 1, limit);
-  if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min) throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
+  if (!Token.isUnresolved(min) && !Token.isUnresolved(max) && max < min)
+    throw new RangeError(`maxCapacity (${max}) cannot be below minCapacity (${min})`);
 }

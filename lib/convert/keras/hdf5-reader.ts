@@ -85,7 +85,9 @@ export function readTensor(group: hdf5.Group, name: string, what: string): Weigh
       throw new ConversionError(`${what}: ${path} holds ${JSON.stringify(dtype)}, not numbers`);
     }
     const value = ds.value;
-    const list = (shape.length === 0 && (typeof value === 'number' || typeof value === 'bigint') ? [value] : value) as ArrayLike<number | bigint>;
+    const list = (shape.length === 0 && (typeof value === 'number' || typeof value === 'bigint') ? [value] : value) as ArrayLike<
+      number | bigint
+    >;
     if (list === null || typeof list !== 'object' || list.length !== count) {
       throw new ConversionError(`${what}: ${path} holds ${list?.length ?? 0} values for shape [${shape.join(', ')}]`);
     }

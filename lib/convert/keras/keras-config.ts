@@ -38,12 +38,53 @@ export interface KerasModelGraph {
  * by name, so that an unknown class can never be mistaken for a known one.
  */
 export const KNOWN_LAYER_CLASSES: ReadonlySet<string> = new Set([
-  'InputLayer', 'Dense', 'Activation', 'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'Flatten', 'Reshape', 'Permute',
-  'RepeatVector', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D',
-  'Conv2DTranspose', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D', 'GlobalMaxPooling1D',
-  'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'BatchNormalization', 'LayerNormalization',
-  'Embedding', 'Rescaling', 'Normalization', 'LSTM', 'GRU', 'SimpleRNN', 'Bidirectional', 'Add', 'Subtract', 'Multiply',
-  'Concatenate', 'Average', 'Maximum', 'Minimum', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU',
+  'InputLayer',
+  'Dense',
+  'Activation',
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'Flatten',
+  'Reshape',
+  'Permute',
+  'RepeatVector',
+  'ZeroPadding2D',
+  'Cropping2D',
+  'UpSampling2D',
+  'Conv1D',
+  'Conv2D',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'Conv2DTranspose',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Embedding',
+  'Rescaling',
+  'Normalization',
+  'LSTM',
+  'GRU',
+  'SimpleRNN',
+  'Bidirectional',
+  'Add',
+  'Subtract',
+  'Multiply',
+  'Concatenate',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+  'PReLU',
 ]);
 
 /** Classes that hold code, refused whatever else the config says. */
@@ -75,14 +116,19 @@ function refuseCode(value: unknown, where: string, what: string): void {
   const className = value.class_name;
   if (typeof className === 'string') {
     if (CODE_CLASSES.has(className)) {
-      throw new ConversionError(`${what}: ${where} is a ${className === 'Lambda' ? 'Lambda layer' : `'${className}' object`}, which holds Python code; modelship never runs code from a model file. Rewrite it with built-in layers`);
+      throw new ConversionError(
+        `${what}: ${where} is a ${className === 'Lambda' ? 'Lambda layer' : `'${className}' object`}, which holds Python code; modelship never runs code from a model file. Rewrite it with built-in layers`,
+      );
     }
     const registered = value.registered_name;
     const module = value.module;
-    const custom = (typeof registered === 'string' && registered !== className && registered.includes('>'))
-      || (typeof module === 'string' && module !== 'builtins' && !module.startsWith('keras'));
+    const custom =
+      (typeof registered === 'string' && registered !== className && registered.includes('>')) ||
+      (typeof module === 'string' && module !== 'builtins' && !module.startsWith('keras'));
     if (custom) {
-      throw new ConversionError(`${what}: ${where} uses the custom object '${typeof registered === 'string' ? registered : `${String(module)}.${className}`}', whose code is not in the file; modelship converts built-in Keras objects only`);
+      throw new ConversionError(
+        `${what}: ${where} uses the custom object '${typeof registered === 'string' ? registered : `${String(module)}.${className}`}', whose code is not in the file; modelship converts built-in Keras objects only`,
+      );
     }
     if (module === 'builtins' && className !== 'tuple' && className !== 'list' && className !== 'dict') {
       throw new ConversionError(`${what}: ${where} holds a serialized Python '${className}', which modelship does not rebuild`);
@@ -118,7 +164,9 @@ function keras3Args(value: unknown, where: string, what: string, out: TensorRef[
     out.push(parseHistory(cfg.keras_history, where, what));
     return;
   }
-  throw new ConversionError(`${what}: ${where} is called with a ${typeof value.class_name === 'string' ? value.class_name : 'non-tensor'} argument; only tensors are supported`);
+  throw new ConversionError(
+    `${what}: ${where} is called with a ${typeof value.class_name === 'string' ? value.class_name : 'non-tensor'} argument; only tensors are supported`,
+  );
 }
 
 /**
@@ -139,7 +187,8 @@ function parseInbound(layer: Json, where: string, what: string): TensorRef[][] {
       for (const [k, v] of Object.entries(node.kwargs)) {
         const extra: TensorRef[] = [];
         keras3Args(v, where, what, extra);
-        if (extra.length > 0) throw new ConversionError(`${what}: ${where} takes the tensor argument '${k}'; only positional tensor inputs are supported`);
+        if (extra.length > 0)
+          throw new ConversionError(`${what}: ${where} takes the tensor argument '${k}'; only positional tensor inputs are supported`);
       }
     }
     return refs;
@@ -158,10 +207,17 @@ export function parseKerasConfig(config: unknown, what: string): KerasModelGraph
   if (!isObject(config) || typeof config.class_name !== 'string' || !isObject(config.config)) {
     throw new ConversionError(`${what}: the model config is not a Keras model (no class_name and config)`);
   }
-  const kind = config.class_name === 'Sequential' ? 'Sequential' : config.class_name === 'Functional' || config.class_name === 'Model' ? 'Functional' : undefined;
+  const kind =
+    config.class_name === 'Sequential'
+      ? 'Sequential'
+      : config.class_name === 'Functional' || config.class_name === 'Model'
+        ? 'Functional'
+        : undefined;
   if (kind === undefined) {
     refuseCode(config, `the model (${config.class_name})`, what);
-    throw new ConversionError(`${what}: the model is a '${config.class_name}'; modelship converts Sequential and Functional models (a subclassed model's call() is Python code)`);
+    throw new ConversionError(
+      `${what}: the model is a '${config.class_name}'; modelship converts Sequential and Functional models (a subclassed model's call() is Python code)`,
+    );
   }
   const body = config.config;
   const name = typeof body.name === 'string' ? body.name : 'model';
@@ -178,12 +234,19 @@ export function parseKerasConfig(config: unknown, what: string): KerasModelGraph
     const where = describe(raw);
     refuseCode(raw, where, what);
     if (!KNOWN_LAYER_CLASSES.has(raw.class_name)) {
-      throw new ConversionError(`${what}: ${where} is not a layer modelship converts; supported: ${[...KNOWN_LAYER_CLASSES].sort().join(', ')}`);
+      throw new ConversionError(
+        `${what}: ${where} is not a layer modelship converts; supported: ${[...KNOWN_LAYER_CLASSES].sort().join(', ')}`,
+      );
     }
     const lname = layerName(raw, what);
     if (seen.has(lname)) throw new ConversionError(`${what}: two layers are named '${lname}'`);
     seen.add(lname);
-    layers.push({ className: raw.class_name, name: lname, config: raw.config, inbound: kind === 'Functional' ? parseInbound(raw, where, what) : [] });
+    layers.push({
+      className: raw.class_name,
+      name: lname,
+      config: raw.config,
+      inbound: kind === 'Functional' ? parseInbound(raw, where, what) : [],
+    });
   }
 
   if (kind === 'Sequential') return sequentialGraph(name, layers, serialization, what);
@@ -192,14 +255,16 @@ export function parseKerasConfig(config: unknown, what: string): KerasModelGraph
   for (const l of layers) {
     for (const call of l.inbound) {
       for (const ref of call) {
-        if (!byName.has(ref.layer)) throw new ConversionError(`${what}: layer '${l.name}' takes its input from '${ref.layer}', which the config does not define`);
+        if (!byName.has(ref.layer))
+          throw new ConversionError(`${what}: layer '${l.name}' takes its input from '${ref.layer}', which the config does not define`);
       }
     }
   }
   const inputs = refList(body.input_layers, 'input_layers', what);
   const outputs = refList(body.output_layers, 'output_layers', what);
   for (const ref of [...inputs, ...outputs]) {
-    if (!byName.has(ref.layer)) throw new ConversionError(`${what}: the model's inputs or outputs name '${ref.layer}', which the config does not define`);
+    if (!byName.has(ref.layer))
+      throw new ConversionError(`${what}: the model's inputs or outputs name '${ref.layer}', which the config does not define`);
   }
   return { kind, name, layers, inputs, outputs, serialization };
 }
@@ -211,8 +276,14 @@ function sequentialGraph(name: string, listed: KerasLayer[], serialization: 'ker
   if (layers[0].className !== 'InputLayer') {
     // Keras 2 put the input shape on the first layer (batch_input_shape); Keras 3 in its build config.
     const shape = layers[0].config.batch_input_shape ?? layers[0].config.batch_shape;
-    if (!Array.isArray(shape)) throw new ConversionError(`${what}: the Sequential model declares no input shape (no InputLayer, no batch_input_shape)`);
-    layers.unshift({ className: 'InputLayer', name: `${name}_input`, config: { batch_shape: shape, dtype: layers[0].config.dtype ?? 'float32' }, inbound: [] });
+    if (!Array.isArray(shape))
+      throw new ConversionError(`${what}: the Sequential model declares no input shape (no InputLayer, no batch_input_shape)`);
+    layers.unshift({
+      className: 'InputLayer',
+      name: `${name}_input`,
+      config: { batch_shape: shape, dtype: layers[0].config.dtype ?? 'float32' },
+      inbound: [],
+    });
   }
   const chained = layers.map((l, i) => (i === 0 ? l : { ...l, inbound: [[{ layer: layers[i - 1].name, nodeIndex: 0, tensorIndex: 0 }]] }));
   const first = { layer: chained[0].name, nodeIndex: 0, tensorIndex: 0 };

@@ -32,14 +32,17 @@ function collectKeras3(group: Hdf5Group, what: string, out: WeightTensor[]): voi
   const vars = names.includes('vars') ? childGroup(group, 'vars', what) : undefined;
   if (vars) {
     const indices = childNames(vars, what);
-    if (!indices.every((n) => /^\d+$/.test(n))) throw new ConversionError(`${what}: ${vars.name} holds something other than numbered variables`);
+    if (!indices.every((n) => /^\d+$/.test(n)))
+      throw new ConversionError(`${what}: ${vars.name} holds something other than numbered variables`);
     for (const i of indices.map(Number).sort((a, b) => a - b)) out.push(readTensor(vars, String(i), what));
   }
-  const nested = names.filter((n) => n !== 'vars').sort((a, b) => {
-    const ia = NESTED_ORDER.indexOf(a);
-    const ib = NESTED_ORDER.indexOf(b);
-    return (ia < 0 ? NESTED_ORDER.length : ia) - (ib < 0 ? NESTED_ORDER.length : ib) || (a < b ? -1 : a > b ? 1 : 0);
-  });
+  const nested = names
+    .filter((n) => n !== 'vars')
+    .sort((a, b) => {
+      const ia = NESTED_ORDER.indexOf(a);
+      const ib = NESTED_ORDER.indexOf(b);
+      return (ia < 0 ? NESTED_ORDER.length : ia) - (ib < 0 ? NESTED_ORDER.length : ib) || (a < b ? -1 : a > b ? 1 : 0);
+    });
   for (const n of nested) {
     const child = childGroup(group, n, what);
     if (child) collectKeras3(child, what, out);
@@ -73,7 +76,10 @@ export function readKeras3Weights(root: Hdf5Group, graph: KerasModelGraph, what:
     const list: WeightTensor[] = [];
     const group = childGroup(layersGroup, k, what);
     if (group) collectKeras3(group, what, list);
-    if (list.length > 0) throw new ConversionError(`${what}: the weights file holds weights for '${k}', which no layer of the config matches; are the config and the weights from the same model?`);
+    if (list.length > 0)
+      throw new ConversionError(
+        `${what}: the weights file holds weights for '${k}', which no layer of the config matches; are the config and the weights from the same model?`,
+      );
   }
   return weights;
 }
@@ -81,7 +87,8 @@ export function readKeras3Weights(root: Hdf5Group, graph: KerasModelGraph, what:
 /** Weights from the legacy layout: `group` is the file's model_weights group (or the root of a weights-only file). */
 export function readLegacyWeights(group: Hdf5Group, graph: KerasModelGraph, what: string): LayerWeights {
   const layerNames = stringListAttribute(group, 'layer_names', what);
-  if (layerNames === undefined) throw new ConversionError(`${what}: the weights group has no 'layer_names' attribute; is it a Keras .h5 model?`);
+  if (layerNames === undefined)
+    throw new ConversionError(`${what}: the weights group has no 'layer_names' attribute; is it a Keras .h5 model?`);
   const known = new Set(graph.layers.map((l) => l.name));
   const weights = new Map<string, WeightTensor[]>();
   for (const name of layerNames) {
@@ -93,12 +100,15 @@ export function readLegacyWeights(group: Hdf5Group, graph: KerasModelGraph, what
       if (names.length === 0) continue;
       throw new ConversionError(`${what}: the file holds weights for layer '${name}', which the config does not define`);
     }
-    weights.set(name, names.map((w) => {
-      const at = w.lastIndexOf('/');
-      const parent = at < 0 ? layerGroup : childGroup(layerGroup, w.slice(0, at), what);
-      if (!parent) throw new ConversionError(`${what}: layer '${name}' lists weight '${w}', which the file does not hold`);
-      return readTensor(parent, w.slice(at + 1), what);
-    }));
+    weights.set(
+      name,
+      names.map((w) => {
+        const at = w.lastIndexOf('/');
+        const parent = at < 0 ? layerGroup : childGroup(layerGroup, w.slice(0, at), what);
+        if (!parent) throw new ConversionError(`${what}: layer '${name}' lists weight '${w}', which the file does not hold`);
+        return readTensor(parent, w.slice(at + 1), what);
+      }),
+    );
   }
   for (const l of graph.layers) if (!weights.has(l.name)) weights.set(l.name, []);
   return weights;

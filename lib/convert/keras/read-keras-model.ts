@@ -50,14 +50,18 @@ function checkKerasVersion(version: unknown, what: string): string {
   }
   const major = Number(version.split('.')[0]);
   if (!SUPPORTED_KERAS_MAJORS.includes(major)) {
-    throw new ConversionError(`${what} was written by Keras ${version}; modelship reads the layouts of Keras ${SUPPORTED_KERAS_MAJORS.join(' and ')}`);
+    throw new ConversionError(
+      `${what} was written by Keras ${version}; modelship reads the layouts of Keras ${SUPPORTED_KERAS_MAJORS.join(' and ')}`,
+    );
   }
   return version;
 }
 
 async function readConfigFile(path: string | undefined, what: string): Promise<unknown> {
   if (path === undefined) {
-    throw new ConversionError(`${what} holds weights only; give the model's config (model.to_json(), or config.json from a .keras file) with --config FILE`);
+    throw new ConversionError(
+      `${what} holds weights only; give the model's config (model.to_json(), or config.json from a .keras file) with --config FILE`,
+    );
   }
   let text: string;
   try {
@@ -108,9 +112,13 @@ export async function readKerasModelBytes(bytes: Buffer, what: string, options: 
       result = { source: { container: 'weights-h5', kerasVersion, sha256 }, graph, weights };
     }
   } else if (format === 'json') {
-    throw new ConversionError(`${what} is JSON, not a Keras file: a tfjs model.json is converted by the tfjs path, and a Keras config needs its weights (FILE.weights.h5 --config ${what})`);
+    throw new ConversionError(
+      `${what} is JSON, not a Keras file: a tfjs model.json is converted by the tfjs path, and a Keras config needs its weights (FILE.weights.h5 --config ${what})`,
+    );
   } else {
-    throw new ConversionError(`${what} is neither a .keras zip, an HDF5 file, nor a tfjs model.json (its first bytes are ${[...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'missing: the file is empty'})`);
+    throw new ConversionError(
+      `${what} is neither a .keras zip, an HDF5 file, nor a tfjs model.json (its first bytes are ${[...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ') || 'missing: the file is empty'})`,
+    );
   }
   checkFiniteWeights(result.weights, what);
   return result;

@@ -12,7 +12,17 @@ import type { KerasModelFile } from './read-keras-model';
 type Json = Record<string, unknown>;
 
 /** Keys of Keras 3 configs that tfjs does not know and that do not change what a trained layer computes. */
-const KERAS3_ONLY_KEYS = new Set(['module', 'registered_name', 'build_config', 'compile_config', 'quantization_config', 'optional', 'synchronized', 'lora_rank', 'lora_alpha']);
+const KERAS3_ONLY_KEYS = new Set([
+  'module',
+  'registered_name',
+  'build_config',
+  'compile_config',
+  'quantization_config',
+  'optional',
+  'synchronized',
+  'lora_rank',
+  'lora_alpha',
+]);
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -71,7 +81,9 @@ function refuseChangedMeanings(graph: KerasModelGraph, what: string): void {
   for (const layer of graph.layers) {
     const activation = layer.config.activation;
     if (typeof activation === 'string' && KERAS3_CHANGED_ACTIVATIONS.has(activation)) {
-      throw new ConversionError(`${what}: layer '${layer.name}' (${layer.className}) uses Keras 3's '${activation}', which tfjs computes differently (Keras 2's definition); it is not converted yet`);
+      throw new ConversionError(
+        `${what}: layer '${layer.name}' (${layer.className}) uses Keras 3's '${activation}', which tfjs computes differently (Keras 2's definition); it is not converted yet`,
+      );
     }
   }
 }
@@ -90,12 +102,16 @@ export async function buildTfjsModel(file: KerasModelFile, what: string): Promis
       const weights = file.weights.get(layer.name) ?? [];
       const expected = layer.weights;
       if (expected.length !== weights.length) {
-        throw new ConversionError(`${what}: layer '${layer.name}' (${layer.getClassName()}) has ${weights.length} weight(s) in the file; its config needs ${expected.length}`);
+        throw new ConversionError(
+          `${what}: layer '${layer.name}' (${layer.getClassName()}) has ${weights.length} weight(s) in the file; its config needs ${expected.length}`,
+        );
       }
       weights.forEach((w, i) => {
         const shape = expected[i].shape;
         if (shape.length !== w.shape.length || shape.some((d, j) => d !== w.shape[j])) {
-          throw new ConversionError(`${what}: weight ${w.path} of layer '${layer.name}' has shape [${w.shape.join(', ')}]; its config needs [${shape.join(', ')}]`);
+          throw new ConversionError(
+            `${what}: weight ${w.path} of layer '${layer.name}' has shape [${w.shape.join(', ')}]; its config needs [${shape.join(', ')}]`,
+          );
         }
       });
       if (weights.length > 0) layer.setWeights(weights.map((w) => tf.tensor(w.data, [...w.shape], 'float32')));
