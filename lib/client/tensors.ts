@@ -45,11 +45,14 @@ function holds(data: TensorValues, datatype: Datatype): boolean {
   return naturalDatatype(data) === datatype;
 }
 
+/** Array.isArray would narrow a readonly number[] to any[]; this keeps the element type. */
+function isShape(value: unknown): value is readonly number[] {
+  return Array.isArray(value) && value.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0);
+}
+
 function toTensor(name: string, input: TensorInput): Tensor {
   const { shape } = input;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TypeError(`input '${name}': shape must be an array of non-negative integers`);
-  }
+  if (!isShape(shape)) throw new TypeError(`input '${name}': shape must be an array of non-negative integers`);
   const isStrings = Array.isArray(input.data) && input.data.length > 0 && typeof input.data[0] === 'string';
   const datatype = input.datatype ?? (isStrings ? 'BYTES' : naturalDatatype(input.data));
   if (datatype === undefined) throw new TypeError(`input '${name}': a plain array needs a datatype (FP32, INT64, BOOL...)`);
@@ -68,7 +71,7 @@ function toTensor(name: string, input: TensorInput): Tensor {
     data = input.data;
   } else {
     try {
-      data = fillFromJson(name, DATATYPE_INFO[datatype], input.data as readonly unknown[]);
+      data = fillFromJson(name, DATATYPE_INFO[datatype], input.data);
     } catch (err) {
       throw new RangeError((err as Error).message);
     }

@@ -25,6 +25,7 @@ export function apiKeyScheme(keys: readonly ApiKeyConfig[]): AuthScheme {
   return {
     expects: `an API key in ${API_KEY_HEADER}`,
     presented: (headers: RequestHeaders) => (headers[API_KEY_HEADER] ?? '') !== '',
+    // eslint-disable-next-line @typescript-eslint/require-await -- AuthScheme is async for JWKS and SigV4; a key look-up needs no I/O, and a throw here must still reject
     async authenticate(headers: RequestHeaders): Promise<Principal> {
       const found = byDigest.get(digest(headers[API_KEY_HEADER] ?? ''));
       if (found === undefined) throw new UnauthorizedError(`the API key in ${API_KEY_HEADER} is not valid`);

@@ -32,7 +32,7 @@ function preferredSizes(options: TritonModelConfigOptions, maxBatchSize: number)
   if (!Array.isArray(options.preferredBatchSizes) || options.preferredBatchSizes.length === 0) {
     throw new RangeError('preferredBatchSizes must list at least one batch size');
   }
-  const sizes = options.preferredBatchSizes.map((s) => checkInteger(`preferredBatchSizes entry`, s, 1, INT32_MAX));
+  const sizes = options.preferredBatchSizes.map((s: number) => checkInteger(`preferredBatchSizes entry`, s, 1, INT32_MAX));
   const tooLarge = sizes.filter((s) => s > maxBatchSize);
   if (tooLarge.length > 0) {
     throw new RangeError(`preferredBatchSizes ${tooLarge.join(', ')} exceed maxBatchSize ${maxBatchSize}`);

@@ -16,7 +16,7 @@ import { diskBytes } from '../../lib/constructs/private/sizing';
 import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
 import { httpApiEvent, restEvent } from '../contract/fronts';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
-import { testApp, type TestApp } from '../constructs/synth-helpers';
+import { findResources, lambdaFunctions, testApp, type TestApp } from '../constructs/synth-helpers';
 
 const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
 const MiB = 1024 * 1024;
@@ -65,13 +65,12 @@ const context = { awsRequestId: 'artifact-test', functionName: process.env.AWS_L
 `;
 
 /** Runs the deployed handler on `events` in a clean child process, as Lambda would. */
-function invoke(
-  d: Deployed,
-  events: Array<APIGatewayProxyEvent | APIGatewayProxyEventV2>,
-): {
+interface Invocation {
   results: Array<{ statusCode: number; body: string; isBase64Encoded: boolean; headers: Record<string, string> }>;
   onnxruntime: string;
-} {
+}
+
+function invoke(d: Deployed, events: Array<APIGatewayProxyEvent | APIGatewayProxyEventV2>): Invocation {
   const task = join(d.root, 'var', 'task');
   const eventsFile = join(d.root, 'events.json');
   const outFile = join(d.root, 'out.json');
@@ -98,7 +97,7 @@ function invoke(
     timeout: 60_000,
   });
   if (child.status !== 0) throw new Error(`the handler process failed (${child.status}): ${child.stderr}`);
-  return JSON.parse(readFileSync(outFile, 'utf8'));
+  return JSON.parse(readFileSync(outFile, 'utf8')) as Invocation;
 }
 
 function goldenSample(
@@ -108,7 +107,7 @@ function goldenSample(
   const sample = pkg.manifest.samples[i];
   return {
     request: readFileSync(join(pkg.directory, sample.request)),
-    expected: JSON.parse(readFileSync(join(pkg.directory, sample.response), 'utf8')),
+    expected: JSON.parse(readFileSync(join(pkg.directory, sample.response), 'utf8')) as GoldenResponse,
     tolerance: sample.tolerance,
   };
 }
@@ -123,15 +122,16 @@ beforeAll(async () => {
     .map((m) => ({ ...m, model: new LambdaModel(m.stack, 'Model', { modelPackage: m.pkg }) }));
   for (const { name, pkg, stack, model } of models) {
     const template = Template.fromStack(stack);
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
-    const layer = Object.values(template.findResources('AWS::Lambda::LayerVersion'))[0];
+    const fn = lambdaFunctions(template).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
+    const layer = findResources(template, 'AWS::Lambda::LayerVersion');
+    const layerContent = Object.values(layer)[0].Properties.Content as { S3Key: string };
     const root = mkdtempSync(join(tmpdir(), 'modelship-lambda-'));
     const d: Deployed = {
       pkg,
       model,
       root,
       functionAsset: assetDir(t.outdir, fn.Properties.Code),
-      layerAsset: assetDir(t.outdir, layer.Properties.Content),
+      layerAsset: assetDir(t.outdir, layerContent),
       environment: fn.Properties.Environment.Variables,
     };
     // Lambda unpacks the function zip into /var/task and each layer zip into /opt.
@@ -210,7 +210,7 @@ describe.each(Object.keys({ 'tiny-mlp': 1, ...(existsSync(join(MNIST, 'modelship
       for (const result of results.slice(0, 2)) {
         expect(result.statusCode).toBe(200);
         expect(result.isBase64Encoded).toBe(false);
-        const body = JSON.parse(result.body);
+        const body = JSON.parse(result.body) as GoldenResponse & { model_name: string; model_version: string };
         expect(body).toMatchObject({ model_name: name, model_version: d.pkg.version });
         expect(compareOutputs(expected.outputs, body.outputs, tolerance)).toEqual([]);
       }

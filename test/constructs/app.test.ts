@@ -13,7 +13,14 @@ import { NO_DOCKER } from './synth-helpers';
 const ROOT = join(__dirname, '..', '..');
 let work: string;
 let result: ReturnType<typeof spawnSync>;
-let template: { Resources: Record<string, { Type: string; Properties: any }>; Outputs: Record<string, unknown>; Description?: string };
+interface FunctionProps {
+  Environment?: { Variables?: Record<string, string> };
+}
+let template: {
+  Resources: Record<string, { Type: string; Properties: FunctionProps }>;
+  Outputs: Record<string, unknown>;
+  Description?: string;
+};
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'modelship-app-'));
@@ -23,7 +30,7 @@ beforeAll(async () => {
   cpSync(tiny.dir, join(models, 'tiny-cpu'), { recursive: true });
   // A gpu package: deployed on SageMaker (test/constructs/gpu-app.test.ts covers the GPU path).
   cpSync(tiny.dir, join(models, 'tiny-gpu'), { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(models, 'tiny-gpu', 'modelship.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(models, 'tiny-gpu', 'modelship.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(models, 'tiny-gpu', 'modelship.json'), JSON.stringify({ ...manifest, name: 'tiny-gpu', target: 'gpu' }));
   // A directory that is not a package.
   mkdirSync(join(models, 'notes'));
@@ -39,7 +46,7 @@ beforeAll(async () => {
       env: { PATH: process.env.PATH, HOME: join(work, 'home'), CDK_DOCKER: NO_DOCKER, CDK_DISABLE_CLI_TELEMETRY: 'true' },
     },
   );
-  if (result.status === 0) template = JSON.parse(readFileSync(join(work, 'cdk.out', 'Modelship.template.json'), 'utf8'));
+  if (result.status === 0) template = JSON.parse(readFileSync(join(work, 'cdk.out', 'Modelship.template.json'), 'utf8')) as typeof template;
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -52,7 +59,7 @@ test('every cpu package of the models directory is deployed, and only those', ()
   const functions = Object.values(template.Resources).filter(
     (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.MODEL_DIR,
   );
-  expect(functions.map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)).toEqual(['tiny-cpu']);
+  expect(functions.map((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME)).toEqual(['tiny-cpu']);
   expect(template.Description).toBe('modelship: tiny-cpu 1.0.0 on Lambda, tiny-gpu 1.0.0 on SageMaker behind API Gateway');
 });
 
@@ -62,6 +69,8 @@ test('the URL and the API key id are outputs', () => {
 });
 
 test('cdk-nag runs at every synth (bin/app.ts) and reports no failure', () => {
-  const report = JSON.parse(readFileSync(join(work, 'cdk.out', 'validation-report.json'), 'utf8'));
-  expect(report.pluginReports.filter((r: { conclusion: string }) => r.conclusion !== 'success')).toEqual([]);
+  const report = JSON.parse(readFileSync(join(work, 'cdk.out', 'validation-report.json'), 'utf8')) as {
+    pluginReports: Array<{ conclusion: string }>;
+  };
+  expect(report.pluginReports.filter((r) => r.conclusion !== 'success')).toEqual([]);
 });

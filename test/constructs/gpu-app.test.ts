@@ -16,7 +16,7 @@ let models: string;
 interface Synth {
   readonly status: number | null;
   readonly stderr: string;
-  readonly template?: { Resources: Record<string, { Type: string; Properties: any }>; Description?: string };
+  readonly template?: { Resources: Record<string, { Type: string; Properties: unknown }>; Description?: string };
   readonly report?: { pluginReports: Array<{ conclusion: string }> };
 }
 
@@ -47,13 +47,21 @@ function synth(name: string, context: string[] = []): Synth {
   return {
     status: 0,
     stderr: '',
-    template: JSON.parse(readFileSync(join(out, 'Modelship.template.json'), 'utf8')),
-    report: JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')),
+    template: JSON.parse(readFileSync(join(out, 'Modelship.template.json'), 'utf8')) as Synth['template'],
+    report: JSON.parse(readFileSync(join(out, 'validation-report.json'), 'utf8')) as Synth['report'],
   };
 }
 
-function types(s: Synth, type: string): Array<{ Type: string; Properties: any }> {
-  return Object.values(s.template!.Resources).filter((r) => r.Type === type);
+/** The template's resources of one type, with their properties typed as far as the caller reads them. */
+function types<P = unknown>(s: Synth, type: string): Array<{ Type: string; Properties: P }> {
+  return Object.values(s.template!.Resources).filter((r) => r.Type === type) as Array<{ Type: string; Properties: P }>;
+}
+
+interface SageMakerModelProps {
+  PrimaryContainer: { Environment: Record<string, string> };
+}
+interface TaskDefinitionProps {
+  ContainerDefinitions: Array<{ LogConfiguration: { Options: Record<string, string> } }>;
 }
 
 let byManifest: Synth;
@@ -84,10 +92,12 @@ test('`cdk synth` succeeds offline, without credentials or Docker, and cdk-nag r
 test('a gpu package goes to SageMaker by default, and to ECS when its manifest says gpu.platform ecs', () => {
   expect(byManifest.template!.Description).toBe('modelship: gpu-default 1.0.0 on SageMaker, gpu-ecs 1.0.0 on ECS behind API Gateway');
   expect(
-    types(byManifest, 'AWS::SageMaker::Model').map((m) => m.Properties.PrimaryContainer.Environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME),
+    types<SageMakerModelProps>(byManifest, 'AWS::SageMaker::Model').map(
+      (m) => m.Properties.PrimaryContainer.Environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME,
+    ),
   ).toEqual(['gpu-default']);
   expect(
-    types(byManifest, 'AWS::ECS::TaskDefinition').map(
+    types<TaskDefinitionProps>(byManifest, 'AWS::ECS::TaskDefinition').map(
       (t) => t.Properties.ContainerDefinitions[0].LogConfiguration.Options['awslogs-stream-prefix'],
     ),
   ).toEqual(['gpu-ecs']);
@@ -95,7 +105,7 @@ test('a gpu package goes to SageMaker by default, and to ECS when its manifest s
   expect(types(byManifest, 'AWS::ECS::Service')).toHaveLength(1);
   // Both behind the one API.
   expect(types(byManifest, 'AWS::ApiGateway::RestApi')).toHaveLength(1);
-  const parts = types(byManifest, 'AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
+  const parts = types<{ PathPart: string }>(byManifest, 'AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
   expect(parts).toEqual(expect.arrayContaining(['gpu-default', 'gpu-ecs']));
 });
 

@@ -153,3 +153,14 @@ export function roleStatements(template: Template, roleId: string): PolicyDocume
     .filter((p) => (p.Properties.Roles as ReadonlyArray<{ Ref?: string }> | undefined)?.some((r) => r.Ref === roleId))
     .flatMap((p) => (p.Properties.PolicyDocument as PolicyDocument).Statement);
 }
+
+/** What tests read of an AWS::Lambda::Function's properties. */
+export interface LambdaFunctionProps {
+  readonly Code: { readonly S3Key: string; readonly S3Bucket?: unknown };
+  readonly Environment: { readonly Variables: Readonly<Record<string, string>> };
+}
+
+/** The stack's Lambda functions, typed as far as tests read them. */
+export function lambdaFunctions(template: Template): Array<{ readonly Properties: LambdaFunctionProps }> {
+  return Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: LambdaFunctionProps }>;
+}

@@ -9,7 +9,8 @@ import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { sha256 } from '../../lib/package/hash';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
-import { testApp, type TestApp } from './synth-helpers';
+import { lambdaFunctions, testApp, type TestApp } from './synth-helpers';
+import type { Manifest } from '../../lib/package/manifest';
 
 interface Synth {
   readonly version: string;
@@ -26,9 +27,9 @@ const synth: Record<'original' | 'again' | 'copy' | 'oneByte', Synth> = {} as ne
 function read(template: Template): Synth {
   const versions = Object.keys(template.findResources('AWS::Lambda::Version'));
   expect(versions).toHaveLength(1);
-  const functions = template.findResources('AWS::Lambda::Function');
-  const model = Object.values(functions).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
-  const hook = Object.values(functions).find((f) => f.Properties.Environment.Variables.TARGET_FUNCTION_ARN)!;
+  const functions = lambdaFunctions(template);
+  const model = functions.find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
+  const hook = functions.find((f) => f.Properties.Environment.Variables.TARGET_FUNCTION_ARN)!;
   return { version: versions[0], code: model.Properties.Code, hookTarget: hook.Properties.Environment.Variables.TARGET_FUNCTION_ARN };
 }
 
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const model = readFileSync(join(oneByte, 'model.onnx'));
   model[model.length - 1] ^= 0x01;
   writeFileSync(join(oneByte, 'model.onnx'), model);
-  const manifest = JSON.parse(readFileSync(join(oneByte, 'modelship.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(oneByte, 'modelship.json'), 'utf8')) as Manifest;
   writeFileSync(join(oneByte, 'modelship.json'), JSON.stringify({ ...manifest, model: { ...manifest.model, sha256: sha256(model) } }));
 
   const stacks = {

@@ -17,7 +17,8 @@ function load(env: Record<string, string | undefined>): { handler: Handler } {
   let mod: { handler: Handler } | undefined;
   try {
     jest.isolateModules(() => {
-      mod = require('../../lambda/inference');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module per environment needs a synchronous load inside isolateModules
+      mod = require('../../lambda/inference') as { handler: Handler };
     });
   } finally {
     process.env = saved;
@@ -25,7 +26,18 @@ function load(env: Record<string, string | undefined>): { handler: Handler } {
   return mod!;
 }
 
-function captureStdout(): { lines: () => any[]; restore: () => void } {
+/** The fields these tests read from a Powertools log line or EMF document written to stdout. */
+interface LogLine {
+  message?: string;
+  _aws?: { CloudWatchMetrics?: Array<{ Namespace: string; Dimensions: string[][] }> };
+  InferenceLatency?: unknown;
+  InvalidRequests?: number;
+}
+
+/** A log line that is an EMF document. */
+type EmfDocument = LogLine & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][] }> } };
+
+function captureStdout(): { lines: () => LogLine[]; restore: () => void } {
   const chunks: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     chunks.push(chunk.toString());
@@ -37,7 +49,7 @@ function captureStdout(): { lines: () => any[]; restore: () => void } {
         .join('')
         .split('\n')
         .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l)),
+        .map((l) => JSON.parse(l) as LogLine),
     restore: () => spy.mockRestore(),
   };
 }
@@ -78,7 +90,7 @@ test('emits EMF latency and error metrics with model and version dimensions, and
     out.restore();
   }
   // THEN each request published one EMF document with the model's dimensions
-  const emf = out.lines().filter((l) => l._aws?.CloudWatchMetrics);
+  const emf = out.lines().filter((l): l is EmfDocument => Boolean(l._aws?.CloudWatchMetrics));
   expect(emf).toHaveLength(2);
   for (const doc of emf) {
     expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('modelship-test');

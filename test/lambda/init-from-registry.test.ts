@@ -4,6 +4,7 @@
  * configured only by the environment, as in Lambda): the right package loads and answers, and a tampered
  * one (a wrong sha256, or the object's bytes replaced) refuses to load with an error naming both hashes.
  */
+import type { PutLifecycleEventHookExecutionStatusCommandInput } from '@aws-sdk/client-codedeploy';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +61,8 @@ function loadHandler(env: Record<string, string>): Handler {
   setFunctionEnv(env);
   let mod: { handler: Handler } | undefined;
   jest.isolateModules(() => {
-    mod = require('../../lambda/inference');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module per environment needs a synchronous load inside isolateModules
+    mod = require('../../lambda/inference') as { handler: Handler };
   });
   return mod!.handler;
 }
@@ -172,7 +174,7 @@ describe('the pre-traffic hook of a registry package', () => {
   function loadHook(
     env: Record<string, string>,
     target: Handler,
-  ): { handler: (e: typeof EVENT) => Promise<HookResult>; reports: () => Array<{ status: string }> } {
+  ): { handler: (e: typeof EVENT) => Promise<HookResult>; reports: () => PutLifecycleEventHookExecutionStatusCommandInput[] } {
     setFunctionEnv(env);
     Object.assign(process.env, {
       TARGET_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:123456789012:function:tiny-mlp:3',
@@ -181,9 +183,13 @@ describe('the pre-traffic hook of a registry package', () => {
     });
     let hook: ReturnType<typeof loadHook> | undefined;
     jest.isolateModules(() => {
-      const { mockClient } = require('aws-sdk-client-mock');
-      const lambdaSdk = require('@aws-sdk/client-lambda');
-      const codedeploySdk = require('@aws-sdk/client-codedeploy');
+      // The SDK, its mocks and the hook must all come from this isolated registry: they load here, synchronously.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module registry needs a synchronous load inside isolateModules
+      const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the hook's own copy of the SDK, loaded inside isolateModules
+      const lambdaSdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the hook's own copy of the SDK, loaded inside isolateModules
+      const codedeploySdk = require('@aws-sdk/client-codedeploy') as typeof import('@aws-sdk/client-codedeploy');
       const lambdaMock = mockClient(lambdaSdk.LambdaClient);
       const codedeployMock = mockClient(codedeploySdk.CodeDeployClient);
       lambdaMock.on(lambdaSdk.InvokeCommand).callsFake(async (input: { Payload: Uint8Array }) => ({
@@ -191,12 +197,11 @@ describe('the pre-traffic hook of a registry package', () => {
         Payload: Buffer.from(JSON.stringify(await target(JSON.parse(Buffer.from(input.Payload).toString('utf8')), context))),
       }));
       codedeployMock.on(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).resolves({});
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh hook per test needs a synchronous load inside isolateModules
+      const { handler } = require('../../lambda/pre-traffic') as typeof import('../../lambda/pre-traffic');
       hook = {
-        handler: require('../../lambda/pre-traffic').handler,
-        reports: () =>
-          codedeployMock
-            .commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
-            .map((c: { args: [{ input: { status: string } }] }) => c.args[0].input),
+        handler,
+        reports: () => codedeployMock.commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input),
       };
     });
     return hook!;

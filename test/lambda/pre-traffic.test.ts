@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PutLifecycleEventHookExecutionStatusCommandInput } from '@aws-sdk/client-codedeploy';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { Manifest } from '../../lib/package/manifest';
 import { loadLambdaHandler } from '../contract/fronts';
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
 
@@ -24,7 +26,7 @@ type Fake = (input: InvokeInput) => Promise<InvokeOutput>;
 interface Hook {
   handler: (event: typeof EVENT) => Promise<{ status: string; problems: string[] }>;
   invokes: () => InvokeInput[];
-  reports: () => Array<{ deploymentId: string; lifecycleEventHookExecutionId: string; status: string }>;
+  reports: () => PutLifecycleEventHookExecutionStatusCommandInput[];
 }
 
 /**
@@ -38,9 +40,13 @@ function loadHook(env: Record<string, string | undefined>, invoke: Fake | Error)
   let hook: Hook | undefined;
   try {
     jest.isolateModules(() => {
-      const { mockClient } = require('aws-sdk-client-mock');
-      const lambdaSdk = require('@aws-sdk/client-lambda');
-      const codedeploySdk = require('@aws-sdk/client-codedeploy');
+      // The SDK, its mocks and the hook must all come from this isolated registry: they load here, synchronously.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module registry needs a synchronous load inside isolateModules
+      const { mockClient } = require('aws-sdk-client-mock') as typeof import('aws-sdk-client-mock');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the hook's own copy of the SDK, loaded inside isolateModules
+      const lambdaSdk = require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the hook's own copy of the SDK, loaded inside isolateModules
+      const codedeploySdk = require('@aws-sdk/client-codedeploy') as typeof import('@aws-sdk/client-codedeploy');
       const lambdaMock = mockClient(lambdaSdk.LambdaClient);
       const codedeployMock = mockClient(codedeploySdk.CodeDeployClient);
       if (invoke instanceof Error) lambdaMock.on(lambdaSdk.InvokeCommand).rejects(invoke);
@@ -48,14 +54,12 @@ function loadHook(env: Record<string, string | undefined>, invoke: Fake | Error)
       codedeployMock
         .on(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
         .resolves({ lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId });
-      const { handler } = require('../../lambda/pre-traffic');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh hook per test needs a synchronous load inside isolateModules
+      const { handler } = require('../../lambda/pre-traffic') as typeof import('../../lambda/pre-traffic');
       hook = {
         handler,
-        invokes: () => lambdaMock.commandCalls(lambdaSdk.InvokeCommand).map((c: { args: [{ input: InvokeInput }] }) => c.args[0].input),
-        reports: () =>
-          codedeployMock
-            .commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand)
-            .map((c: { args: [{ input: never }] }) => c.args[0].input),
+        invokes: () => lambdaMock.commandCalls(lambdaSdk.InvokeCommand).map((c) => c.args[0].input as InvokeInput),
+        reports: () => codedeployMock.commandCalls(codedeploySdk.PutLifecycleEventHookExecutionStatusCommand).map((c) => c.args[0].input),
       };
     });
   } finally {
@@ -98,7 +102,7 @@ describe('a version whose answers match its golden samples', () => {
       { deploymentId: EVENT.DeploymentId, lifecycleEventHookExecutionId: EVENT.LifecycleEventHookExecutionId, status: 'Succeeded' },
     ]);
     // AND it invoked exactly the new version: readiness, then each golden request as a REST API event
-    const manifest = JSON.parse(readFileSync(join(golden.dir, 'modelship.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(golden.dir, 'modelship.json'), 'utf8')) as Manifest;
     const invokes = hook.invokes();
     expect(invokes).toHaveLength(1 + manifest.samples.length);
     for (const input of invokes) expect(input).toMatchObject({ FunctionName: TARGET, InvocationType: 'RequestResponse' });
@@ -155,11 +159,12 @@ describe('a version that must not take traffic', () => {
 
   test('a function error (the version crashed in init or in the handler): reports Failed', async () => {
     // GIVEN a version whose invocations fail with an unhandled error
-    const crash: Fake = async () => ({
-      StatusCode: 200,
-      FunctionError: 'Unhandled',
-      Payload: Buffer.from(JSON.stringify({ errorType: 'PackageError', errorMessage: 'refusing to load a tampered model' })),
-    });
+    const crash: Fake = () =>
+      Promise.resolve({
+        StatusCode: 200,
+        FunctionError: 'Unhandled',
+        Payload: Buffer.from(JSON.stringify({ errorType: 'PackageError', errorMessage: 'refusing to load a tampered model' })),
+      });
     const hook = loadHook(hookEnv(golden), crash);
     // WHEN the hook runs
     const result = await hook.handler(EVENT);

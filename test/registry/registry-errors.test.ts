@@ -24,6 +24,11 @@ import { AlreadyPublishedError, fetchPackage, publishPackage, pullPackage, Regis
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
 import { makeBigPackage } from './big-package';
 
+/** What these tests read of an index.json body. */
+interface RegistryIndex {
+  readonly versions: ReadonlyArray<{ readonly version: string }>;
+}
+
 const s3 = mockClient(S3Client);
 const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
 const REGISTRY = 's3://acme-models/prod';
@@ -42,7 +47,7 @@ function notFound(): NotFound {
 
 /** The part of an SDK stream body the index reader uses. */
 function body(text: string): never {
-  return { transformToString: async () => text } as never;
+  return { transformToString: () => Promise.resolve(text) } as never;
 }
 
 function putsTo(key: string) {
@@ -78,7 +83,9 @@ describe('publish', () => {
     });
     const [indexPut] = putsTo(INDEX_KEY);
     expect(indexPut.args[0].input.IfNoneMatch).toBe('*');
-    expect(JSON.parse(indexPut.args[0].input.Body as string).versions.map((v: { version: string }) => v.version)).toEqual(['1.0.0']);
+    expect(
+      (JSON.parse(indexPut.args[0].input.Body as string) as RegistryIndex).versions.map((v: { version: string }) => v.version),
+    ).toEqual(['1.0.0']);
   });
 
   test('GIVEN another publisher wins the race after HeadObject WHEN the conditional put gets 412 THEN AlreadyPublishedError and the index is not touched', async () => {
@@ -146,10 +153,9 @@ describe('publish', () => {
 
     const puts = putsTo(INDEX_KEY);
     expect(puts.map((p) => p.args[0].input.IfMatch)).toEqual(['"v1"', '"v2"']);
-    expect(JSON.parse(puts[1].args[0].input.Body as string).versions.map((v: { version: string }) => v.version)).toEqual([
-      '0.9.0',
-      '1.0.0',
-    ]);
+    expect((JSON.parse(puts[1].args[0].input.Body as string) as RegistryIndex).versions.map((v: { version: string }) => v.version)).toEqual(
+      ['0.9.0', '1.0.0'],
+    );
   });
 });
 
@@ -177,7 +183,7 @@ describe('multipart publish', () => {
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
       Key: key,
       ChecksumAlgorithm: 'SHA256',
-      Metadata: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      Metadata: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown },
     });
     expect(s3.commandCalls(UploadPartCommand).map((c) => [c.args[0].input.PartNumber, c.args[0].input.ChecksumAlgorithm])).toEqual([
       [1, 'SHA256'],

@@ -161,7 +161,7 @@ describe('publish, list, pull and latest', () => {
     expect(sha256(stored)).toBe(r.sha256);
     const head = await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: r.key }));
     expect(head.Metadata).toEqual({ sha256: r.sha256, 'model-sha256': readManifest(v100.dir).model.sha256 });
-    const index = JSON.parse((await getBytes('team/models/tiny-mlp/index.json')).toString('utf8'));
+    const index = JSON.parse((await getBytes('team/models/tiny-mlp/index.json')).toString('utf8')) as unknown;
     expect(index).toEqual({
       format: 'modelship-registry-index/v1',
       name: 'tiny-mlp',
@@ -525,7 +525,7 @@ describe('gpu packages: the SageMaker Triton artifact', () => {
     expect(head.Metadata).toEqual({ sha256: expected.sha256, 'model-sha256': readManifest(dir).model.sha256 });
     expect(head.ContentLength).toBe(expected.bytes);
     // AND the index entry carries the artifact's sha256
-    const index = JSON.parse((await getBytes('gpu/gpu-one/index.json')).toString('utf8'));
+    const index = JSON.parse((await getBytes('gpu/gpu-one/index.json')).toString('utf8')) as { versions: unknown };
     expect(index.versions).toEqual([
       {
         version: '1.0.0',

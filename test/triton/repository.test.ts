@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
@@ -78,7 +78,7 @@ describe('writeTritonRepository', () => {
     const parent = tempDir();
     const { dir } = await makeTinyMlpPackage(parent, { name: 'tiny-mlp', version: '1.0.0' });
     const packageDir = join(parent, 'tiny-mlp');
-    require('node:fs').renameSync(dir, packageDir);
+    renameSync(dir, packageDir);
     // WHEN the repository would land on it, even with overwrite, THEN it is refused
     await expect(writeTritonRepository(packageDir, parent, { overwrite: true })).rejects.toThrow(/holds the package/);
     expect(existsSync(join(packageDir, 'modelship.json'))).toBe(true);
