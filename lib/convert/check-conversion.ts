@@ -1,12 +1,10 @@
 /**
- * Proves a conversion numerically: the same seeded pseudo-random batch goes through tfjs'
- * model.predict and through onnxruntime on the ONNX bytes, and every output must agree.
+ * Proves a one-input, one-output conversion numerically; the graph check in check-graph-conversion.ts
+ * does the work, for this as for models with several inputs and outputs.
  */
-import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
-import { assertOutputsClose, Tolerance } from './compare-outputs';
-import { SeededRandom } from '../package/seeded-random';
-import { ConversionError } from './errors';
+import type * as tf from '@tensorflow/tfjs';
+import type { Tolerance } from './compare-outputs';
+import { checkGraphConversion } from './check-graph-conversion';
 
 export interface CheckOptions extends Tolerance {
   /** Rows in the checked batch. */
@@ -24,40 +22,15 @@ export interface ConvertedModel {
 }
 
 /** Throws, naming the sample, when the ONNX model disagrees with tfjs; returns the largest |diff|. */
-export async function checkConversion(
-  model: tf.LayersModel,
-  converted: ConvertedModel,
-  opts: CheckOptions,
-): Promise<{ maxAbsDiff: number }> {
-  const n = opts.samples;
-  if (!Number.isInteger(n) || n < 1) throw new ConversionError(`checkSamples must be a positive integer, got ${n}`);
-  const dims = model.inputs[0].shape.slice(1);
-  if (dims.some((d) => d === null)) {
-    throw new ConversionError(
-      `cannot check model '${model.name}': its input shape [${model.inputs[0].shape.map((d) => d ?? '?').join(', ')}] has a dynamic non-batch dimension`,
-    );
-  }
-  const shape = [n, ...(dims as number[])];
-  const [lo, hi] = opts.inputRange ?? [-1, 1];
-  const data = new SeededRandom(opts.seed ?? 1234).floats(
-    shape.reduce((a, b) => a * b, 1),
-    lo,
-    hi,
+export function checkConversion(model: tf.LayersModel, converted: ConvertedModel, opts: CheckOptions): Promise<{ maxAbsDiff: number }> {
+  return checkGraphConversion(
+    model,
+    {
+      onnx: converted.onnx,
+      inputs: [{ name: converted.inputName, datatype: 'FP32', shape: model.inputs[0].shape }],
+      outputs: [{ name: converted.outputName, datatype: 'FP32', shape: model.outputs[0].shape }],
+      layers: [],
+    },
+    opts,
   );
-
-  const expected = tf.tidy(() => {
-    const y = model.predict(tf.tensor(data, shape, 'float32'));
-    if (!(y instanceof tf.Tensor)) throw new ConversionError(`model '${model.name}' returned several outputs; only one is supported`);
-    return Float32Array.from(y.dataSync());
-  });
-
-  const session = await ort.InferenceSession.create(converted.onnx);
-  let actual: Float32Array;
-  try {
-    const out = await session.run({ [converted.inputName]: new ort.Tensor('float32', data, shape) });
-    actual = out[converted.outputName].data as Float32Array;
-  } finally {
-    await session.release();
-  }
-  return { maxAbsDiff: assertOutputsClose(expected, actual, n, opts) };
 }
