@@ -54,6 +54,20 @@ async function runWriting(action: () => Promise<void>): Promise<void> {
   }
 }
 
+/**
+ * Loads tfjs for a conversion, in production mode: its pure-JS backend otherwise prints a banner that
+ * recommends tfjs-node (a native build modelship does not ship) on every run.
+ */
+async function loadQuietTfjs(): Promise<void> {
+  try {
+    require.resolve('@tensorflow/tfjs');
+  } catch {
+    const { ConversionError } = await import('../lib/convert/errors');
+    throw new ConversionError('converting a model needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
+  }
+  (await import('@tensorflow/tfjs')).env().set('PROD', true);
+}
+
 const program = new Command()
   .name('modelship')
   .description('Package, check, serve and deploy ONNX models behind the Open Inference Protocol v2.')
@@ -104,7 +118,9 @@ program
         });
       // Only a Keras file pays for loading tfjs and the converter.
       const { isKerasFile } = await import('../lib/convert/keras/model-format');
-      const manifest = (await isKerasFile(model))
+      const keras = await isKerasFile(model);
+      if (keras) await loadQuietTfjs();
+      const manifest = keras
         ? await (
             await import('../lib/convert/keras-for-packaging')
           ).withConvertedKeras(model, { configPath: o.config as string | undefined }, async (onnxPath, source, report) => {
@@ -156,12 +172,7 @@ program
   .option('--check-samples <n>', 'random inputs compared between tfjs and onnxruntime', integer, 32)
   .action((model: string, o: { out: string; config?: string; checkSamples: number }) =>
     runWriting(async () => {
-      try {
-        require.resolve('@tensorflow/tfjs');
-      } catch {
-        const { ConversionError } = await import('../lib/convert/errors');
-        throw new ConversionError('modelship convert needs @tensorflow/tfjs, an optional peer dependency: npm i @tensorflow/tfjs@4');
-      }
+      await loadQuietTfjs();
       const { convertModelFile } = await import('../lib/convert/convert-model-file');
       const result = await convertModelFile(model, o.out, { configPath: o.config, checkSamples: o.checkSamples });
       const from =

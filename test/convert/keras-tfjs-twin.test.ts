@@ -4,24 +4,13 @@
  * against the outputs real Keras recorded (scripts/make-keras-fixtures.py), not against ourselves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConversionError } from '../../lib/convert/errors';
 import { readKerasModelFile } from '../../lib/convert/keras/read-keras-model';
 import { buildTfjsModel } from '../../lib/convert/keras/to-tfjs';
+import { KERAS_FIXTURES, recordedIo } from './keras-fixtures';
 
-const ROOT = join(__dirname, '..', 'fixtures', 'keras');
-
-interface RecordedTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  data: number[];
-}
-interface Recorded {
-  inputs: RecordedTensor[];
-  outputs: RecordedTensor[];
-}
+const ROOT = KERAS_FIXTURES;
 
 /** Fixtures tfjs can mirror, and the largest difference from Keras allowed (recurrent layers accumulate more). */
 const MIRRORED: Array<[string, number]> = [
@@ -51,7 +40,7 @@ const NOT_MIRRORED: Array<[string, RegExp]> = [
 ];
 
 test.each(MIRRORED)('%s: the tfjs twin answers as Keras did (within %s)', async (name, tolerance) => {
-  const io = JSON.parse(readFileSync(join(ROOT, name, 'io.json'), 'utf8')) as Recorded;
+  const io = recordedIo(name);
   for (const container of ['model.keras', 'model.h5']) {
     const model = await buildTfjsModel(await readKerasModelFile(join(ROOT, name, container)), name);
     try {

@@ -4,25 +4,14 @@
  * layers), for both the .keras and the .h5 form of each model.
  */
 import * as ort from 'onnxruntime-node';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConversionError } from '../../lib/convert/errors';
 import { convertLayersGraph } from '../../lib/convert/layers-model-to-onnx';
 import { readKerasModelFile } from '../../lib/convert/keras/read-keras-model';
 import { buildTfjsModel } from '../../lib/convert/keras/to-tfjs';
+import { KERAS_FIXTURES, recordedIo } from './keras-fixtures';
 
-const ROOT = join(__dirname, '..', 'fixtures', 'keras');
-
-interface RecordedTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  data: number[];
-}
-interface Recorded {
-  inputs: RecordedTensor[];
-  outputs: RecordedTensor[];
-}
+const ROOT = KERAS_FIXTURES;
 
 async function convertFixture(name: string, container: string) {
   const file = await readKerasModelFile(join(ROOT, name, container));
@@ -47,7 +36,7 @@ const CONVERTED: Array<[string, number]> = [
 ];
 
 describe.each(CONVERTED)('%s', (name, tolerance) => {
-  const io = JSON.parse(readFileSync(join(ROOT, name, 'io.json'), 'utf8')) as Recorded;
+  const io = recordedIo(name);
 
   test.each(['model.keras', 'model.h5'])('%s: onnxruntime answers as Keras did', async (container) => {
     const converted = await convertFixture(name, container);
