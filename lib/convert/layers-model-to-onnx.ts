@@ -13,6 +13,7 @@ import { CORE_LAYERS } from './keras-core-layers';
 import { EMBEDDING_NORM_LAYERS } from './keras-embedding-norm';
 import type { KerasShape, LayerConverter, LayerWeight } from './keras-layer-context';
 import { MERGE_LAYERS } from './keras-merge-layers';
+import { RECURRENT_LAYERS } from './keras-recurrent-layers';
 import { SPATIAL_LAYERS } from './keras-spatial-layers';
 import { encodeOnnxModel, type ValueSpec } from './onnx-builder';
 import { OnnxGraphEmitter } from './onnx-graph-emitter';
@@ -23,6 +24,7 @@ const CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   ...CONV_VARIANT_LAYERS,
   ...MERGE_LAYERS,
   ...EMBEDDING_NORM_LAYERS,
+  ...RECURRENT_LAYERS,
 };
 
 /** Keras layer class names the converter handles. */

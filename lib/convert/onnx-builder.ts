@@ -29,7 +29,8 @@ export interface ValueSpec {
   readonly shape: ReadonlyArray<number | string>;
 }
 
-export type AttributeValue = number | number[] | string | { ints: number[] } | { floats: number[] } | { int: number } | { float: number };
+export type AttributeValue =
+  number | number[] | string | { ints: number[] } | { floats: number[] } | { strings: string[] } | { int: number } | { float: number };
 
 export interface NodeSpec {
   readonly opType: string;
@@ -73,7 +74,7 @@ function valueInfo(v: ValueSpec) {
   };
 }
 
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 function attribute(name: string, value: AttributeValue) {
   if (typeof value === 'string') return { name, type: ATTR.STRING, s: Buffer.from(value, 'utf8') };
@@ -83,6 +84,7 @@ function attribute(name: string, value: AttributeValue) {
   if (Array.isArray(value)) return { name, type: ATTR.INTS, ints: value };
   if ('ints' in value) return { name, type: ATTR.INTS, ints: value.ints };
   if ('floats' in value) return { name, type: ATTR.FLOATS, floats: value.floats };
+  if ('strings' in value) return { name, type: ATTR.STRINGS, strings: value.strings.map((s) => Buffer.from(s, 'utf8')) };
   if ('int' in value) return { name, type: ATTR.INT, i: value.int };
   return { name, type: ATTR.FLOAT, f: value.float };
 }

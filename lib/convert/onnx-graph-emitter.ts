@@ -46,6 +46,19 @@ export class OnnxGraphEmitter {
     return output;
   }
 
+  /** Adds a node with several outputs (an RNN's Y and Y_h) and returns their names, in order. */
+  multiNode(
+    opType: string,
+    inputs: string[],
+    base: string,
+    outputs: readonly string[],
+    attributes?: Record<string, AttributeValue>,
+  ): string[] {
+    const names = outputs.map((o) => this.uniqueName(`${base}/${opType}/${o}`));
+    this.nodes.push({ opType, inputs, outputs: names, name: names[0], attributes });
+    return names;
+  }
+
   /** Renames a tensor everywhere it is produced or consumed. */
   rename(from: string, to: string): void {
     const swap = (names: string[]) => names.map((n) => (n === from ? to : n));

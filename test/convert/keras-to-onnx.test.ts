@@ -33,6 +33,10 @@ const CONVERTED: Array<[string, number]> = [
   ['layernorm-gelu', 1e-5],
   ['transpose-upsampling', 1e-5],
   ['depthwise-separable', 1e-5],
+  ['lstm-sequences', 1e-4],
+  ['lstm-last', 1e-4],
+  ['gru-last-reset-before', 1e-4],
+  ['simple-rnn', 1e-4],
 ];
 
 describe.each(CONVERTED)('%s', (name, tolerance) => {
@@ -64,11 +68,14 @@ describe.each(CONVERTED)('%s', (name, tolerance) => {
   });
 });
 
-test('a layer without a converter is refused by class and name', async () => {
-  const err = await convertFixture('lstm-last', 'model.keras').then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConversionError);
-  expect((err as Error).message).toMatch(/layer 'lstm' \(LSTM\) is not supported by the converter/);
+test('a recurrent option the converter lacks is refused by layer and option', async () => {
+  const file = await readKerasModelFile(join(ROOT, 'lstm-last', 'model.keras'));
+  const layers = file.graph.layers.map((l) => (l.name === 'lstm' ? { ...l, config: { ...l.config, go_backwards: true } } : l));
+  const model = await buildTfjsModel({ ...file, graph: { ...file.graph, layers } }, 'lstm-last');
+  try {
+    expect(() => convertLayersGraph(model)).toThrow(ConversionError);
+    expect(() => convertLayersGraph(model)).toThrow(/layer 'lstm' \(LSTM\): goBackwards is not supported/);
+  } finally {
+    model.dispose();
+  }
 });

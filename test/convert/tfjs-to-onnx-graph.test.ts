@@ -57,10 +57,18 @@ describe('convertLayersModel: graph interface', () => {
 });
 
 describe('convertLayersModel: what it refuses', () => {
-  it('GIVEN an LSTM layer WHEN converted THEN the error names the layer class and name', () => {
-    const model = sequential([tf.layers.lstm({ inputShape: [4, 3], units: 2, name: 'my_lstm' }), tf.layers.dense({ units: 1 })]);
+  it('GIVEN a layer without a converter WHEN converted THEN the error names the layer class and name', () => {
+    const model = sequential([tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.repeatVector({ n: 4, name: 'my_repeat' })]);
 
-    expect(() => convertLayersModel(model)).toThrow(/layer 'my_lstm' \(LSTM\) is not supported/);
+    expect(() => convertLayersModel(model)).toThrow(/layer 'my_repeat' \(RepeatVector\) is not supported/);
+  });
+
+  it('GIVEN an LSTM that returns its state WHEN converted THEN the option is refused by name', () => {
+    const input = tf.input({ shape: [4, 3] });
+    const [out] = tf.layers.lstm({ units: 2, returnState: true, name: 'stateful_out' }).apply(input) as tf.SymbolicTensor[];
+    const model = tf.model({ inputs: input, outputs: out });
+
+    expect(() => convertLayersModel(model)).toThrow(/layer 'stateful_out' \(LSTM\)/);
   });
 
   it('GIVEN a functional model with two inputs WHEN converted through the one-input path THEN it is refused, naming the counts', () => {
