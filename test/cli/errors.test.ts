@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/fixtures';
+import { isolatedCliEnv } from '../helpers/cli-env';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'bin', 'modelship.js');
@@ -26,13 +27,7 @@ let dir: string;
 
 async function modelship(args: readonly string[]): Promise<Outcome> {
   // No AWS profile or instance metadata: the registry commands must fail on the URI, not on credentials.
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    AWS_CONFIG_FILE: join(dir, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const env = isolatedCliEnv(dir);
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [CLI, ...args], { cwd: dir, env, timeout: 30_000 });
     return { code: 0, stdout, stderr };

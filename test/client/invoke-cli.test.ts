@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { parseServerConfig } from '../../lib/local/config';
 import { startServer, type RunningServer } from '../../lib/local/serve';
 import { tempDir } from '../helpers/fixtures';
+import { isolatedCliEnv } from '../helpers/cli-env';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'bin', 'modelship.js');
@@ -27,13 +28,7 @@ const golden = JSON.parse(readFileSync(join(MNIST, 'samples', '0.response.json')
 };
 
 async function modelship(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    AWS_CONFIG_FILE: join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  const base = isolatedCliEnv(home);
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [CLI, 'invoke', ...args], { env: { ...base, ...env }, timeout: 30_000 });
     return { code: 0, stdout, stderr };

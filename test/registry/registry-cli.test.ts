@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { BUCKET, S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server';
+import { isolatedCliEnv } from '../helpers/cli-env';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'modelship.js');
 const run = promisify(execFile);
@@ -26,16 +27,11 @@ function modelship(...args: string[]): Promise<Outcome> {
 }
 
 async function modelshipWith(envOverride: Readonly<Record<string, string>>, ...args: string[]): Promise<Outcome> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: work,
+  const env = isolatedCliEnv(work, {
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
     ...envOverride,
-  };
+  });
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, ...args, '--endpoint-url', s3.endpoint], { env, timeout: 30_000 });
     return { code: 0, stdout, stderr };

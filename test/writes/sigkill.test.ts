@@ -14,6 +14,7 @@ import { makeTinyMlpPackage, tempDir, tinyMlpOnnx } from '../helpers/fixtures';
 import { BUCKET, S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../registry/s3-server';
 import { killPoints, runCli, type KillPoint } from './kill-harness';
 import { sameFiles, siblingsOf, snapshot } from './snapshot';
+import { isolatedCliEnv } from '../helpers/cli-env';
 
 jest.setTimeout(180_000);
 
@@ -109,15 +110,10 @@ describe('modelship pull, killed with SIGKILL', () => {
     mkdirSync(join(work, 'published'));
     const pkg = await makeTinyMlpPackage(join(work, 'published'), { version: '1.0.0' });
     await publishPackage({ client: s3.client, registry, dir: pkg.dir, now: () => new Date('2026-05-01T12:00:00.000Z') });
-    env = {
-      PATH: process.env.PATH,
-      HOME: work,
+    env = isolatedCliEnv(work, {
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_CONFIG_FILE: join(work, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    });
   });
 
   afterAll(() => s3.close());
