@@ -206,6 +206,29 @@ def model_bidirectional():
     return m, [rng.normal(size=(SAMPLES, 5, 3)).astype("float32")]
 
 
+def model_backwards_recurrent():
+    rng = seeded(21)
+    m = keras.Sequential([
+        keras.Input((5, 3), name="sequence"),
+        layers.LSTM(3, go_backwards=True, return_sequences=True, name="lstm_backwards"),
+        layers.SimpleRNN(2, go_backwards=True, name="rnn_backwards"),
+    ], name="backwards_recurrent")
+    perturb(m, rng)
+    return m, [rng.normal(size=(SAMPLES, 5, 3)).astype("float32")]
+
+
+def model_bidirectional_merges():
+    rng = seeded(22)
+    m = keras.Sequential([
+        keras.Input((4, 3), name="sequence"),
+        layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True), merge_mode="ave", name="bi_ave"),
+        layers.Bidirectional(layers.GRU(2, reset_after=False, return_sequences=True), merge_mode="mul", name="bi_mul"),
+        layers.Bidirectional(layers.LSTM(2), name="bi_concat_last"),
+    ], name="bidirectional_merges")
+    perturb(m, rng)
+    return m, [rng.normal(size=(SAMPLES, 4, 3)).astype("float32")]
+
+
 def model_embedding_text():
     rng = seeded(14)
     m = keras.Sequential([
@@ -256,6 +279,20 @@ def model_rescaling_normalization():
     return m, [(rng.random(size=(SAMPLES, 6)) * 255).astype("float32")]
 
 
+def model_normalization_variants():
+    """Normalization with mean and variance in its config, and an adapted one inverted, on a rank-3 input."""
+    rng = seeded(23)
+    adapted = layers.Normalization(axis=-1, invert=True, name="denormalize")
+    adapted.adapt(rng.normal(-1, 3, size=(32, 4, 3)).astype("float32"))
+    m = keras.Sequential([
+        keras.Input((4, 3), name="frames"),
+        layers.Normalization(axis=-1, mean=[1.0, -2.0, 0.5], variance=[4.0, 0.25, 1e-16], name="given"),
+        adapted,
+        layers.Rescaling(2.0, offset=0.25, name="rescale"),
+    ], name="normalization_variants")
+    return m, [rng.normal(size=(SAMPLES, 4, 3)).astype("float32")]
+
+
 ACTIVATIONS = ["relu", "leaky_relu", "elu", "selu", "gelu", "swish", "silu", "sigmoid", "hard_sigmoid",
                "tanh", "softmax", "softplus", "softsign", "linear"]
 
@@ -301,10 +338,13 @@ MODELS = {
     "gru-last-reset-before": model_gru_last_reset_before,
     "simple-rnn": model_simple_rnn,
     "bidirectional": model_bidirectional,
+    "bidirectional-merges": model_bidirectional_merges,
+    "backwards-recurrent": model_backwards_recurrent,
     "embedding-text": model_embedding_text,
     "transpose-upsampling": model_transpose_upsampling,
     "layernorm-gelu": model_layernorm_gelu,
     "rescaling-normalization": model_rescaling_normalization,
+    "normalization-variants": model_normalization_variants,
     "activations": model_activations,
     "shape-layers": model_shape_layers,
 }

@@ -4,6 +4,7 @@
  */
 import type { OnnxGraphEmitter } from './onnx-graph-emitter';
 import { ConversionError } from './errors';
+import { LeakyReluActivation } from './keras/reference/activations';
 
 type Emit = (g: OnnxGraphEmitter, x: string, base: string) => string;
 
@@ -31,12 +32,20 @@ function geluTanh(g: OnnxGraphEmitter, x: string, base: string): string {
   return g.node('Mul', [g.node('Mul', [x, onePlus], base), g.scalar(0.5)], base);
 }
 
+function silu(g: OnnxGraphEmitter, x: string, base: string): string {
+  return g.node('Mul', [x, g.node('Sigmoid', [x], base)], base);
+}
+
 const ACTIVATIONS: Readonly<Record<string, Emit>> = {
   linear: (_g, x) => x,
   relu: unary('Relu'),
   relu6: (g, x, base) => g.node('Clip', [x, g.scalar(0), g.scalar(6)], base),
   sigmoid: unary('Sigmoid'),
+  // Keras 2's (and tfjs's) hard_sigmoid, 0.2x + 0.5; Keras 3 redefined the name (reference/activations.ts).
   hardsigmoid: (g, x, base) => g.node('HardSigmoid', [x], base, { alpha: { float: 0.2 }, beta: { float: 0.5 } }),
+  // Keras 3's relu6(x + 3) / 6
+  keras3hardsigmoid: (g, x, base) => g.node('HardSigmoid', [x], base, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }),
+  leakyrelu: (g, x, base) => g.node('LeakyRelu', [x], base, { alpha: { float: LeakyReluActivation.negativeSlope } }),
   tanh: unary('Tanh'),
   softmax: (g, x, base) => g.node('Softmax', [x], base, { axis: -1 }),
   logsoftmax: (g, x, base) => g.node('LogSoftmax', [x], base, { axis: -1 }),
@@ -44,7 +53,8 @@ const ACTIVATIONS: Readonly<Record<string, Emit>> = {
   selu: (g, x, base) => g.node('Selu', [x], base, { alpha: { float: SELU_ALPHA }, gamma: { float: SELU_SCALE } }),
   softplus: unary('Softplus'),
   softsign: unary('Softsign'),
-  swish: (g, x, base) => g.node('Mul', [x, g.node('Sigmoid', [x], base)], base),
+  swish: silu,
+  silu,
   mish: (g, x, base) => g.node('Mul', [x, g.node('Tanh', [g.node('Softplus', [x], base)], base)], base),
   gelu: geluErf,
   gelunew: geluTanh,
@@ -61,6 +71,8 @@ export const SUPPORTED_ACTIVATIONS: readonly string[] = [
   'relu6',
   'sigmoid',
   'hardSigmoid',
+  'keras3HardSigmoid',
+  'leakyRelu',
   'tanh',
   'softmax',
   'logSoftmax',
@@ -69,6 +81,7 @@ export const SUPPORTED_ACTIVATIONS: readonly string[] = [
   'softplus',
   'softsign',
   'swish',
+  'silu',
   'mish',
   'gelu',
   'gelu_new',

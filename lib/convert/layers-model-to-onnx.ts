@@ -13,7 +13,9 @@ import { CORE_LAYERS } from './keras-core-layers';
 import { EMBEDDING_NORM_LAYERS } from './keras-embedding-norm';
 import type { KerasShape, LayerConverter, LayerWeight } from './keras-layer-context';
 import { MERGE_LAYERS } from './keras-merge-layers';
+import { PREPROCESSING_LAYERS } from './keras-preprocessing-layers';
 import { RECURRENT_LAYERS } from './keras-recurrent-layers';
+import { RESHAPING_LAYERS } from './keras-reshaping-layers';
 import { SPATIAL_LAYERS } from './keras-spatial-layers';
 import { encodeOnnxModel, type ValueSpec } from './onnx-builder';
 import { OnnxGraphEmitter } from './onnx-graph-emitter';
@@ -25,6 +27,8 @@ const CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   ...MERGE_LAYERS,
   ...EMBEDDING_NORM_LAYERS,
   ...RECURRENT_LAYERS,
+  ...RESHAPING_LAYERS,
+  ...PREPROCESSING_LAYERS,
 };
 
 /** Keras layer class names the converter handles. */
@@ -73,12 +77,15 @@ function datatypeOf(t: tf.SymbolicTensor, where: string): Datatype {
 function layerWeights(layer: tf.layers.Layer, where: string): Map<string, LayerWeight> {
   const values = layer.getWeights();
   const weights = new Map<string, LayerWeight>();
+  // A Bidirectional lists its forward layer's weights, then its backward layer's, under the same short names.
+  const half = layer.weights.length / 2;
+  const prefix = (i: number) => (layer.getClassName() === 'Bidirectional' ? (i < half ? 'forward/' : 'backward/') : '');
   layer.weights.forEach((variable, i) => {
     if (variable.dtype !== 'float32')
       throw new ConversionError(`${where}: weight '${variable.name}' is ${variable.dtype}; only float32 is supported`);
     // 'dense_Dense1/kernel' and Keras's 'sequential/dense/kernel:0' both end in the short name.
     const short = (variable.originalName ?? variable.name).split('/').pop()?.replace(/:\d+$/, '') ?? variable.name;
-    weights.set(short, { shape: [...variable.shape] as number[], data: Float32Array.from(values[i].dataSync()) });
+    weights.set(prefix(i) + short, { shape: [...variable.shape] as number[], data: Float32Array.from(values[i].dataSync()) });
   });
   return weights;
 }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest } from '../../lib/package/manifest';
@@ -106,9 +106,28 @@ test('package model.keras converts, packages, and records the source file in the
 });
 
 test('package of a Keras model the converter cannot take leaves nothing behind', () => {
-  const out = join(tempDir(), 'gru');
-  const r = cli('package', join(ROOT, 'gru-sequences', 'model.h5'), '--name', 'gru', '--version', '1.0.0', '--out', out);
+  const dir = tempDir();
+  // An LSTM that also returns its state gives three outputs, which the converter refuses by layer.
+  const config = JSON.parse(readFileSync(join(ROOT, 'lstm-last', 'config.json'), 'utf8')) as {
+    config: { layers: Array<{ config: Record<string, unknown> }> };
+  };
+  const lstm = config.config.layers.find((l) => l.config.name === 'lstm')!;
+  lstm.config.return_state = true;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const out = join(dir, 'lstm');
+  const r = cli(
+    'package',
+    join(ROOT, 'lstm-last', 'model.weights.h5'),
+    '--config',
+    join(dir, 'config.json'),
+    '--name',
+    'lstm',
+    '--version',
+    '1.0.0',
+    '--out',
+    out,
+  );
   expect(r.status).toBe(1);
-  expect(r.stderr).toMatch(/^modelship: .*GRUCell does not support reset_after/);
+  expect(r.stderr).toMatch(/^modelship: .*layer 'lstm' \(LSTM\) gives 3 outputs/);
   expect(existsSync(out)).toBe(false);
 });

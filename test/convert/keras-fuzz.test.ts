@@ -1,8 +1,9 @@
 /**
  * 200 seeded mutations of real Keras files (flipped bytes, truncations, zeroed and repeated ranges).
- * Each must end in a ConversionError or a clean read, each within a time limit: never a crash of
- * another kind, never a hang. The reads run in a child process (helpers/keras-fuzz-worker.js) so
- * that a synchronous hang is caught by the watchdog below.
+ * Each is read, rebuilt and converted as `modelship convert` does, and must end in a ConversionError
+ * or a correct conversion (ONNX answering as the tfjs twin of what was read), each within a time
+ * limit: never a crash of another kind, never a hang. The work runs in a child process
+ * (helpers/keras-fuzz-worker.js) so that a synchronous hang is caught by the watchdog below.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,12 +15,14 @@ import { SeededRandom } from '../../lib/package/seeded-random';
 const ROOT = join(__dirname, '..', 'fixtures', 'keras');
 const SOURCES = ['mlp/model.keras', 'mlp/model.h5', 'two-inputs/model.keras', 'bidirectional/model.h5', 'cnn-batchnorm/model.keras'];
 const MUTATIONS_PER_SOURCE = 40;
-const PER_READ_LIMIT_MS = 10_000;
+const PER_FILE_LIMIT_MS = 10_000;
 
 interface Outcome {
   path: string;
-  kind: 'read' | 'refused' | 'crash';
+  kind: 'converted' | 'refused' | 'crash';
+  stage?: 'read' | 'twin' | 'convert' | 'check';
   message?: string;
+  maxAbsDiff?: number;
 }
 
 function mutate(bytes: Buffer, rng: SeededRandom): Buffer {
@@ -43,7 +46,7 @@ function mutate(bytes: Buffer, rng: SeededRandom): Buffer {
   }
 }
 
-test('200 mutations of Keras files end in a clean error or a clean read, none hangs', async () => {
+test('200 mutations of Keras files end in a clean error or a correct conversion, none hangs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'modelship-keras-fuzz-'));
   try {
     const rng = new SeededRandom(20261201);
@@ -66,7 +69,7 @@ test('200 mutations of Keras files end in a clean error or a clean read, none ha
         clearTimeout(watchdog);
         if (outcomes.length === paths.length) return resolve(undefined);
         const path = paths[outcomes.length];
-        watchdog = setTimeout(() => resolve(path), PER_READ_LIMIT_MS);
+        watchdog = setTimeout(() => resolve(path), PER_FILE_LIMIT_MS);
         worker.stdin.write(`${path}\n`);
       };
       createInterface({ input: worker.stdout }).on('line', (line) => {
@@ -81,10 +84,15 @@ test('200 mutations of Keras files end in a clean error or a clean read, none ha
     expect(hung).toBeUndefined();
     expect(outcomes.filter((o) => o.kind === 'crash')).toEqual([]);
     expect(outcomes).toHaveLength(200);
-    // Every refusal names the file as given: a message a user can act on, not an internal error.
-    for (const o of outcomes.filter((x) => x.kind === 'refused')) expect(o.message).toMatch(/^mutant/);
+    // Every refusal names the file as given, or the layer the converter refused: a message a user can act on.
+    for (const o of outcomes.filter((x) => x.kind === 'refused')) expect(o.message).toMatch(o.stage === 'convert' ? /^layer '/ : /^mutant/);
     // The mutations must mostly break the files, or the test proves nothing about errors.
     expect(outcomes.filter((o) => o.kind === 'refused').length).toBeGreaterThan(100);
+    // A file that was read is converted correctly: a disagreement between ONNX and the twin is a converter bug, never a clean error.
+    expect(outcomes.filter((o) => o.stage === 'check')).toEqual([]);
+    const converted = outcomes.filter((o) => o.kind === 'converted');
+    expect(converted.length).toBeGreaterThan(0);
+    for (const o of converted) expect(o.maxAbsDiff).toBeLessThanOrEqual(1e-4);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -58,9 +58,9 @@ describe('convertLayersModel: graph interface', () => {
 
 describe('convertLayersModel: what it refuses', () => {
   it('GIVEN a layer without a converter WHEN converted THEN the error names the layer class and name', () => {
-    const model = sequential([tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.repeatVector({ n: 4, name: 'my_repeat' })]);
+    const model = sequential([tf.layers.dense({ inputShape: [3], units: 2 }), tf.layers.masking({ maskValue: 0, name: 'my_mask' })]);
 
-    expect(() => convertLayersModel(model)).toThrow(/layer 'my_repeat' \(RepeatVector\) is not supported/);
+    expect(() => convertLayersModel(model)).toThrow(/layer 'my_mask' \(Masking\) is not supported/);
   });
 
   it('GIVEN an LSTM that returns its state WHEN converted THEN the option is refused by name', () => {

@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConversionError } from '../errors';
-import type { KerasModelGraph } from './keras-config';
+import type { KerasLayer, KerasModelGraph } from './keras-config';
 import type { KerasModelFile } from './read-keras-model';
+import { KERAS3_ACTIVATION_RENAMES } from './reference';
 
 type Json = Record<string, unknown>;
 
@@ -22,6 +23,7 @@ const KERAS3_ONLY_KEYS = new Set([
   'synchronized',
   'lora_rank',
   'lora_alpha',
+  'shared_object_id',
 ]);
 
 function isObject(v: unknown): v is Json {
@@ -39,11 +41,41 @@ function toKeras2(value: unknown): unknown {
   return out;
 }
 
-function layerConfig(className: string, config: Readonly<Json>): Json {
-  const out = toKeras2(config) as Json;
-  if (className === 'InputLayer' && 'batch_shape' in out) {
+const ACTIVATION_KEYS = new Set(['activation', 'recurrent_activation']);
+
+/** Keras 3 activation names that tfjs spells the same but computes differently get the reference's name. */
+function renameKeras3Activations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(renameKeras3Activations);
+  if (!isObject(value)) return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = ACTIVATION_KEYS.has(k) && typeof v === 'string' ? (KERAS3_ACTIVATION_RENAMES[v] ?? v) : renameKeras3Activations(v);
+  }
+  return out;
+}
+
+/** Two layer configs alike but for their names and direction. */
+function mirrored(forward: Json, backward: Json): boolean {
+  const strip = (c: Json) => JSON.stringify({ ...c, name: undefined, go_backwards: undefined });
+  return strip(forward) === strip(backward) && Boolean(forward.go_backwards) !== Boolean(backward.go_backwards);
+}
+
+function layerConfig(layer: KerasLayer, serialization: KerasModelGraph['serialization']): Json {
+  const out = toKeras2(serialization === 'keras3' ? renameKeras3Activations(layer.config) : layer.config) as Json;
+  if (layer.className === 'InputLayer' && 'batch_shape' in out) {
     out.batch_input_shape = out.batch_shape;
     delete out.batch_shape;
+  }
+  // Keras 3 always writes the backward layer; tfjs builds it from the forward one, which is the same when it mirrors it.
+  if (layer.className === 'Bidirectional' && out.backward_layer !== undefined && out.backward_layer !== null) {
+    const forward = isObject(out.layer) && isObject(out.layer.config) ? out.layer : undefined;
+    const backward = isObject(out.backward_layer) && isObject(out.backward_layer.config) ? out.backward_layer : undefined;
+    if (!forward || !backward || forward.class_name !== backward.class_name || !mirrored(forward.config as Json, backward.config as Json)) {
+      throw new ConversionError(
+        `layer '${layer.name}' (Bidirectional): a backward_layer other than the forward layer run backwards is not supported`,
+      );
+    }
+    delete out.backward_layer;
   }
   return out;
 }
@@ -58,7 +90,7 @@ export function tfjsTopology(graph: KerasModelGraph): Json {
       layers: graph.layers.map((l) => ({
         class_name: l.className,
         name: l.name,
-        config: layerConfig(l.className, l.config),
+        config: layerConfig(l, graph.serialization),
         inbound_nodes: l.inbound.map((call) => call.map((r) => [...ref(r), {}])),
       })),
       input_layers: graph.inputs.map(ref),
@@ -69,28 +101,8 @@ export function tfjsTopology(graph: KerasModelGraph): Json {
   };
 }
 
-/**
- * Names whose meaning changed between Keras 2 (which tfjs follows) and Keras 3. Keras 3's hard_sigmoid
- * is relu6(x + 3) / 6; tfjs's is 0.2x + 0.5. Mirroring it would give a twin and a graph that agree with
- * each other and not with Keras, so it is refused until a reference of Keras 3's definition exists.
- */
-const KERAS3_CHANGED_ACTIVATIONS = new Set(['hard_sigmoid']);
-
-function refuseChangedMeanings(graph: KerasModelGraph, what: string): void {
-  if (graph.serialization !== 'keras3') return;
-  for (const layer of graph.layers) {
-    const activation = layer.config.activation;
-    if (typeof activation === 'string' && KERAS3_CHANGED_ACTIVATIONS.has(activation)) {
-      throw new ConversionError(
-        `${what}: layer '${layer.name}' (${layer.className}) uses Keras 3's '${activation}', which tfjs computes differently (Keras 2's definition); it is not converted yet`,
-      );
-    }
-  }
-}
-
 /** The tfjs model of a Keras file, holding its weights. The caller disposes it. */
 export async function buildTfjsModel(file: KerasModelFile, what: string): Promise<tf.LayersModel> {
-  refuseChangedMeanings(file.graph, what);
   let model: tf.LayersModel;
   try {
     model = await tf.models.modelFromJSON({ modelTopology: tfjsTopology(file.graph) } as unknown as tf.io.ModelJSON);
