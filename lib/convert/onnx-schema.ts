@@ -67,6 +67,10 @@ const descriptor: protobuf.INamespace = {
           fields: {
             dims: { rule: 'repeated', type: 'int64', id: 1 },
             dataType: { type: 'int32', id: 2 },
+            // Other producers may store values in the typed fields instead of raw_data; modelship reads both.
+            floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
+            int32Data: { rule: 'repeated', type: 'int32', id: 5, options: { packed: true } },
+            int64Data: { rule: 'repeated', type: 'int64', id: 7, options: { packed: true } },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
           },
