@@ -82,7 +82,12 @@ interface NodeMessage {
 
 interface ValueInfoMessage {
   name: string;
-  type?: { tensorType?: { elemType: number; shape?: { dim: Array<{ dimValue?: number | { toNumber(): number }; dimParam?: string }> } } };
+  type?: {
+    tensorType?: {
+      elemType: number;
+      shape?: { dim: Array<{ value?: 'dimValue' | 'dimParam'; dimValue?: number | { toNumber(): number } }> };
+    };
+  };
 }
 
 interface ModelMessage {
@@ -95,8 +100,10 @@ const num = (v: number | { toNumber(): number } | undefined): number => (v === u
 function tensorData(t: TensorMessage, count: number): InitializerData {
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const copy = (bytesPer: number) => {
-    if (raw!.length !== count * bytesPer) throw new ConversionError(`initializer '${t.name}' holds ${raw!.length} bytes for ${count} values`);
-    return raw!.slice().buffer;
+    if (raw!.length !== count * bytesPer)
+      throw new ConversionError(`initializer '${t.name}' holds ${raw!.length} bytes for ${count} values`);
+    // A decoded Buffer may be a view into a shared pool: copy it into a buffer of its own.
+    return new Uint8Array(raw!).buffer;
   };
   switch (t.dataType) {
     case FLOAT:
@@ -134,7 +141,8 @@ function valueInfo(v: ValueInfoMessage): OnnxValueInfo {
   return {
     name: v.name,
     elemType: t?.elemType ?? 0,
-    dims: (t?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimParam === undefined ? num(d.dimValue) : null)),
+    // protobufjs names the member of the oneof that is set; a symbolic (or unset) dimension is unknown.
+    dims: (t?.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? num(d.dimValue) : null)),
   };
 }
 
@@ -151,7 +159,14 @@ export function readOnnxModel(bytes: Uint8Array): OnnxModel {
   const initializers = new Map<string, OnnxInitializer>();
   for (const t of m.graph.initializer) {
     const dims = t.dims.map(num);
-    initializers.set(t.name, { name: t.name, dims, data: tensorData(t, dims.reduce((a, b) => a * b, 1)) });
+    initializers.set(t.name, {
+      name: t.name,
+      dims,
+      data: tensorData(
+        t,
+        dims.reduce((a, b) => a * b, 1),
+      ),
+    });
   }
   return {
     opset: num(defaultOpset?.version),

@@ -52,8 +52,9 @@ export class OpContext {
 
   intList(name: string, fallback?: number[]): number[] {
     const v = this.attribute(name) ?? fallback;
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number')) throw new ConversionError(`${this.where}: attribute '${name}' must be a list of ints`);
-    return v as number[];
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number'))
+      throw new ConversionError(`${this.where}: attribute '${name}' must be a list of ints`);
+    return v;
   }
 
   string(name: string, fallback: string): string {
@@ -64,8 +65,9 @@ export class OpContext {
 
   stringList(name: string, fallback: string[]): string[] {
     const v = this.attribute(name) ?? fallback;
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'string')) throw new ConversionError(`${this.where}: attribute '${name}' must be a list of strings`);
-    return v as string[];
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'string'))
+      throw new ConversionError(`${this.where}: attribute '${name}' must be a list of strings`);
+    return v;
   }
 }
 

@@ -66,7 +66,7 @@ function conv(ctx: OpContext): tf.Tensor[] {
   } else if (group === inChannels && w4.shape[1] === 1) {
     // Depthwise: ONNX output channel c * multiplier + m is tfjs's filter [.., c, m].
     const multiplier = w4.shape[0] / inChannels;
-    const filter = tf.reshape(tf.transpose(w4, [2, 3, 1, 0]), [w4.shape[2], w4.shape[3], inChannels, multiplier]) as tf.Tensor4D;
+    const filter = tf.reshape<tf.Rank.R4>(tf.transpose(w4, [2, 3, 1, 0]), [w4.shape[2]!, w4.shape[3]!, inChannels, multiplier]);
     y = tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC', dilations);
   } else {
     throw ctx.fail(`group=${group} on ${inChannels} channels (only 1, or one group per channel)`);
@@ -81,14 +81,14 @@ function convTranspose(ctx: OpContext): tf.Tensor[] {
   if (ctx.intList('dilations', [1, 1]).some((d) => d !== 1)) throw ctx.fail('dilations other than 1');
   if (ctx.intList('output_padding', [0, 0]).some((d) => d !== 0)) throw ctx.fail('output_padding');
   const x = toNhwc(ctx.input(0), 2);
-  const w = ctx.input(1); // [in, out, kh, kw]
-  const [kh, kw] = [w.shape[2], w.shape[3]];
-  const [sh, sw] = ctx.intList('strides', [1, 1]);
+  const w = ctx.input(1) as tf.Tensor4D; // [in, out, kh, kw]
+  const [, out, kh, kw] = w.shape;
+  const [sh, sw] = ctx.intList('strides', [1, 1]) as [number, number];
   const [, h, wd] = x.shape;
-  const full: [number, number, number, number] = [x.shape[0], (h - 1) * sh + kh, (wd - 1) * sw + kw, w.shape[1]];
-  let y = tf.conv2dTranspose(x, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, full, [sh, sw], 'valid');
+  const full: [number, number, number, number] = [x.shape[0], (h - 1) * sh + kh, (wd - 1) * sw + kw, out];
+  let y = tf.conv2dTranspose(x, tf.transpose<tf.Tensor4D>(w, [2, 3, 1, 0]), full, [sh, sw], 'valid');
   // ONNX's pads crop the full output, begins first.
-  const [pt, pl, pb, pr] = ctx.intList('pads', [0, 0, 0, 0]);
+  const [pt, pl, pb, pr] = ctx.intList('pads', [0, 0, 0, 0]) as [number, number, number, number];
   if (pt + pl + pb + pr > 0) y = tf.slice(y, [0, pt, pl, 0], [-1, full[1] - pt - pb, full[2] - pl - pr, -1]);
   if (ctx.has(2)) y = tf.add(y, ctx.input(2));
   return [fromNhwc(y, 2)];
@@ -122,7 +122,7 @@ function resize(ctx: OpContext): tf.Tensor[] {
   if (x.rank !== 4 || scales[0] !== 1 || scales[3] !== 1 || !scales.every(Number.isInteger)) {
     throw ctx.fail(`Resize scales [${scales.join(', ')}] (only whole scales on the middle axes of a rank-4 tensor)`);
   }
-  const size: [number, number] = [x.shape[1] * scales[1], x.shape[2] * scales[2]];
+  const size: [number, number] = [x.shape[1]! * scales[1], x.shape[2]! * scales[2]];
   return [tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, false, false)];
 }
 

@@ -50,10 +50,10 @@ function gemm(ctx: OpContext): tf.Tensor[] {
 function matMul(ctx: OpContext): tf.Tensor[] {
   const a = ctx.input(0);
   const b = ctx.input(1);
-  if (a.rank === 2 && b.rank === 2) return [tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)];
+  if (a.rank === 2 && b.rank === 2) return [tf.matMul(a, b)];
   if (b.rank !== 2) throw ctx.fail(`MatMul of a rank-${a.rank} by a rank-${b.rank} tensor`);
-  const rows = tf.reshape(a, [-1, a.shape[a.rank - 1]]) as tf.Tensor2D;
-  return [tf.reshape(tf.matMul(rows, b as tf.Tensor2D), [...a.shape.slice(0, -1), b.shape[1]])];
+  const rows = tf.reshape<tf.Rank.R2>(a, [-1, a.shape[a.rank - 1]]);
+  return [tf.reshape(tf.matMul(rows, b as tf.Tensor2D), [...a.shape.slice(0, -1), b.shape[1]!])];
 }
 
 function reshape(ctx: OpContext): tf.Tensor[] {
@@ -124,7 +124,13 @@ function pad(ctx: OpContext): tf.Tensor[] {
   if (ctx.string('mode', 'constant') !== 'constant') throw ctx.fail(`mode '${ctx.string('mode', 'constant')}'`);
   const pads = ctx.ints(1);
   const value = ctx.has(2) ? ctx.input(2).dataSync()[0] : 0;
-  return [tf.pad(x, x.shape.map((_, i) => [pads[i], pads[i + x.rank]] as [number, number]), value)];
+  return [
+    tf.pad(
+      x,
+      x.shape.map((_, i) => [pads[i], pads[i + x.rank]] as [number, number]),
+      value,
+    ),
+  ];
 }
 
 /** ONNX Slice (starts, ends, axes, steps as inputs), its clamping rules included, as one strided slice. */
