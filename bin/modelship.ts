@@ -345,6 +345,70 @@ registryOptions(
   }),
 );
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+/** Registry options for a base given as NAME@VERSION; without --registry the base is a package directory. */
+function optionalRegistry(command: Command): Command {
+  return command
+    .option('--registry <uri>', 'pull the base NAME@VERSION from this registry: s3://bucket or s3://bucket/prefix')
+    .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3 (path-style addressing)')
+    .option('--region <region>', 'AWS region (default: the standard chain, AWS_REGION or the profile)')
+    .option('--profile <name>', 'a named profile from the shared AWS config files');
+}
+
+optionalRegistry(
+  program
+    .command('finetune')
+    .description('train a published model further on labelled data, or transfer it to a new task with a new head, and package the result')
+    .argument('<base>', 'the base package directory, or NAME@VERSION with --registry')
+    .requiredOption('--data <file>', 'training examples: JSON Lines ({"input": [...], "label": 3}) or CSV with a header')
+    .requiredOption('--eval <file>', 'held-out examples in the same form, for the metric, early stopping and golden samples')
+    .requiredOption('--name <name>', 'DNS-safe name of the new package')
+    .requiredOption('--version <version>', 'semantic version of the new package')
+    .requiredOption('--out <dir>', 'directory to write the new package to')
+    .option('--train-last <k>', 'train only the last K weighted layers', integer)
+    .option('--freeze-until <layer>', 'freeze every weighted layer up to and including this one')
+    .option('--new-head <classes>', 'transfer: a new Dense + softmax of CLASSES outputs on the penultimate features', integer)
+    .option('--labels <file>', 'with --new-head: JSON array of the new class names')
+    .option('--epochs <n>', 'training epochs', integer, 10)
+    .option('--batch-size <n>', 'examples per step', integer, 32)
+    .option('--learning-rate <lr>', 'Adam learning rate (default: 1e-4 when every layer trains, 1e-3 otherwise)', positiveNumber)
+    .option('--seed <n>', 'seeds the shuffles and any new weights', integer, 42)
+    .option('--early-stop', 'stop when the eval loss has not fallen for --patience epochs, keeping the best epoch', false)
+    .option('--patience <n>', 'epochs without improvement before --early-stop stops', integer, 3)
+    .option('--from-scratch', 'baseline: the same architecture with fresh weights, every layer trained', false)
+    .option('--label-column <name>', 'the CSV column that holds the label', 'label')
+    .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    await loadQuietTfjs();
+    const { runFinetune } = await import('../lib/reuse/cli');
+    await runFinetune(base, o as unknown as Parameters<typeof runFinetune>[1]);
+  }),
+);
+
+optionalRegistry(
+  program
+    .command('extract')
+    .description("package a model's intermediate tensor (its features) as a model of its own, with golden samples and lineage")
+    .argument('<base>', 'the base package directory, or NAME@VERSION with --registry')
+    .requiredOption('--output <tensor|layer>', 'the tensor to expose, or the layer whose last tensor it is')
+    .requiredOption('--name <name>', 'DNS-safe name of the new package')
+    .requiredOption('--version <version>', 'semantic version of the new package')
+    .requiredOption('--out <dir>', 'directory to write the new package to')
+    .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    await loadQuietTfjs();
+    const { runExtract } = await import('../lib/reuse/cli');
+    await runExtract(base, o as unknown as Parameters<typeof runExtract>[1]);
+  }),
+);
+
 program
   .command('invoke')
   .description('call a model over the Open Inference Protocol v2 (API key, bearer token or SigV4) and print the response JSON')

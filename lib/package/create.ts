@@ -46,6 +46,12 @@ export interface CreatePackageOptions {
   readonly force?: boolean;
   /** What the ONNX model was converted from, recorded in the manifest. @default - nothing: the model was ONNX to begin with */
   readonly source?: Manifest['source'];
+  /** Lineage of a derived package (fine-tuned, extracted, compressed), recorded in the manifest. */
+  readonly derivedFrom?: Manifest['derivedFrom'];
+  readonly training?: Manifest['training'];
+  readonly extraction?: Manifest['extraction'];
+  /** Report files written into the package and listed in the manifest: file name -> contents. */
+  readonly reports?: Readonly<Record<string, string>>;
 }
 
 /** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
@@ -114,6 +120,10 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       })),
       ...(options.labels ? { labels: LABELS_FILE } : {}),
       ...(options.source ? { source: options.source } : {}),
+      ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}),
+      ...(options.training ? { training: options.training } : {}),
+      ...(options.extraction ? { extraction: options.extraction } : {}),
+      ...(options.reports ? { reports: Object.keys(options.reports).sort() } : {}),
       created: { tool: 'modelship', version: VERSION },
     },
     `package ${options.name}`,
@@ -126,6 +136,7 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       // The bytes that were hashed, not a second read of a file that may have changed since.
       await writeFile(join(dir, MODEL_FILE), model);
       if (options.labels) await writeFile(join(dir, LABELS_FILE), `${JSON.stringify(options.labels, null, 2)}\n`);
+      for (const [file, contents] of Object.entries(options.reports ?? {})) await writeFile(join(dir, file), contents);
       await writeFile(join(dir, MANIFEST_FILE), `${stringifyJson(manifest, 2)}\n`);
 
       const engine = await InferenceEngine.load(dir);

@@ -80,6 +80,29 @@ export const manifestSchema = z.strictObject({
       sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
     })
     .optional(),
+  /** The package this one was made from (fine-tuned, transferred, extracted or compressed): its identity and model. */
+  derivedFrom: z
+    .strictObject({
+      name: z.string().regex(MODEL_NAME),
+      version: z.string().regex(SEMVER),
+      modelSha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
+    })
+    .optional(),
+  /** How a fine-tuned package was trained; timings are kept out, in the report, so that a rerun gives the same manifest. */
+  training: z
+    .strictObject({
+      dataSha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
+      examples: z.number().int().positive(),
+      epochs: z.number().int().positive(),
+      seed: z.number().int(),
+      /** The eval metric, for the base where the task allows, and for this model. */
+      metric: z.strictObject({ name: z.enum(['accuracy', 'loss']), base: z.number().optional(), value: z.number() }),
+    })
+    .optional(),
+  /** For a package cut out of its base: the tensor of the base that is this package's output. */
+  extraction: z.strictObject({ tensor: z.string().min(1) }).optional(),
+  /** Reports the package carries (training.json, compression.json): kept by publish and pull like every listed file. */
+  reports: z.array(z.string().regex(RELATIVE_PATH)).optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),

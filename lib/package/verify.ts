@@ -35,6 +35,10 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
   if (manifest.labels && !(await stat(join(dir, manifest.labels)).catch(() => undefined))) {
     problems.push(`${join(dir, manifest.labels)}: the labels file the manifest names is missing`);
   }
+  for (const report of manifest.reports ?? []) {
+    if (!(await stat(join(dir, report)).catch(() => undefined)))
+      problems.push(`${join(dir, report)}: a report the manifest lists is missing`);
+  }
   let checked = 0;
   try {
     for (const sample of manifest.samples) {

@@ -29,6 +29,7 @@ import { openVerifiedModel } from '../triton/verified-model';
 export function packageFiles(manifest: Manifest): string[] {
   const rest = new Set<string>([manifest.model.file, ...manifest.samples.flatMap((s) => [s.request, s.response])]);
   if (manifest.labels !== undefined) rest.add(manifest.labels);
+  for (const report of manifest.reports ?? []) rest.add(report);
   rest.delete(MANIFEST_FILE);
   return [MANIFEST_FILE, ...[...rest].sort()];
 }

@@ -46,6 +46,8 @@ export interface TrainableView {
   readonly onnx: OnnxModel;
   /** The layers that hold trainable weights, in graph order. */
   readonly weightedLayers: readonly OnnxNodeLayer[];
+  /** Every tensor a node computes, with its shape (null where it follows the batch). */
+  readonly tensorShapes: ReadonlyMap<string, tf.Shape>;
   /** The model's bytes with the view's current weights. */
   toOnnx(): Uint8Array;
   dispose(): void;
@@ -189,6 +191,7 @@ export function buildTrainableView(bytes: Uint8Array, what: string): TrainableVi
     model,
     onnx,
     weightedLayers,
+    tensorShapes: shapes,
     toOnnx: () => {
       const replaced = new Map<string, Float32Array>();
       for (const layer of weightedLayers) {

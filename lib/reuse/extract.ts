@@ -1,0 +1,71 @@
+/**
+ * `modelship extract`: component reuse. A new package whose output is an intermediate tensor of the
+ * base (the penultimate features of a classifier, a convolutional block's maps), named by tensor or by
+ * the Keras layer that produced it. The base's golden requests stay valid (its inputs are unchanged),
+ * and the new package records them answered by the cut graph.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConversionError } from '../convert/errors';
+import { createPackage, readSampleRequests } from '../package/create';
+import { PackageError } from '../package/errors';
+import { readManifest, type Manifest } from '../package/manifest';
+import { verifyPackage } from '../package/verify';
+import { cutAtTensor, producedTensors } from './graph-surgery';
+import { readOnnxModel } from './onnx-model';
+import { buildTrainableView } from './trainable-view';
+
+export interface ExtractOptions {
+  readonly base: string;
+  /** A tensor of the base graph, or a layer name: the last tensor of the nodes named `<layer>/...`. */
+  readonly output: string;
+  readonly name: string;
+  readonly version: string;
+  readonly out: string;
+  readonly force?: boolean;
+}
+
+/** The tensor `output` names, and the name the new package gives it. */
+export function resolveOutput(onnx: Uint8Array, output: string): { tensor: string; outputName: string } {
+  const tensors = producedTensors(onnx);
+  if (tensors.includes(output)) return { tensor: output, outputName: output };
+  const layerNodes = readOnnxModel(onnx).nodes.filter((n) => n.name.startsWith(`${output}/`));
+  const last = layerNodes.at(-1)?.outputs.find((o) => o !== '');
+  if (last !== undefined) return { tensor: last, outputName: output };
+  const layers = [...new Set(readOnnxModel(onnx).nodes.map((n) => n.name.split('/')[0]))];
+  throw new ConversionError(`'${output}' is neither a tensor nor a layer of the model; its layers are ${layers.join(', ')}`);
+}
+
+export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
+  const verified = await verifyPackage(opts.base);
+  if (!verified.ok) throw new PackageError(`the base package ${opts.base} does not verify:\n  - ${verified.problems.join('\n  - ')}`);
+  const base = readManifest(opts.base);
+  const bytes = await readFile(join(opts.base, base.model.file));
+  const { tensor, outputName } = resolveOutput(bytes, opts.output);
+  const view = buildTrainableView(bytes, base.name);
+  const dims = view.tensorShapes.get(tensor)!;
+  view.dispose();
+  const cut = cutAtTensor(bytes, { tensor, outputName, dims });
+  const work = await mkdtemp(join(tmpdir(), 'modelship-extract-'));
+  try {
+    const modelPath = join(work, 'model.onnx');
+    await writeFile(modelPath, cut);
+    const samples = (await Promise.all(base.samples.map((s) => readSampleRequests(join(opts.base, s.request))))).flat();
+    return await createPackage({
+      modelPath,
+      name: opts.name,
+      version: opts.version,
+      outDir: opts.out,
+      target: base.target,
+      gpuPlatform: base.gpu?.platform,
+      description: `The '${outputName}' tensor of ${base.name}@${base.version}, extracted by modelship.`,
+      samples: samples.map((s) => ({ ...s, outputs: undefined })),
+      force: opts.force,
+      derivedFrom: { name: base.name, version: base.version, modelSha256: base.model.sha256 },
+      extraction: { tensor },
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
