@@ -83,6 +83,7 @@ export async function runPublish(
     console.log(`  tarball: ${r.size} bytes, sha256 ${r.sha256}`);
     console.log(`  model:   sha256 ${r.modelSha256}`);
     console.log(`  index:   s3://${r.bucket}/${r.indexKey}`);
+    for (const w of r.warnings) process.stderr.write(`modelship: warning: ${w}\n`);
   } finally {
     bar.stop();
   }
@@ -127,10 +128,18 @@ export async function runList(name: string | undefined, o: RegistryCommandOption
     console.log(`no models in ${o.registry}`);
     return;
   }
-  const rows = [['NAME', 'VERSION', 'SIZE', 'SHA256', 'PUBLISHED', '']];
+  const rows = [['NAME', 'VERSION', 'SIZE', 'SHA256', 'PUBLISHED', 'DERIVED FROM', '']];
   for (const m of models) {
     for (const v of m.versions) {
-      rows.push([m.name, v.version, formatBytes(v.size), v.sha256.slice(0, 12), v.time, v.version === m.latest ? 'latest' : '']);
+      rows.push([
+        m.name,
+        v.version,
+        formatBytes(v.size),
+        v.sha256.slice(0, 12),
+        v.time,
+        v.derivedFrom ?? '',
+        v.version === m.latest ? 'latest' : '',
+      ]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

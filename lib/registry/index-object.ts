@@ -39,6 +39,8 @@ export const indexEntrySchema = z.strictObject({
   time: z.string().datetime(),
   /** gpu packages: sha256 of sagemaker/model.tar.gz, the SageMaker Triton artifact (absent in older entries and for cpu packages). */
   sagemakerSha256: z.string().regex(SHA256_HEX).optional(),
+  /** A derived package's base, NAME@VERSION, as its manifest records it (shown by `modelship list`). */
+  derivedFrom: z.string().min(1).optional(),
 });
 
 export const registryIndexSchema = z.strictObject({

@@ -21,7 +21,8 @@ import { verifyPackage } from '../package/verify';
 import { PackageError } from '../package/errors';
 import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
 import { AlreadyPublishedError, RegistryError } from './errors';
-import { addIndexEntry, type IndexEntry } from './index-object';
+import { addIndexEntry, readIndex, type IndexEntry } from './index-object';
+import type { Manifest } from '../package/manifest';
 import {
   indexKey,
   METADATA_MODEL_SHA256,
@@ -29,6 +30,7 @@ import {
   objectUri,
   packageKey,
   PACKAGE_FILE,
+  registryUri,
   type RegistryLocation,
   sagemakerArtifactKey,
   toLocation,
@@ -75,6 +77,26 @@ export interface PublishResult extends IndexEntry {
   readonly multipart: boolean;
   /** gpu packages: the key of the SageMaker Triton artifact (`<prefix>/<name>/<version>/sagemaker/model.tar.gz`). */
   readonly sagemakerKey?: string;
+  /** What the publisher should know but that does not stop a publish (a derived package whose base is elsewhere). */
+  readonly warnings: readonly string[];
+}
+
+/** A derived package's base should be in the same registry, so that its lineage can be followed there. */
+async function lineageWarnings(client: S3Client, registry: RegistryLocation, manifest: Manifest): Promise<string[]> {
+  const base = manifest.derivedFrom;
+  if (!base) return [];
+  const { index } = await readIndex(client, registry, base.name);
+  const entry = index.versions.find((v) => v.version === base.version);
+  if (!entry)
+    return [
+      `${manifest.name}@${manifest.version} is derived from ${base.name}@${base.version}, which ${registryUri(registry)} does not hold; publish the base there too to keep its lineage`,
+    ];
+  if (entry.modelSha256 !== base.modelSha256) {
+    return [
+      `${manifest.name}@${manifest.version} is derived from a ${base.name}@${base.version} whose model (sha256 ${base.modelSha256.slice(0, 12)}) is not the one ${registryUri(registry)} holds (${entry.modelSha256.slice(0, 12)})`,
+    ];
+  }
+  return [];
 }
 
 async function assertNotPublished(client: S3Client, bucket: string, key: string, label: string): Promise<void> {
@@ -227,6 +249,7 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
   const uri = objectUri(bucket, key);
 
   await assertNotPublished(client, bucket, key, label);
+  const warnings = await lineageWarnings(client, registry, report.manifest);
 
   const work = await mkdtemp(join(tmpdir(), 'modelship-publish-'));
   try {
@@ -258,6 +281,7 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
       modelSha256,
       time: (options.now?.() ?? new Date()).toISOString(),
       ...(sagemaker !== undefined ? { sagemakerSha256: sagemaker.sha256 } : {}),
+      ...(report.manifest.derivedFrom ? { derivedFrom: `${report.manifest.derivedFrom.name}@${report.manifest.derivedFrom.version}` } : {}),
     };
     await addIndexEntry(client, registry, name, entry);
     return {
@@ -269,6 +293,7 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
       indexKey: indexKey(registry, name),
       multipart,
       ...(sagemaker !== undefined ? { sagemakerKey: sagemaker.key } : {}),
+      warnings,
     };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -76,7 +76,7 @@ test('GIVEN two versions WHEN published, listed and pulled with the CLI THEN eac
     .split('\n')
     .map((l) => l.split(/\s{2,}/));
   expect(rows.map((r) => [r[0], r[1], r[5]])).toEqual([
-    ['NAME', 'VERSION', undefined],
+    ['NAME', 'VERSION', 'DERIVED FROM'],
     ['tiny-mlp', '1.0.0', undefined],
     ['tiny-mlp', '1.10.0', 'latest'],
   ]);
