@@ -131,6 +131,9 @@ export async function train(view: TrainableView, data: Dataset, evalData: Datase
         const ys = batchTargets(data, rows, opts);
         const loss = (await view.model.trainOnBatch(xs.length === 1 ? xs[0] : xs, ys)) as number;
         tf.dispose([...xs, ys]);
+        // tfjs's CPU backend resolves its promises at once, so without this the loop never returns to the
+        // event loop, and Ctrl-C (a signal handled there) would wait for the whole run to end.
+        await new Promise((resolve) => setImmediate(resolve));
         lossSum += loss;
         opts.listener?.batchEnd?.(b + 1, lossSum / (b + 1));
       }

@@ -9,6 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConversionError } from '../../lib/convert/errors';
+import { encodeOnnxModel } from '../../lib/convert/onnx-builder';
+import { createPackage } from '../../lib/package/create';
 import { PackageError } from '../../lib/package/errors';
 import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
@@ -264,4 +266,78 @@ test('extract names the layers it knows when asked for one that is not there', a
   ).rejects.toThrow(
     /'nope' is neither a tensor nor a layer of the model; its layers are downsample, conv1, pool1, conv2, flatten, hidden, classifier/,
   );
+});
+
+describe('finetune: early stopping and regression', () => {
+  test('--early-stop stops when the eval loss stops falling and keeps the best epoch', async () => {
+    const dir = tempDir();
+    const task = parityTask();
+    const relabel = (text: string, digits: number[], n: number) =>
+      text
+        .trim()
+        .split('\n')
+        .slice(0, n)
+        .map((l, i) => JSON.stringify({ ...(JSON.parse(l) as object), label: digits[i] }))
+        .join('\n');
+    writeFileSync(join(dir, 'train.jsonl'), relabel(task.train, task.trainDigits, 100));
+    writeFileSync(join(dir, 'eval.jsonl'), relabel(task.eval, task.evalDigits, 200));
+    // A learning rate this high makes the eval loss climb after the first epochs.
+    const report = await finetune({
+      base: join(MODELS, 'mnist-mlp'),
+      data: join(dir, 'train.jsonl'),
+      eval: join(dir, 'eval.jsonl'),
+      name: 'x',
+      version: '1.0.0',
+      out: join(dir, 'out'),
+      epochs: 10,
+      learningRate: 0.05,
+      earlyStopPatience: 1,
+    });
+    const losses = report.history.map((h) => h.evalLoss);
+    expect(report.epochsRun).toBeLessThan(10);
+    expect(losses[report.bestEpoch - 1]).toBe(Math.min(...losses));
+    expect(report.metric.value).toBe(report.history[report.bestEpoch - 1].evalAccuracy);
+    expect(readManifest(join(dir, 'out')).training!.epochs).toBe(report.epochsRun);
+  }, 60_000);
+
+  test('a model whose output is not a softmax is fine-tuned as regression, on its mean squared error', async () => {
+    const dir = tempDir();
+    const w = Float32Array.from({ length: 8 }, (_, i) => Math.sin(i + 1));
+    const onnx = encodeOnnxModel({
+      name: 'linear',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: ['batch', 4] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: ['batch', 2] }],
+      initializers: [
+        { name: 'W', dims: [4, 2], data: w },
+        { name: 'b', dims: [2], data: new Float32Array(2) },
+      ],
+      nodes: [{ opType: 'Gemm', inputs: ['x', 'W', 'b'], outputs: ['y'], name: 'dense/Gemm' }],
+    });
+    writeFileSync(join(dir, 'linear.onnx'), onnx);
+    await createPackage({ modelPath: join(dir, 'linear.onnx'), name: 'linear', version: '1.0.0', outDir: join(dir, 'base') });
+    // The targets come from other weights: y = x V + 0.5.
+    const v = [0.5, -1, 2, 0.25, -0.75, 1.5, 1, -0.5];
+    const line = (k: number) => {
+      const x = [Math.sin(k), Math.cos(k), Math.sin(2 * k), Math.cos(3 * k)];
+      const target = [0, 1].map((j) => x.reduce((s, xi, i) => s + xi * v[i * 2 + j], 0.5));
+      return JSON.stringify({ input: x, target });
+    };
+    writeFileSync(join(dir, 'train.jsonl'), Array.from({ length: 64 }, (_, k) => line(k)).join('\n'));
+    writeFileSync(join(dir, 'eval.jsonl'), Array.from({ length: 32 }, (_, k) => line(k + 100)).join('\n'));
+    const report = await finetune({
+      base: join(dir, 'base'),
+      data: join(dir, 'train.jsonl'),
+      eval: join(dir, 'eval.jsonl'),
+      name: 'linear',
+      version: '1.1.0',
+      out: join(dir, 'out'),
+      epochs: 20,
+      batchSize: 8,
+      learningRate: 0.05,
+    });
+    expect(report.task).toBe('regression');
+    expect(report.metric.name).toBe('loss');
+    expect(report.metric.value).toBeLessThan(report.metric.base! / 10);
+    expect(readManifest(join(dir, 'out')).training!.metric).toEqual(report.metric);
+  }, 60_000);
 });

@@ -3,8 +3,8 @@
  * input ending in one `modelship:` line with exit 1 (2 for a command line that cannot work), no stack
  * trace and nothing written.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../lib/package/manifest';
 import { parityTask } from '../../scripts/make-parity-task';
@@ -122,3 +122,43 @@ test('extract packages a layer of mnist-cnn and says what it took', () => {
     `extracted flatten/Flatten of mnist-cnn@1.0.0 into cnn-features@1.0.0 in ${out}\n  output: flatten FP32[-1,256]; 1 golden sample(s) recorded\n`,
   );
 });
+
+test('Ctrl-C during training exits 130 and leaves no package and no partial output', async () => {
+  const dir = tempDir();
+  const { data, eval: evalFile } = digitData(dir);
+  const out = join(dir, 'tuned');
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'finetune',
+      join(MODELS, 'mnist-mlp'),
+      '--data',
+      data,
+      '--eval',
+      evalFile,
+      '--name',
+      'x',
+      '--version',
+      '1.0.0',
+      '--out',
+      out,
+      '--epochs',
+      '200',
+    ],
+    {
+      env: isolatedCliEnv(tempDir()),
+    },
+  );
+  let stderr = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/epoch +1\/200/.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  expect(code).toBe(130);
+  expect(stderr).toMatch(/modelship: interrupted by SIGINT/);
+  expect(readdirSync(dir).sort()).toEqual(['eval.jsonl', 'train.jsonl']);
+}, 120_000);
