@@ -288,8 +288,12 @@ program
 
 /** Options every registry command takes: where the registry is and how to reach S3. */
 function registryOptions(command: Command): Command {
+  return s3Options(command.requiredOption('--registry <uri>', 'the registry: s3://bucket or s3://bucket/prefix'));
+}
+
+/** How to reach S3, for every command that talks to a registry. */
+function s3Options(command: Command): Command {
   return command
-    .requiredOption('--registry <uri>', 'the registry: s3://bucket or s3://bucket/prefix')
     .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3 (path-style addressing)')
     .option('--region <region>', 'AWS region (default: the standard chain, AWS_REGION or the profile)')
     .option('--profile <name>', 'a named profile from the shared AWS config files');
@@ -353,11 +357,7 @@ function positiveNumber(value: string): number {
 
 /** Registry options for a base given as NAME@VERSION; without --registry the base is a package directory. */
 function optionalRegistry(command: Command): Command {
-  return command
-    .option('--registry <uri>', 'pull the base NAME@VERSION from this registry: s3://bucket or s3://bucket/prefix')
-    .option('--endpoint-url <url>', 'an S3-compatible endpoint instead of AWS S3 (path-style addressing)')
-    .option('--region <region>', 'AWS region (default: the standard chain, AWS_REGION or the profile)')
-    .option('--profile <name>', 'a named profile from the shared AWS config files');
+  return s3Options(command.option('--registry <uri>', 'pull the base NAME@VERSION from this registry: s3://bucket or s3://bucket/prefix'));
 }
 
 optionalRegistry(

@@ -19,12 +19,11 @@ import { packageFiles } from '../../lib/registry/package-tarball';
 import { extractPackage } from '../../lib/reuse/extract';
 import { finetune, TRAINING_REPORT } from '../../lib/reuse/finetune';
 import { buildTrainableView } from '../../lib/reuse/trainable-view';
-import { parityTask } from '../../scripts/make-parity-task';
 import type { Clock } from '../../lib/util/clock';
 import { tempDir } from '../helpers/fixtures';
+import { writeDigitData } from './digit-data';
 
 const MODELS = join(__dirname, '..', '..', 'models');
-const task = parityTask();
 
 function treeHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -90,22 +89,9 @@ function steppingClock(step: number): Clock {
 }
 
 describe('finetune of mnist-mlp (its own task, the last layer)', () => {
-  const digitsTask = (dir: string) => {
-    // The held-out digits labelled with their digit: the base's own task, where its accuracy is reported.
-    const relabel = (text: string, digits: number[]) =>
-      text
-        .trim()
-        .split('\n')
-        .map((l, i) => JSON.stringify({ ...(JSON.parse(l) as object), label: digits[i] }))
-        .join('\n');
-    writeFileSync(join(dir, 'train.jsonl'), relabel(task.train, task.trainDigits).split('\n').slice(0, 200).join('\n'));
-    writeFileSync(join(dir, 'eval.jsonl'), relabel(task.eval, task.evalDigits).split('\n').slice(0, 300).join('\n'));
-    return { data: join(dir, 'train.jsonl'), eval: join(dir, 'eval.jsonl') };
-  };
-
   test('the same data and seed give byte-identical model, manifest and samples; the base is never written', async () => {
     const dir = tempDir();
-    const files = digitsTask(dir);
+    const files = writeDigitData(dir, 200, 300);
     const baseDir = join(dir, 'base');
     cpSync(join(MODELS, 'mnist-mlp'), baseDir, { recursive: true });
     const before = treeHashes(baseDir);
@@ -126,7 +112,7 @@ describe('finetune of mnist-mlp (its own task, the last layer)', () => {
 
   test('a base whose model does not match its sha256 is refused before anything trains', async () => {
     const dir = tempDir();
-    const files = digitsTask(dir);
+    const files = writeDigitData(dir, 200, 300);
     const baseDir = join(dir, 'base');
     cpSync(join(MODELS, 'mnist-mlp'), baseDir, { recursive: true });
     const model = readFileSync(join(baseDir, 'model.onnx'));
@@ -164,7 +150,7 @@ describe('finetune of mnist-mlp (its own task, the last layer)', () => {
     ],
   ])('training data with %s is refused, naming the file and line', async (_what, contents, reason) => {
     const dir = tempDir();
-    const files = digitsTask(dir);
+    const files = writeDigitData(dir, 200, 300);
     writeFileSync(files.data, contents);
     const err = await finetune({ base: join(MODELS, 'mnist-mlp'), ...files, name: 'x', version: '1.0.0', out: join(dir, 'out') }).catch(
       (e: unknown) => e,
@@ -179,7 +165,7 @@ describe('finetune of mnist-mlp (its own task, the last layer)', () => {
     ['a short row', 'label,a,b\n1,0.5\n', /train\.csv:2: 2 column\(s\); the header has 3/],
   ])('CSV with %s is refused, naming the file and line', async (_what, contents, reason) => {
     const dir = tempDir();
-    const files = digitsTask(dir);
+    const files = writeDigitData(dir, 200, 300);
     writeFileSync(join(dir, 'train.csv'), contents);
     const err = await finetune({
       base: join(MODELS, 'mnist-mlp'),
@@ -195,7 +181,7 @@ describe('finetune of mnist-mlp (its own task, the last layer)', () => {
 
   test('CSV of flat features trains like JSON Lines', async () => {
     const dir = tempDir();
-    const files = digitsTask(dir);
+    const files = writeDigitData(dir, 200, 300);
     const rows = readFileSync(files.data, 'utf8')
       .trim()
       .split('\n')
@@ -271,21 +257,11 @@ test('extract names the layers it knows when asked for one that is not there', a
 describe('finetune: early stopping and regression', () => {
   test('--early-stop stops when the eval loss stops falling and keeps the best epoch', async () => {
     const dir = tempDir();
-    const task = parityTask();
-    const relabel = (text: string, digits: number[], n: number) =>
-      text
-        .trim()
-        .split('\n')
-        .slice(0, n)
-        .map((l, i) => JSON.stringify({ ...(JSON.parse(l) as object), label: digits[i] }))
-        .join('\n');
-    writeFileSync(join(dir, 'train.jsonl'), relabel(task.train, task.trainDigits, 100));
-    writeFileSync(join(dir, 'eval.jsonl'), relabel(task.eval, task.evalDigits, 200));
+    const files = writeDigitData(dir);
     // A learning rate this high makes the eval loss climb after the first epochs.
     const report = await finetune({
       base: join(MODELS, 'mnist-mlp'),
-      data: join(dir, 'train.jsonl'),
-      eval: join(dir, 'eval.jsonl'),
+      ...files,
       name: 'x',
       version: '1.0.0',
       out: join(dir, 'out'),

@@ -7,9 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../lib/package/manifest';
-import { parityTask } from '../../scripts/make-parity-task';
 import { isolatedCliEnv } from '../helpers/cli-env';
 import { tempDir } from '../helpers/fixtures';
+import { writeDigitData } from './digit-data';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'bin', 'modelship.js');
 const MODELS = join(__dirname, '..', '..', 'models');
@@ -19,23 +19,9 @@ function cli(...args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: isolatedCliEnv(home) });
 }
 
-function digitData(dir: string): { data: string; eval: string } {
-  const task = parityTask();
-  const relabel = (text: string, digits: number[], n: number) =>
-    text
-      .trim()
-      .split('\n')
-      .slice(0, n)
-      .map((l, i) => JSON.stringify({ ...(JSON.parse(l) as object), label: digits[i] }))
-      .join('\n');
-  writeFileSync(join(dir, 'train.jsonl'), relabel(task.train, task.trainDigits, 100));
-  writeFileSync(join(dir, 'eval.jsonl'), relabel(task.eval, task.evalDigits, 200));
-  return { data: join(dir, 'train.jsonl'), eval: join(dir, 'eval.jsonl') };
-}
-
 test('finetune prints what it trained, the eval accuracy of the base and of the result, and where the report is', () => {
   const dir = tempDir();
-  const { data, eval: evalFile } = digitData(dir);
+  const { data, eval: evalFile } = writeDigitData(dir);
   const out = join(dir, 'tuned');
   const r = cli(
     'finetune',
@@ -67,7 +53,7 @@ test('finetune prints what it trained, the eval accuracy of the base and of the 
 
 test('finetune with bad data ends in one modelship: line naming the file and line, exit 1, and writes nothing', () => {
   const dir = tempDir();
-  const { eval: evalFile } = digitData(dir);
+  const { eval: evalFile } = writeDigitData(dir);
   writeFileSync(join(dir, 'bad.jsonl'), '{"input": [1, 2, 3], "label": 1}\n');
   const out = join(dir, 'tuned');
   const r = cli(
@@ -91,7 +77,7 @@ test('finetune with bad data ends in one modelship: line naming the file and lin
 
 test('finetune --labels without --new-head is a usage error (exit 2)', () => {
   const dir = tempDir();
-  const { data, eval: evalFile } = digitData(dir);
+  const { data, eval: evalFile } = writeDigitData(dir);
   writeFileSync(join(dir, 'labels.json'), '["a", "b"]');
   const r = cli(
     'finetune',
@@ -125,7 +111,7 @@ test('extract packages a layer of mnist-cnn and says what it took', () => {
 
 test('Ctrl-C during training exits 130 and leaves no package and no partial output', async () => {
   const dir = tempDir();
-  const { data, eval: evalFile } = digitData(dir);
+  const { data, eval: evalFile } = writeDigitData(dir);
   const out = join(dir, 'tuned');
   const child = spawn(
     process.execPath,

@@ -3,13 +3,13 @@
  * fine-tune it, publish the result as a new version, and pull that back, lineage and report included.
  * Publishing a derived package whose base is not in the registry warns, and `list` shows the lineage.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest } from '../../lib/package/manifest';
 import { listRegistry, publishPackage, pullPackage, type RegistryLocation } from '../../lib/registry';
 import { finetune, TRAINING_REPORT } from '../../lib/reuse/finetune';
-import { parityTask } from '../../scripts/make-parity-task';
 import { tempDir } from '../helpers/fixtures';
+import { writeDigitData } from './digit-data';
 import { BUCKET, startLocalS3, type LocalS3 } from '../registry/s3-server';
 
 const MODELS = join(__dirname, '..', '..', 'models');
@@ -25,19 +25,6 @@ afterAll(async () => {
 });
 
 /** 100 training and 200 eval digits of the held-out split, labelled with their digit. */
-function digitData(dir: string): { data: string; eval: string } {
-  const task = parityTask();
-  const relabel = (text: string, digits: number[], n: number) =>
-    text
-      .trim()
-      .split('\n')
-      .slice(0, n)
-      .map((l, i) => JSON.stringify({ ...(JSON.parse(l) as object), label: digits[i] }))
-      .join('\n');
-  writeFileSync(join(dir, 'train.jsonl'), relabel(task.train, task.trainDigits, 100));
-  writeFileSync(join(dir, 'eval.jsonl'), relabel(task.eval, task.evalDigits, 200));
-  return { data: join(dir, 'train.jsonl'), eval: join(dir, 'eval.jsonl') };
-}
 
 test('pull a published base, fine-tune it, publish the result as a new version and pull it back', async () => {
   const dir = tempDir();
@@ -46,7 +33,15 @@ test('pull a published base, fine-tune it, publish the result as a new version a
   await pullPackage({ client: s3.client, registry: REGISTRY, name: 'mnist-mlp', version: '1.0.0', outDir: join(dir, 'base') });
 
   const tuned = join(dir, 'tuned');
-  await finetune({ base: join(dir, 'base'), ...digitData(dir), name: 'mnist-mlp', version: '1.1.0', out: tuned, trainLast: 1, epochs: 1 });
+  await finetune({
+    base: join(dir, 'base'),
+    ...writeDigitData(dir),
+    name: 'mnist-mlp',
+    version: '1.1.0',
+    out: tuned,
+    trainLast: 1,
+    epochs: 1,
+  });
   const published = await publishPackage({ client: s3.client, registry: REGISTRY, dir: tuned, now: TIME });
   expect(published.warnings).toEqual([]);
   expect(published.derivedFrom).toBe('mnist-mlp@1.0.0');
@@ -74,7 +69,7 @@ test('publishing a derived package whose base is not in the registry warns, nami
   const tuned = join(dir, 'tuned');
   const base = join(dir, 'base');
   cpSync(join(MODELS, 'mnist-mlp'), base, { recursive: true });
-  await finetune({ base, ...digitData(dir), name: 'lonely-mlp', version: '2.0.0', out: tuned, trainLast: 1, epochs: 1 });
+  await finetune({ base, ...writeDigitData(dir), name: 'lonely-mlp', version: '2.0.0', out: tuned, trainLast: 1, epochs: 1 });
   const other: RegistryLocation = { bucket: BUCKET, prefix: 'elsewhere' };
   const published = await publishPackage({ client: s3.client, registry: other, dir: tuned, now: TIME });
   expect(published.warnings).toEqual([
