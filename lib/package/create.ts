@@ -46,6 +46,8 @@ export interface CreatePackageOptions {
   readonly force?: boolean;
   /** What the ONNX model was converted from, recorded in the manifest. @default - nothing: the model was ONNX to begin with */
   readonly source?: Manifest['source'];
+  /** How a picture becomes the first input, for image models; checked against that input. @default - none */
+  readonly preprocess?: Manifest['preprocess'];
 }
 
 /** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
@@ -114,6 +116,7 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       })),
       ...(options.labels ? { labels: LABELS_FILE } : {}),
       ...(options.source ? { source: options.source } : {}),
+      ...(options.preprocess ? { preprocess: options.preprocess } : {}),
       created: { tool: 'modelship', version: VERSION },
     },
     `package ${options.name}`,

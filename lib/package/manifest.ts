@@ -8,6 +8,7 @@ import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
 import { SHA256_HEX } from './hash';
 import { MODEL_NAME } from './model-name';
+import { preprocessProblem, preprocessSchema } from './preprocess';
 import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';
@@ -80,6 +81,8 @@ export const manifestSchema = z.strictObject({
       sha256: z.string().regex(SHA256_HEX, 'must be 64 lower-case hex digits'),
     })
     .optional(),
+  /** How a picture becomes the first input, for image models: what the browser page does to a drawing. */
+  preprocess: preprocessSchema.optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),
@@ -106,6 +109,8 @@ export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest 
       seen.add(t.name);
     }
   }
+  const preprocess = m.preprocess && preprocessProblem(m.preprocess, m.inputs[0]);
+  if (preprocess) throw new PackageError(`${source}: ${preprocess}`);
   return m;
 }
 

@@ -2,7 +2,7 @@
  * `modelship verify`: checks a package the way a deployment would trust it: the manifest against its
  * schema, the model against its sha256, and every golden sample against a fresh run of the engine.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceEngine } from '../engine/engine';
 import { recoverInterruptedWrite } from '../util/atomic-dir';
@@ -31,10 +31,8 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
   } catch (err) {
     return { ok: false, problems: [(err as Error).message], samplesChecked: 0 };
   }
+  // The engine has read and checked labels.json, as it has the model.
   const problems: string[] = [];
-  if (manifest.labels && !(await stat(join(dir, manifest.labels)).catch(() => undefined))) {
-    problems.push(`${join(dir, manifest.labels)}: the labels file the manifest names is missing`);
-  }
   let checked = 0;
   try {
     for (const sample of manifest.samples) {
