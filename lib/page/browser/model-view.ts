@@ -10,7 +10,7 @@ import { withImage, zeroRequest } from '../request-draft';
 import { topClasses } from '../top-classes';
 import { call, errorText, type Answer } from './api';
 import type { Credential } from './credential';
-import { h, replace } from './dom';
+import { append, h, replace } from './dom';
 import { imagePad } from './image-pad';
 
 export interface LoadedModel {
@@ -105,7 +105,10 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
   const classes = h('div', { id: 'answer-classes' });
   const body = h('pre', { class: 'body', id: 'answer-body', tabindex: 0 });
 
+  let answers = 0;
   const show = (a: Answer) => {
+    // A count of answers shown, so that a reader (a test, a screen reader's user) can tell a new one from the last.
+    answerCard.dataset.answers = String(++answers);
     const label = a.ok ? 'ok' : 'failed';
     replace(statusLine, h('span', { class: `pill ${label}` }, `${a.status} ${a.statusText}`), ` ${a.ms.toFixed(1)} ms`);
     answerError.textContent = a.ok ? '' : errorText(a);
@@ -113,9 +116,22 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
     body.textContent = pretty(a.text, a.json);
   };
 
+  const answerCard = h('section', {
+    class: 'card answer-card',
+    id: 'answer',
+    'aria-labelledby': 'answer-title',
+    'aria-live': 'polite',
+    'data-state': 'idle',
+  });
+  // One request at a time; a stroke that ends while one is out is sent right after it, so the answer
+  // shown is always that of the latest drawing.
   let inFlight = false;
-  const sendRequest = async () => {
-    if (inFlight) return;
+  let again = false;
+  const sendRequest = async (): Promise<void> => {
+    if (inFlight) {
+      again = true;
+      return;
+    }
     const text = editor.value;
     try {
       JSON.parse(text);
@@ -127,6 +143,7 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
     editorError.textContent = '';
     editor.removeAttribute('aria-invalid');
     inFlight = true;
+    answerCard.dataset.state = 'sending';
     send.disabled = true;
     statusLine.textContent = 'Sending…';
     const path = `/v2/models/${encodeURIComponent(m.name)}${version.value ? `/versions/${encodeURIComponent(version.value)}` : ''}/infer`;
@@ -139,6 +156,12 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
     } finally {
       inFlight = false;
       send.disabled = false;
+      if (again) {
+        again = false;
+        void sendRequest();
+      } else {
+        answerCard.dataset.state = 'idle';
+      }
     }
   };
   send.addEventListener('click', () => void sendRequest());
@@ -169,6 +192,14 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
       void sendRequest();
     });
 
+  append(
+    answerCard,
+    h('h3', { id: 'answer-title' }, 'Answer'),
+    statusLine,
+    answerError,
+    classes,
+    h('details', {}, h('summary', {}, 'Response body'), body),
+  );
   replace(
     root,
     h(
@@ -216,15 +247,7 @@ export function renderModel(root: HTMLElement, model: LoadedModel, credential: C
         editorError,
         h('div', { class: 'row' }, send, reset, h('label', { class: 'inline' }, 'Version ', version)),
       ),
-      h(
-        'section',
-        { class: 'card answer-card', 'aria-labelledby': 'answer-title', 'aria-live': 'polite' },
-        h('h3', { id: 'answer-title' }, 'Answer'),
-        statusLine,
-        answerError,
-        classes,
-        h('details', {}, h('summary', {}, 'Response body'), body),
-      ),
+      answerCard,
     ),
   );
 }
