@@ -133,7 +133,7 @@ test('the key from the address bar goes to sessionStorage and out of the URL; th
   expect(page.url()).toBe(running.pageUrl);
   expect(await page.evaluate("sessionStorage.getItem('modelship.credential')")).toContain(KEY);
   expect(await page.evaluate('localStorage.length')).toBe(0);
-  const listed = await page.$$eval('.model-button', (els) => els.map((e) => e.getAttribute('data-model')));
+  const listed = await Promise.all((await page.locator('.model-button').all()).map((b) => b.getAttribute('data-model')));
   expect(listed.sort()).toEqual(['mnist-cnn', 'mnist-mlp']);
   // A reload in the same tab stays connected, from sessionStorage.
   await page.reload();
@@ -259,7 +259,7 @@ test("the server's error body is shown as text, never as HTML", async () => {
   expect(status).toMatch(/^400 Bad Request/);
   expect(await page.textContent('#answer-error')).toBe(expected);
   expect(await page.evaluate('window.__pwned')).toBeUndefined();
-  expect(await page.$$eval('img[src="x"], #model script', (els) => els.length)).toBe(0);
+  expect(await page.locator('img[src="x"], #model script').count()).toBe(0);
   problems = problems.filter((p) => !/status of 400/.test(p));
 });
 
@@ -272,15 +272,15 @@ test('a package whose description and labels hold <script> shows them as text; n
   try {
     const page = await connected(other.pageUrl);
     expect(await page.textContent('#model-description')).toBe(`Described as ${HOSTILE}`);
-    expect(await page.$$eval('#model-labels li', (els) => els.map((e) => e.textContent))).toEqual([
+    expect(await page.locator('#model-labels li').allTextContents()).toEqual([
       HOSTILE,
       '<b>bold</b>',
       '<img src=x onerror="window.__pwned = 3">',
     ]);
     await answered(page, () => page.click('#send'));
-    expect(await page.$$eval('.bar-label', (els) => els.length)).toBe(3);
+    expect(await page.locator('.bar-label').count()).toBe(3);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
-    expect(await page.$$eval('img[src="x"], b, main script', (els) => els.length)).toBe(0);
+    expect(await page.locator('img[src="x"], b, main script').count()).toBe(0);
   } finally {
     await other.close();
   }
