@@ -33,7 +33,7 @@ export interface OpenApiModel {
 export interface OpenApiServer {
   readonly url: string;
   readonly description?: string;
-  readonly variables?: Readonly<Record<string, { readonly default: string; readonly description?: string }>>;
+  readonly variables?: Readonly<Record<string, { readonly default: string }>>;
 }
 
 export interface OpenApiOptions {
