@@ -185,14 +185,12 @@ export class ModelRouter {
       .sort(([a], [b]) => byName({ name: a }, { name: b }))
       .flatMap(([, list]) => list.map((e): RepositoryEntry => ({ name: e.name, version: e.version, state: 'READY' })));
     if (readyOnly) return served;
-    const refused = [...this.failures]
-      .sort(byName)
-      .map((f): RepositoryEntry => ({
-        name: f.name,
-        ...(f.version ? { version: f.version } : {}),
-        state: 'UNAVAILABLE',
-        reason: f.reason,
-      }));
+    const refused = [...this.failures].sort(byName).map((f): RepositoryEntry => ({
+      name: f.name,
+      ...(f.version ? { version: f.version } : {}),
+      state: 'UNAVAILABLE',
+      reason: f.reason,
+    }));
     return [...served, ...refused];
   }
 
