@@ -97,6 +97,7 @@ program
   .option('--labels <file>', 'JSON array of class labels')
   .option('--config <file>', 'for a Keras .weights.h5: the model config JSON')
   .option('--description <text>', 'what the model does', '')
+  .option('--preprocess <json>', 'for image models: {"layout":"flat|NHWC|NCHW","range":[min,max],"channels":"gray|rgb"}')
   .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false)
   .action((model: string, o: Record<string, string | boolean | undefined>) =>
     runWriting(async () => {
@@ -113,6 +114,10 @@ program
           description: o.description as string,
           samples: o.samples ? await readSampleRequests(o.samples as string) : undefined,
           labels: o.labels ? (JSON.parse(await readFile(o.labels as string, 'utf8')) as string[]) : undefined,
+          preprocess:
+            o.preprocess === undefined
+              ? undefined
+              : (await import('../lib/package/preprocess')).parsePreprocessOption(o.preprocess as string),
           force: o.force === true,
           source,
         });

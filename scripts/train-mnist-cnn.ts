@@ -18,6 +18,7 @@ trainMnistExample({
   name: 'mnist-cnn',
   target: 'gpu',
   sampleShape: [SIDE, SIDE, 1],
+  preprocess: { layout: 'NHWC', range: [0, 1], channels: 'gray' },
   learningRate: 0.003,
   defaultEpochs: 2,
   defaultBatch: 16,

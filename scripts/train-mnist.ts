@@ -12,6 +12,7 @@ trainMnistExample({
   name: 'mnist-mlp',
   target: 'cpu',
   sampleShape: [784],
+  preprocess: { layout: 'flat', range: [0, 1], channels: 'gray' },
   learningRate: 0.001,
   defaultEpochs: 12,
   defaultBatch: 64,

@@ -9,6 +9,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { SecurityInput } from '../openapi/security';
 import { handlerFunction } from './private/handler-function';
 import type { Acknowledgement } from './private/nag';
 import { checkThrottle } from './private/throttle';
@@ -135,6 +136,9 @@ export abstract class ApiAuth {
 
   /** Creates the mode's resources for `api`; called once by ModelApi. @internal */
   abstract _bind(scope: Construct, api: apigw.RestApi): AuthBinding;
+
+  /** The mode as an OpenAPI security scheme, for the API's document. @internal */
+  abstract _openApiSecurity(): SecurityInput;
 }
 
 const DEFAULT_PLANS: readonly UsagePlanTier[] = [
@@ -147,6 +151,10 @@ function checkName(what: string, name: string): void {
 
 class ApiKeyAuth extends ApiAuth {
   readonly kind = ApiAuthKind.API_KEY;
+
+  _openApiSecurity(): SecurityInput {
+    return { kind: 'apiKey' };
+  }
 
   constructor(private readonly plans: readonly UsagePlanTier[]) {
     super();
@@ -227,6 +235,10 @@ class ApiKeyAuth extends ApiAuth {
 class IamAuth extends ApiAuth {
   readonly kind = ApiAuthKind.IAM;
 
+  _openApiSecurity(): SecurityInput {
+    return { kind: 'sigv4' };
+  }
+
   _bind(): AuthBinding {
     return {
       methodOptions: { authorizationType: apigw.AuthorizationType.IAM },
@@ -243,6 +255,15 @@ const BEARER_JWT = '^[Bb]earer [-_A-Za-z0-9]+\\.[-_A-Za-z0-9]+\\.[-_A-Za-z0-9]+$
 class JwtAuth extends ApiAuth {
   readonly kind = ApiAuthKind.JWT;
   private readonly jwksUri: string;
+
+  _openApiSecurity(): SecurityInput {
+    // A token stands for a value known only at deploy time; the document leaves it out rather than print "${Token[...]}".
+    return {
+      kind: 'jwt',
+      issuer: Token.isUnresolved(this.props.issuer) ? undefined : this.props.issuer,
+      audience: this.props.audience.some((a) => Token.isUnresolved(a)) ? undefined : this.props.audience,
+    };
+  }
 
   constructor(private readonly props: JwtAuthProps) {
     super();
@@ -292,6 +313,10 @@ class JwtAuth extends ApiAuth {
 
 class CognitoAuth extends ApiAuth {
   readonly kind = ApiAuthKind.COGNITO;
+
+  _openApiSecurity(): SecurityInput {
+    return { kind: 'cognito' };
+  }
 
   constructor(private readonly props: CognitoAuthProps) {
     super();

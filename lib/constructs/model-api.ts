@@ -3,7 +3,9 @@
  * the health routes, authentication, stage-wide and per-model throttling, request validation, access
  * logs and a dashboard. Each model's backend binds itself (model-backend.ts): this file knows no backend.
  */
-import { Duration, Names } from 'aws-cdk-lib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attachCustomSynthesis, CfnOutput, Duration, Lazy, Names, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,12 +14,15 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle';
 import { ApiAuth, ApiAuthKind, type AuthBinding } from './api-auth';
+import type { OpenApiDocument } from '../openapi/document';
 import type { IModelBackend, ModelIntegrations } from './model-backend';
+import type { ModelPackage } from './model-package';
 import { ACCESS_LOG_FORMAT, inferValidation } from './private/api-stage';
 import { apiWidgets } from './private/dashboard';
 import { addGatewayResponses } from './private/gateway-responses';
 import { acknowledge } from './private/nag';
-import { addServerRoutes } from './private/protocol-templates';
+import { apiDocument } from './private/openapi-document';
+import { addServerRoutes, vtlText } from './private/protocol-templates';
 import { checkThrottle, MethodThrottles } from './private/throttle';
 
 export { modelMetadataJson, modelReadyJson } from './private/protocol-templates';
@@ -73,7 +78,18 @@ export interface ModelApiProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+  /**
+   * Also serve the API's OpenAPI document at `GET /openapi.json`, behind the API's auth like every
+   * route, and output its URL as `OpenApiUrl`. Served without the golden-sample examples, which would
+   * pass API Gateway's 300 KB mapping template limit; the file in cdk.out has them. The document is
+   * written into the cloud assembly (see {@link ModelApi.openApiFileName}) either way.
+   * @default false
+   */
+  readonly serveOpenApi?: boolean;
 }
+
+/** API Gateway's limit on one mapping template, which a served document is written into. */
+const MAX_TEMPLATE_BYTES = 300 * 1024;
 
 /** Options of {@link ModelApi.addModel}. */
 export interface AddModelOptions {
@@ -112,11 +128,16 @@ export class ModelApi extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** The stage's default throttle. */
   readonly throttle: Required<apigw.ThrottleSettings>;
+  /** The OpenAPI document's file in the cloud assembly (cdk.out), written at synth: `<stack>.<id>.openapi.json`. */
+  readonly openApiFileName: string;
 
   private readonly binding: AuthBinding;
   private readonly modelsResource: apigw.Resource;
   private readonly inferOptions: apigw.MethodOptions;
   private readonly models = new Map<string, ServedModel>();
+  private readonly packages: ModelPackage[] = [];
+  private readonly stageName: string;
+  private readonly servesDocument: boolean;
   private readonly methodThrottles: MethodThrottles;
 
   constructor(scope: Construct, id: string, props: ModelApiProps = {}) {
@@ -124,6 +145,8 @@ export class ModelApi extends Construct {
     this.auth = props.auth ?? ApiAuth.apiKey();
     this.throttle = checkThrottle('ModelApi', props.throttle ?? DEFAULT_STAGE_THROTTLE);
     const cloudWatchRole = props.cloudWatchRole ?? true;
+    this.stageName = props.stageName ?? 'prod';
+    this.servesDocument = props.serveOpenApi ?? false;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH });
     this.restApi = new apigw.RestApi(this, 'Resource', {
@@ -134,7 +157,7 @@ export class ModelApi extends Construct {
       cloudWatchRole,
       defaultCorsPreflightOptions: props.cors,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName: this.stageName,
         throttlingRateLimit: this.throttle.rateLimit,
         throttlingBurstLimit: this.throttle.burstLimit,
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
@@ -184,6 +207,56 @@ export class ModelApi extends Construct {
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(...apiWidgets(this.restApi));
+
+    this.openApiFileName = `${Stack.of(this).artifactId}.${Names.uniqueId(this)}.openapi.json`;
+    // At synth, once every model is added: the same document `modelship serve` answers, for this API.
+    attachCustomSynthesis(this, {
+      onSynthesize: (session) =>
+        writeFileSync(join(session.outdir, this.openApiFileName), `${JSON.stringify(this.openApiDocument(), null, 2)}\n`),
+    });
+    if (this.servesDocument) this.serveOpenApi();
+  }
+
+  /**
+   * The API's OpenAPI 3.1 document: every model added (a registry package given no manifest is left
+   * out), its auth mode's security scheme, and the stage URL with the API id as a variable.
+   */
+  openApiDocument(options: { readonly examples?: boolean } = {}): OpenApiDocument {
+    return apiDocument({
+      packages: this.packages,
+      auth: this.auth,
+      stageName: this.stageName,
+      region: Stack.of(this).region,
+      examples: options.examples ?? true,
+      documentRoute: this.servesDocument,
+    });
+  }
+
+  /** GET /openapi.json, answered by API Gateway from the document built at synth, and its URL as an output. */
+  private serveOpenApi(): void {
+    const body = Lazy.string({ produce: () => vtlText(JSON.stringify(this.openApiDocument({ examples: false }))) });
+    this.restApi.root.addResource('openapi.json').addMethod(
+      'GET',
+      new apigw.MockIntegration({
+        requestTemplates: { 'application/json': '{"statusCode": 200}' },
+        integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': body } }],
+      }),
+      { ...this.binding.methodOptions, methodResponses: [{ statusCode: '200' }] },
+    );
+    new CfnOutput(this, 'OpenApiUrl', {
+      value: `${this.url}openapi.json`,
+      description: "The API's OpenAPI 3.1 document (it needs the API's auth)",
+    });
+    this.node.addValidation({
+      validate: () => {
+        const bytes = Buffer.byteLength(vtlText(JSON.stringify(this.openApiDocument({ examples: false }))));
+        return bytes > MAX_TEMPLATE_BYTES
+          ? [
+              `the OpenAPI document is ${bytes} bytes as a mapping template, over API Gateway's ${MAX_TEMPLATE_BYTES}; serve it elsewhere (serveOpenApi: false) and use ${this.openApiFileName}`,
+            ]
+          : [];
+      },
+    });
   }
 
   /** The stage's URL: `https://<id>.execute-api.<region>.amazonaws.com/<stage>/`. */
@@ -208,6 +281,7 @@ export class ModelApi extends Construct {
     if (this.models.has(name)) throw new Error(`ModelApi already serves a model named "${name}"; each model is served once`);
     const throttle = options.throttle === undefined ? undefined : checkThrottle(`model "${name}"`, options.throttle);
     this.models.set(name, backend);
+    this.packages.push(backend.modelPackage);
     const bound = backend.bind({ api: this, scope: new Construct(this, name) });
     const read = { ...this.binding.methodOptions, ...bound.readMethodOptions };
     const infer = { ...this.binding.methodOptions, ...bound.inferMethodOptions, ...this.inferOptions };

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Token } from 'aws-cdk-lib';
 import { checkModelFileSync } from '../package/integrity';
+import { readLabels } from '../package/labels';
 import { MANIFEST_FILE, type Manifest, parseManifest, readManifest } from '../package/manifest';
 import type { IModelRegistry } from './model-registry';
 import { checkSha256 } from './private/registry-checks';
@@ -49,6 +50,7 @@ interface LocalPackage {
   readonly files: readonly string[];
   readonly goldenFiles: readonly string[];
   readonly totalBytes: number;
+  readonly labels?: readonly string[];
 }
 
 /**
@@ -75,7 +77,8 @@ export class ModelPackage {
       if (!existsSync(full) || !statSync(full).isFile()) throw new Error(`${full}: a file the manifest names is missing`);
     }
     const totalBytes = files.reduce((sum, f) => sum + statSync(resolve(directory, f)).size, 0);
-    const local: LocalPackage = { directory, manifest, files, goldenFiles: [...new Set(goldenFiles)], totalBytes };
+    const labels = readLabels(directory, manifest);
+    const local: LocalPackage = { directory, manifest, files, goldenFiles: [...new Set(goldenFiles)], totalBytes, labels };
     return new ModelPackage(manifest.name, manifest.version, directory, local, manifest, undefined);
   }
 
@@ -143,6 +146,14 @@ export class ModelPackage {
     this.location = location;
     this.registrySource = registry?.source;
     this.modelBytes = registry === undefined ? knownManifest?.model.bytes : registry.modelBytes;
+  }
+
+  /**
+   * The class labels of a directory package's labels.json, which its model metadata carries; undefined
+   * when it has none, and for a registry package, whose labels.json is not read at synth.
+   */
+  get labels(): readonly string[] | undefined {
+    return this.local?.labels;
   }
 
   /** The manifest when it is known at synth: always for a directory package, when given for a registry package. */

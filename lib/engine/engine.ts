@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type Manifest } from '../package/manifest';
 import { checkModelBytes } from '../package/integrity';
+import { readLabels } from '../package/labels';
 import { DATATYPE_INFO, datatypeFromOrt } from '../protocol/datatypes';
 import { BadRequestError } from '../protocol/errors';
 import { PackageError } from '../package/errors';
@@ -29,6 +30,7 @@ export class InferenceEngine {
    */
   static async load(dir: string, options: EngineOptions = {}): Promise<InferenceEngine> {
     const manifest = readManifest(dir);
+    const labels = readLabels(dir, manifest);
     const modelPath = join(dir, manifest.model.file);
     let bytes: Buffer;
     try {
@@ -48,7 +50,7 @@ export class InferenceEngine {
       throw new PackageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`);
     }
     checkSessionMatchesManifest(session, manifest, modelPath);
-    return new InferenceEngine(dir, manifest, session);
+    return new InferenceEngine(dir, manifest, session, labels);
   }
 
   readonly name: string;
@@ -60,10 +62,12 @@ export class InferenceEngine {
     /** What requests are decoded and checked against before they reach infer. */
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
+    /** The class labels of the package's labels.json, when it has one. */
+    readonly labels?: readonly string[],
   ) {
     this.name = manifest.name;
     this.version = manifest.version;
-    this.metadataValue = modelMetadata(manifest, [manifest.version]);
+    this.metadataValue = modelMetadata(manifest, [manifest.version], labels);
   }
 
   /** The v2 model metadata of this one version, derived from the manifest. */

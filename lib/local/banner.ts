@@ -4,6 +4,9 @@ import type { RunningServer } from './serve';
 
 export function printBanner(running: RunningServer, dirs: readonly string[], log: (line: string) => void = console.log): void {
   const engines = running.router.engines();
+  // First, so that the link a terminal makes clickable is the first thing to see. The key rides in the
+  // fragment, which the browser never sends; the page moves it into the tab's sessionStorage.
+  log(`Open ${running.devKey ? `${running.pageUrl}#key=${running.devKey}` : running.pageUrl} in a browser to see and try the models`);
   log(`modelship serving ${engines.length} model(s) at ${running.url}`);
   for (const e of engines) log(`  ${e.name}@${e.version}  ${running.url}/v2/models/${e.name}`);
   for (const f of running.failures) log(`  REFUSED ${f.name}: ${f.reason}`);

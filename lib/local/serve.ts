@@ -8,7 +8,9 @@ import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle';
 import type { Clock } from '../util/clock';
 import { createAuthenticator } from './auth';
 import { defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
+import { pageRoute } from '../page/page-routes';
 import { loadPackages } from './load-packages';
+import { localOpenApiJson, openApiRoute } from './openapi';
 import { UsagePlanLimiter } from './rate-limit';
 import { LocalServer, STAGE_THROTTLE_PLAN, type AccessLogLine } from './server';
 
@@ -26,10 +28,14 @@ export interface ServeOptions {
   readonly onRequest?: (line: AccessLogLine) => void;
   /** The clock usage plans, quotas, JWT expiry and SigV4 dates read. @default systemClock */
   readonly clock?: Clock;
+  /** Serve the browser page's shell at / (public; it holds nothing about the models). @default true */
+  readonly page?: boolean;
 }
 
 export interface RunningServer {
   readonly url: string;
+  /** The browser page, `<url>/`. */
+  readonly pageUrl: string;
   readonly server: LocalServer;
   readonly router: ModelRouter;
   readonly failures: readonly LoadFailure[];
@@ -44,6 +50,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const config = fromUser ?? defaultDevConfig();
   const { engines, failures } = await loadPackages(options.dirs, options.engine);
   const router = new ModelRouter(engines, { failures });
+  // The document names the URL the server answers at, known once it listens.
+  let url = '';
   const server = new LocalServer({
     router,
     authenticator: createAuthenticator(config, { clock: options.clock }),
@@ -51,8 +59,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     limiter: new UsagePlanLimiter({ ...config.plans, [STAGE_THROTTLE_PLAN]: config.throttle ?? DEFAULT_STAGE_THROTTLE }, options.clock),
     maxBodyBytes: config.maxBodyBytes,
     onRequest: options.onRequest,
+    publicRoute: options.page === false ? undefined : pageRoute(),
+    authenticatedRoute: openApiRoute(() => localOpenApiJson(router, config, url)),
   });
-  let url: string;
   try {
     url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
   } catch (err) {
@@ -62,6 +71,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   return {
     url,
+    pageUrl: `${url}/`,
     server,
     router,
     failures,

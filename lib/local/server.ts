@@ -25,7 +25,17 @@ export interface LocalServerOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Called once per answered request, for access logs. @default - nothing is logged */
   readonly onRequest?: (line: AccessLogLine) => void;
+  /**
+   * Answers the requests that need no credentials (the browser page's shell), or undefined for every
+   * other. What it answers must say nothing about the models. @default - every route needs credentials
+   */
+  readonly publicRoute?: LocalRoute;
+  /** Answers authenticated requests the router does not know (GET /openapi.json), or undefined. @default - none */
+  readonly authenticatedRoute?: LocalRoute;
 }
+
+/** A route of the local server beyond the router's: an answer, or undefined when the request is not its. */
+export type LocalRoute = (method: string, path: string) => HttpResponse | undefined;
 
 export interface AccessLogLine {
   readonly method: string;
@@ -89,6 +99,12 @@ function startError(err: NodeJS.ErrnoException, port: number, host: string): Err
     default:
       return err;
   }
+}
+
+/** Whether a request says a body follows its headers. */
+function declaresBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function send(res: ServerResponse, response: HttpResponse, close: boolean): void {
@@ -176,18 +192,27 @@ export class LocalServer {
     let response: HttpResponse;
     let close = this.closing;
     try {
-      const auth = this.options.authenticator;
-      // A credential that signs the body (SigV4) is checked after the body is read, still within the limit;
-      // every other request is authenticated and rate limited before its body is read.
-      let body = auth.needsBody?.(headers) ? await readBody(req, this.options.maxBodyBytes) : undefined;
-      const who = await auth.authenticate(headers, { method, path, query: q === -1 ? '' : url.slice(q + 1), body });
-      principal = who.id;
-      this.options.limiter.take('stage', STAGE_THROTTLE_PLAN);
-      if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
-      body ??= await readBody(req, this.options.maxBodyBytes);
-      bytesIn = body.byteLength;
-      const request: HttpRequest = { method, path, headers, body };
-      response = await this.options.router.handle(request);
+      const shell = this.options.publicRoute?.(method, path);
+      if (shell !== undefined) {
+        // No credentials, but the stage throttle still counts it, as API Gateway would.
+        this.options.limiter.take('stage', STAGE_THROTTLE_PLAN);
+        response = shell;
+        // The shell reads no body: one still on the wire would be taken for the next request.
+        if (declaresBody(req)) close = true;
+      } else {
+        const auth = this.options.authenticator;
+        // A credential that signs the body (SigV4) is checked after the body is read, still within the limit;
+        // every other request is authenticated and rate limited before its body is read.
+        let body = auth.needsBody?.(headers) ? await readBody(req, this.options.maxBodyBytes) : undefined;
+        const who = await auth.authenticate(headers, { method, path, query: q === -1 ? '' : url.slice(q + 1), body });
+        principal = who.id;
+        this.options.limiter.take('stage', STAGE_THROTTLE_PLAN);
+        if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
+        body ??= await readBody(req, this.options.maxBodyBytes);
+        bytesIn = body.byteLength;
+        const request: HttpRequest = { method, path, headers, body };
+        response = this.options.authenticatedRoute?.(method, path) ?? (await this.options.router.handle(request));
+      }
     } catch (err) {
       response = errorResponse(err);
       // An unread body is still on the wire: closing is the only way to stay in step with the client.

@@ -52,6 +52,8 @@ export interface CreatePackageOptions {
   readonly extraction?: Manifest['extraction'];
   /** Report files written into the package and listed in the manifest: file name -> contents. */
   readonly reports?: Readonly<Record<string, string>>;
+  /** How a picture becomes the first input, for image models; checked against that input. @default - none */
+  readonly preprocess?: Manifest['preprocess'];
 }
 
 /** Reads golden sample requests from a JSON file holding one v2 request body or an array of them. */
@@ -124,6 +126,7 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       ...(options.training ? { training: options.training } : {}),
       ...(options.extraction ? { extraction: options.extraction } : {}),
       ...(options.reports ? { reports: Object.keys(options.reports).sort() } : {}),
+      ...(options.preprocess ? { preprocess: options.preprocess } : {}),
       created: { tool: 'modelship', version: VERSION },
     },
     `package ${options.name}`,

@@ -8,6 +8,7 @@ import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
 import { SHA256_HEX } from './hash';
 import { MODEL_NAME } from './model-name';
+import { preprocessProblem, preprocessSchema } from './preprocess';
 import { readJsonFile } from '../util/read-json-file';
 
 export const MANIFEST_FILE = 'modelship.json';
@@ -103,6 +104,8 @@ export const manifestSchema = z.strictObject({
   extraction: z.strictObject({ tensor: z.string().min(1) }).optional(),
   /** Reports the package carries (training.json, compression.json): kept by publish and pull like every listed file. */
   reports: z.array(z.string().regex(RELATIVE_PATH)).optional(),
+  /** How a picture becomes the first input, for image models: what the browser page does to a drawing. */
+  preprocess: preprocessSchema.optional(),
   created: z.strictObject({
     tool: z.literal('modelship'),
     version: z.string(),
@@ -129,6 +132,8 @@ export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest 
       seen.add(t.name);
     }
   }
+  const preprocess = m.preprocess && preprocessProblem(m.preprocess, m.inputs[0]);
+  if (preprocess) throw new PackageError(`${source}: ${preprocess}`);
   return m;
 }
 

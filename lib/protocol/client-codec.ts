@@ -11,6 +11,7 @@ import { BadRequestError } from './errors';
 import { parseJson } from './json';
 import { HEADER_LENGTH_HEADER, SAGEMAKER_BINARY_CONTENT_TYPE } from './content-type';
 import type { Tensor } from './types';
+import type { WireInferResponse } from './wire';
 
 export interface EncodeRequestOptions {
   readonly id?: string;
@@ -64,22 +65,16 @@ export interface DecodedResponse {
   readonly outputs: Tensor[];
 }
 
-interface WireResponse {
-  model_name: string;
-  model_version: string;
-  id?: string;
-  outputs: Array<{ name: string; datatype: string; shape: number[]; data?: unknown[]; parameters?: { binary_data_size?: number } }>;
-}
-
 /** Reads a v2 infer response (JSON or with binary outputs) into tensors. Throws on a malformed one. */
 export function decodeInferResponse(body: Uint8Array, headers: Readonly<Record<string, string | undefined>>): DecodedResponse {
   const headerLength = binaryHeaderLength(headers, body.byteLength);
   const json = headerLength === undefined ? body : body.subarray(0, headerLength);
-  const parsed = parseJson(decodeUtf8(json, 'response body'), 'response body') as WireResponse;
+  // Typed as the protocol says; each field is still checked, since a server may send anything.
+  const parsed = parseJson(decodeUtf8(json, 'response body'), 'response body') as WireInferResponse;
   if (!parsed || !Array.isArray(parsed.outputs)) throw new BadRequestError('response has no outputs array');
   let offset = headerLength ?? 0;
   const outputs = parsed.outputs.map((o): Tensor => {
-    if (!isDatatype(o.datatype)) throw new BadRequestError(`output '${o.name}' has unknown datatype ${o.datatype}`);
+    if (!isDatatype(o.datatype)) throw new BadRequestError(`output '${o.name}' has unknown datatype ${String(o.datatype)}`);
     const info = DATATYPE_INFO[o.datatype];
     const count = o.shape.reduce((n, d) => n * d, 1);
     const size = o.parameters?.binary_data_size;

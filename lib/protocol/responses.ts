@@ -5,7 +5,8 @@
  * backend answers these routes with the same bytes.
  */
 import { VERSION } from '../version';
-import type { ModelMetadata, ModelSignature, ServerMetadata } from './types';
+import type { ModelSignature } from './types';
+import type { ModelMetadata, ModelParameters, Preprocess, RepositoryEntry, ServerMetadata } from './wire';
 
 /** Protocol extensions this server implements, reported by GET /v2. */
 export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as const;
@@ -14,11 +15,16 @@ export const EXTENSIONS = ['binary_tensor_data', 'sagemaker_triton_binary'] as c
 export const PLATFORM = 'onnxruntime_onnx';
 
 /** What a model's metadata is built from: a manifest has all of it. */
-export type NamedModelSignature = ModelSignature & { readonly name: string };
+export type NamedModelSignature = ModelSignature & {
+  readonly name: string;
+  readonly description?: string;
+  readonly preprocess?: Preprocess;
+  readonly derivedFrom?: ModelParameters['derivedFrom'];
+};
 
 /** GET /v2 */
 export function serverMetadata(): ServerMetadata {
-  return { name: 'modelship', version: VERSION, extensions: EXTENSIONS };
+  return { name: 'modelship', version: VERSION, extensions: [...EXTENSIONS] };
 }
 
 /** GET /v2/health/live */
@@ -35,18 +41,44 @@ export function serverMetadataBody(): string {
   return JSON.stringify(serverMetadata());
 }
 
-/** GET /v2/models/{name}[/versions/{v}]: `versions` lists every version served, highest first. */
-export function modelMetadata(model: NamedModelSignature, versions: readonly string[]): ModelMetadata {
-  return { name: model.name, versions, platform: PLATFORM, inputs: model.inputs, outputs: model.outputs };
+/** The metadata's `parameters`: only what the package has, and nothing at all for a bare one. */
+function modelParameters(model: NamedModelSignature, labels: readonly string[] | undefined): ModelParameters | undefined {
+  const p: ModelParameters = {};
+  if (model.description) p.description = model.description;
+  if (labels) p.labels = [...labels];
+  if (model.preprocess) p.preprocess = model.preprocess;
+  if (model.derivedFrom) p.derivedFrom = { ...model.derivedFrom };
+  return Object.keys(p).length > 0 ? p : undefined;
 }
 
-export function modelMetadataBody(model: NamedModelSignature, versions: readonly string[]): string {
-  return JSON.stringify(modelMetadata(model, versions));
+/**
+ * GET /v2/models/{name}[/versions/{v}]: `versions` lists every version served, highest first; `labels`
+ * are the package's labels.json, which the manifest only names.
+ */
+export function modelMetadata(model: NamedModelSignature, versions: readonly string[], labels?: readonly string[]): ModelMetadata {
+  const parameters = modelParameters(model, labels);
+  return {
+    name: model.name,
+    versions: [...versions],
+    platform: PLATFORM,
+    inputs: [...model.inputs],
+    outputs: [...model.outputs],
+    ...(parameters ? { parameters } : {}),
+  };
+}
+
+export function modelMetadataBody(model: NamedModelSignature, versions: readonly string[], labels?: readonly string[]): string {
+  return JSON.stringify(modelMetadata(model, versions, labels));
 }
 
 /** GET /v2/models/{name}[/versions/{v}]/ready */
 export function modelReadyBody(name: string, version: string): string {
   return JSON.stringify({ name, version, ready: true });
+}
+
+/** POST /v2/repository/index: every model, served (READY) or refused (UNAVAILABLE, with the reason). */
+export function repositoryIndexBody(entries: readonly RepositoryEntry[]): string {
+  return JSON.stringify(entries);
 }
 
 /** Every error answer: `{"error": message}`. */

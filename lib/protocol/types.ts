@@ -3,6 +3,10 @@
  * HTTP requests and responses are the router's (lib/router/http.ts), not the protocol's.
  */
 import type { Datatype, TensorData } from './datatypes';
+import type { TensorMetadata } from './wire';
+
+/** The metadata bodies' types are inferred from their schemas in wire.ts, the one definition of each. */
+export type { ModelMetadata, ServerMetadata, TensorMetadata } from './wire';
 
 /** A tensor that has been checked against the manifest. */
 export interface Tensor {
@@ -35,30 +39,8 @@ export interface InferResult {
   readonly outputs: readonly Tensor[];
 }
 
-export interface TensorMetadata {
-  readonly name: string;
-  readonly datatype: Datatype;
-  readonly shape: readonly number[];
-}
-
 /** A model's inputs and outputs as its manifest declares them: what a request is decoded and checked against. */
 export interface ModelSignature {
   readonly inputs: readonly TensorMetadata[];
   readonly outputs: readonly TensorMetadata[];
-}
-
-/** GET /v2/models/{name}: the model metadata response. */
-export interface ModelMetadata {
-  readonly name: string;
-  readonly versions: readonly string[];
-  readonly platform: 'onnxruntime_onnx';
-  readonly inputs: readonly TensorMetadata[];
-  readonly outputs: readonly TensorMetadata[];
-}
-
-/** GET /v2: the server metadata response. */
-export interface ServerMetadata {
-  readonly name: string;
-  readonly version: string;
-  readonly extensions: readonly string[];
 }

@@ -61,6 +61,7 @@ export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
       gpuPlatform: base.gpu?.platform,
       description: `The '${outputName}' tensor of ${base.name}@${base.version}, extracted by modelship.`,
       samples: samples.map((s) => ({ ...s, outputs: undefined })),
+      preprocess: base.preprocess,
       force: opts.force,
       derivedFrom: { name: base.name, version: base.version, modelSha256: base.model.sha256 },
       extraction: { tensor },

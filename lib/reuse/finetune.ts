@@ -263,6 +263,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneReport> {
         description: described.slice(0, 1024),
         samples: [goldenRequest(manifest, evalData)],
         labels,
+        preprocess: manifest.preprocess,
         force: opts.force,
         derivedFrom: partialReport.base,
         training,

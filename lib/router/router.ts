@@ -12,7 +12,17 @@ import { decodeInferRequest } from '../protocol/decode';
 import { encodeInferResponse } from '../protocol/encode';
 import { BadRequestError, MethodNotAllowedError, NotFoundError, NotReadyError } from '../protocol/errors';
 import { DEFAULT_TENSOR_LIMITS, type TensorLimits } from '../protocol/limits';
-import { liveBody, modelMetadataBody, modelReadyBody, readyBody, serverMetadataBody, unknownVersionMessage } from '../protocol/responses';
+import { decodeRepositoryIndexRequest } from '../protocol/repository-index';
+import {
+  liveBody,
+  modelMetadataBody,
+  modelReadyBody,
+  readyBody,
+  repositoryIndexBody,
+  serverMetadataBody,
+  unknownVersionMessage,
+} from '../protocol/responses';
+import type { RepositoryEntry } from '../protocol/wire';
 import { errorResponse, type HttpRequest, type HttpResponse, jsonResponse } from './http';
 
 /** A package that could not be loaded; its routes answer 503 with the reason instead of vanishing. */
@@ -22,7 +32,7 @@ export interface LoadFailure {
   readonly reason: string;
 }
 
-export type RouteName = 'server-metadata' | 'live' | 'ready' | 'model-metadata' | 'model-ready' | 'infer' | 'unknown';
+export type RouteName = 'server-metadata' | 'live' | 'ready' | 'repository-index' | 'model-metadata' | 'model-ready' | 'infer' | 'unknown';
 
 /** What a front may want to know about each answered request: for metrics and access logs. */
 export interface RouteEvent {
@@ -136,6 +146,11 @@ export class ModelRouter {
         throw new NotReadyError(`not ready: ${this.failures.map((f) => `model '${f.name}' failed to load`).join('; ')}`);
       return jsonResponse(200, readyBody());
     }
+    if (path === '/v2/repository/index') {
+      ctx.route = 'repository-index';
+      allow(req, 'POST');
+      return jsonResponse(200, repositoryIndexBody(this.repositoryIndex(decodeRepositoryIndexRequest(req.body).readyOnly)));
+    }
     const m = MODEL_PATH.exec(path);
     if (!m) throw new NotFoundError(`no route for ${req.method} ${path}; see GET /v2 and the Open Inference Protocol v2 paths`);
     const name = decodeSegment(m[1], 'model name');
@@ -157,9 +172,26 @@ export class ModelRouter {
           modelMetadataBody(
             engine.manifest,
             this.models.get(name)!.map((e) => e.version),
+            engine.labels,
           ),
         );
     }
+  }
+
+  /** Every model served, then every package refused, each group by name. */
+  private repositoryIndex(readyOnly: boolean): RepositoryEntry[] {
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const served = [...this.models.entries()]
+      .sort(([a], [b]) => byName({ name: a }, { name: b }))
+      .flatMap(([, list]) => list.map((e): RepositoryEntry => ({ name: e.name, version: e.version, state: 'READY' })));
+    if (readyOnly) return served;
+    const refused = [...this.failures].sort(byName).map((f): RepositoryEntry => ({
+      name: f.name,
+      ...(f.version ? { version: f.version } : {}),
+      state: 'UNAVAILABLE',
+      reason: f.reason,
+    }));
+    return [...served, ...refused];
   }
 
   private find(name: string, version: string | undefined): InferenceEngine {

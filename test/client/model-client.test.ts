@@ -330,13 +330,20 @@ describe('retries', () => {
 });
 
 describe('metadata and readiness', () => {
-  test('GIVEN mnist-mlp WHEN metadata is asked THEN its versions, platform and I/O', async () => {
+  test('GIVEN mnist-mlp WHEN metadata is asked THEN its versions, platform, I/O and the package parameters', async () => {
+    const dir = join(__dirname, '..', '..', 'models', 'mnist-mlp');
+    const manifest = JSON.parse(readFileSync(join(dir, 'modelship.json'), 'utf8')) as { description: string; preprocess: unknown };
     await expect(client().metadata('mnist-mlp')).resolves.toEqual({
       name: 'mnist-mlp',
       versions: ['1.0.0'],
       platform: 'onnxruntime_onnx',
       inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 784] }],
       outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }],
+      parameters: {
+        description: manifest.description,
+        labels: JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as string[],
+        preprocess: manifest.preprocess,
+      },
     });
   });
 

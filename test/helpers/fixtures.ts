@@ -6,8 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeOnnxModel } from '../../lib/convert/onnx-builder';
-import { createPackage } from '../../lib/package/create';
-import type { SampleRequest } from '../../lib/package/golden';
+import { createPackage, type CreatePackageOptions } from '../../lib/package/create';
 import { seededRandom } from '../../lib/package/seeded-random';
 import { DATATYPES } from '../../lib/protocol/datatypes';
 
@@ -55,19 +54,22 @@ export interface FixturePackage {
   readonly version: string;
 }
 
-async function pack(onnx: Uint8Array, name: string, version: string, parent: string, samples?: SampleRequest[]): Promise<FixturePackage> {
+/** What a fixture package may carry besides its model: description, labels, preprocess, samples. */
+export type PackageExtras = Pick<CreatePackageOptions, 'description' | 'labels' | 'preprocess' | 'samples'>;
+
+async function pack(onnx: Uint8Array, name: string, version: string, parent: string, extras: PackageExtras = {}): Promise<FixturePackage> {
   const modelPath = join(parent, `${name}-${version}.onnx`);
   writeFileSync(modelPath, onnx);
   const dir = join(parent, `${name}-${version}`);
-  await createPackage({ modelPath, name, version, outDir: dir, samples });
+  await createPackage({ modelPath, name, version, outDir: dir, ...extras });
   return { dir, name, version };
 }
 
 export function makeTinyMlpPackage(
   parent = tempDir(),
-  opts: { seed?: number; version?: string; name?: string } = {},
+  opts: { seed?: number; version?: string; name?: string; extras?: PackageExtras } = {},
 ): Promise<FixturePackage> {
-  return pack(tinyMlpOnnx(opts.seed), opts.name ?? 'tiny-mlp', opts.version ?? '1.0.0', parent);
+  return pack(tinyMlpOnnx(opts.seed), opts.name ?? 'tiny-mlp', opts.version ?? '1.0.0', parent, opts.extras);
 }
 
 export function makeAllTypesPackage(parent = tempDir()): Promise<FixturePackage> {

@@ -826,7 +826,7 @@ const CASE_GENERATORS: Array<[kind: string, count: number, make: (r: Rng) => Cas
         `/v2/models/tiny-mlp/versions/${int(r, 2, 9)}.0.0/infer`,
         `/v2/models/all-types/versions/1.0/infer`,
         '/v2/models/tiny-mlp/explain',
-        '/',
+        '/index.html',
         '/v1/models/tiny-mlp:predict',
         '/v2/models',
         '/v2/models/',

@@ -14,6 +14,7 @@ import { createPackage } from '../../lib/package/create';
 import { PackageError } from '../../lib/package/errors';
 import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
+import { modelMetadata } from '../../lib/protocol/responses';
 import { verifyPackage } from '../../lib/package/verify';
 import { packageFiles } from '../../lib/registry/package-tarball';
 import { extractPackage } from '../../lib/reuse/extract';
@@ -108,6 +109,14 @@ describe('finetune of mnist-mlp (its own task, the last layer)', () => {
     expect(treeHashes(baseDir)).toEqual(before);
     expect(first.metric.base).toBeGreaterThan(0.9);
     expect(first.frozenLayers).toEqual(['hidden/Gemm']);
+    // The lineage shows in the model's metadata, as every front serves it.
+    const manifest = readManifest(join(dir, 'a'));
+    expect(modelMetadata(manifest, ['1.1.0']).parameters?.derivedFrom).toEqual({
+      name: 'mnist-mlp',
+      version: '1.0.0',
+      modelSha256: readManifest(baseDir).model.sha256,
+    });
+    expect(manifest.preprocess).toEqual(readManifest(baseDir).preprocess);
   }, 120_000);
 
   test('a base whose model does not match its sha256 is refused before anything trains', async () => {

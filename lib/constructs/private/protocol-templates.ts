@@ -56,7 +56,7 @@ function templateWith(body: string, expression: string): string {
 
 /** The v2 model metadata the router answers for a package, as JSON. */
 export function modelMetadataJson(pkg: ModelPackage): string {
-  return modelMetadataBody(pkg.manifest, [pkg.manifest.version]);
+  return modelMetadataBody(pkg.manifest, [pkg.manifest.version], pkg.labels);
 }
 
 /** The v2 model readiness the router answers for a package, as JSON. */

@@ -1,0 +1,31 @@
+/**
+ * A package's class labels (labels.json): a JSON array of strings, one per class, in output order.
+ * Read and checked once, by whatever loads the package; model metadata carries them to callers.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonFile } from '../util/read-json-file';
+import { PackageError } from './errors';
+import type { Manifest } from './manifest';
+
+export const labelsSchema = z.array(z.string().max(1024)).min(1).max(100_000);
+
+/** Checks parsed labels; `source` names the file in the error. */
+export function parseLabels(value: unknown, source: string): string[] {
+  const result = labelsSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new PackageError(`${source} is not a JSON array of label strings: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The labels of the package in `dir`, or undefined when its manifest names none. */
+export function readLabels(dir: string, manifest: Pick<Manifest, 'labels'>): string[] | undefined {
+  if (manifest.labels === undefined) return undefined;
+  const path = join(dir, manifest.labels);
+  return parseLabels(
+    readJsonFile(path, (m) => new PackageError(m)),
+    path,
+  );
+}
