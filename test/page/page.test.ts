@@ -16,6 +16,9 @@ import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { errorMessage, send } from '../helpers/http';
 import { grayPng } from '../helpers/png';
 
+// A real browser on a 2-core machine shared with the suite's training tests: allow for a loaded machine.
+jest.setTimeout(180_000);
+
 const ROOT = join(__dirname, '..', '..');
 const KEY = 'browser-test-key-0123456789abcdef';
 const HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
