@@ -4,14 +4,14 @@
  * the Keras layer that produced it. The base's golden requests stay valid (its inputs are unchanged),
  * and the new package records them answered by the cut graph.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversionError } from '../convert/errors';
 import { createPackage, readSampleRequests } from '../package/create';
 import { PackageError } from '../package/errors';
 import { readManifest, type Manifest } from '../package/manifest';
 import { verifyPackage } from '../package/verify';
+import { withTempSibling } from '../util/atomic-dir';
 import { cutAtTensor, producedTensors } from './graph-surgery';
 import { readOnnxModel } from './onnx-model';
 import { buildTrainableView } from './trainable-view';
@@ -47,8 +47,8 @@ export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
   const dims = view.tensorShapes.get(tensor)!;
   view.dispose();
   const cut = cutAtTensor(bytes, { tensor, outputName, dims });
-  const work = await mkdtemp(join(tmpdir(), 'modelship-extract-'));
-  try {
+  // Beside the output, so that Ctrl-C or the next writer after a SIGKILL removes it (lib/util/atomic-dir.ts).
+  return withTempSibling(opts.out, async (work) => {
     const modelPath = join(work, 'model.onnx');
     await writeFile(modelPath, cut);
     const samples = (await Promise.all(base.samples.map((s) => readSampleRequests(join(opts.base, s.request))))).flat();
@@ -66,7 +66,5 @@ export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
       derivedFrom: { name: base.name, version: base.version, modelSha256: base.model.sha256 },
       extraction: { tensor },
     });
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }

@@ -6,8 +6,7 @@
  * from the eval set, its lineage in the manifest and its report in training.json. The base is only read.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversionError } from '../convert/errors';
 import { createPackage } from '../package/create';
@@ -16,6 +15,7 @@ import type { SampleRequest } from '../package/golden';
 import { readManifest, type Manifest } from '../package/manifest';
 import { verifyPackage } from '../package/verify';
 import { parseJson, stringifyJson } from '../protocol/json';
+import { withTempSibling } from '../util/atomic-dir';
 import { systemClock, type Clock } from '../util/clock';
 import { withNewHead } from './graph-surgery';
 import type { OnnxNodeLayer } from './onnx-node-layer';
@@ -231,8 +231,8 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneReport> {
       value: metricName === 'accuracy' ? final.accuracy! : final.loss,
     } as const;
 
-    const work = await mkdtemp(join(tmpdir(), 'modelship-finetune-'));
-    try {
+    // Beside the output, so that Ctrl-C or the next writer after a SIGKILL removes it (lib/util/atomic-dir.ts).
+    return await withTempSibling(opts.out, async (work) => {
       const modelPath = join(work, 'model.onnx');
       await writeFile(modelPath, view.toOnnx());
       const training = { dataSha256: data.sha256, examples: data.count, epochs: result.epochsRun, seed: settings.seed, metric };
@@ -270,9 +270,7 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneReport> {
         reports: { [TRAINING_REPORT]: `${stringifyJson(partialReport, 2)}\n` },
       });
       return { ...partialReport, manifest: written };
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    });
   } finally {
     for (const v of views) v.dispose();
   }
