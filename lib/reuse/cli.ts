@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { UsageError } from '../errors';
+import { parseLabels } from '../package/labels';
 import { parseJson } from '../protocol/json';
 import type { RegistryCommandOptions } from '../registry/cli';
 import { parseRegistryUri } from '../registry/location';
@@ -69,51 +70,26 @@ function progress(): TrainingListener & { stop(): void } {
   };
 }
 
-export interface FinetuneCommandOptions extends RegistryOptions {
-  readonly data: string;
-  readonly eval: string;
-  readonly name: string;
-  readonly version: string;
-  readonly out: string;
-  readonly trainLast?: number;
-  readonly freezeUntil?: string;
-  readonly newHead?: number;
+/** The command line's options: finetune's own, with the label file, early stopping and the registry as flags. */
+export interface FinetuneCommandOptions
+  extends RegistryOptions, Omit<FinetuneOptions, 'base' | 'labels' | 'earlyStopPatience' | 'listener' | 'clock'> {
+  /** A JSON array of the new head's class names. */
   readonly labels?: string;
-  readonly epochs?: number;
-  readonly batchSize?: number;
-  readonly learningRate?: number;
-  readonly seed?: number;
   readonly earlyStop?: boolean;
   readonly patience?: number;
-  readonly fromScratch?: boolean;
-  readonly labelColumn?: string;
-  readonly force?: boolean;
 }
 
 export async function runFinetune(base: string, o: FinetuneCommandOptions): Promise<void> {
   if (o.labels && o.newHead === undefined) throw new UsageError('--labels names the classes of a new head; give --new-head too');
-  const labels = o.labels ? (parseJson(await readFile(o.labels, 'utf8'), o.labels) as string[]) : undefined;
+  const labels = o.labels ? parseLabels(parseJson(await readFile(o.labels, 'utf8'), o.labels), o.labels) : undefined;
   const bar = progress();
   const report = await withBase(base, o, async (dir) => {
+    const { labels: _labelsFile, earlyStop, patience, registry: _registry, ...rest } = o;
     const options: FinetuneOptions = {
+      ...rest,
       base: dir,
-      data: o.data,
-      eval: o.eval,
-      name: o.name,
-      version: o.version,
-      out: o.out,
-      trainLast: o.trainLast,
-      freezeUntil: o.freezeUntil,
-      newHead: o.newHead,
       labels,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      learningRate: o.learningRate,
-      seed: o.seed,
-      earlyStopPatience: o.earlyStop ? (o.patience ?? 3) : undefined,
-      fromScratch: o.fromScratch,
-      labelColumn: o.labelColumn,
-      force: o.force,
+      earlyStopPatience: earlyStop ? (patience ?? 3) : undefined,
       listener: bar,
     };
     try {

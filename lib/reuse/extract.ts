@@ -12,8 +12,8 @@ import { PackageError } from '../package/errors';
 import { readManifest, type Manifest } from '../package/manifest';
 import { verifyPackage } from '../package/verify';
 import { withTempSibling } from '../util/atomic-dir';
-import { cutAtTensor, producedTensors } from './graph-surgery';
-import { readOnnxModel } from './onnx-model';
+import { cutAtTensor } from './graph-surgery';
+import type { OnnxModel } from './onnx-model';
 import { buildTrainableView } from './trainable-view';
 
 export interface ExtractOptions {
@@ -27,13 +27,14 @@ export interface ExtractOptions {
 }
 
 /** The tensor `output` names, and the name the new package gives it. */
-export function resolveOutput(onnx: Uint8Array, output: string): { tensor: string; outputName: string } {
-  const tensors = producedTensors(onnx);
-  if (tensors.includes(output)) return { tensor: output, outputName: output };
-  const layerNodes = readOnnxModel(onnx).nodes.filter((n) => n.name.startsWith(`${output}/`));
-  const last = layerNodes.at(-1)?.outputs.find((o) => o !== '');
+export function resolveOutput(onnx: OnnxModel, output: string): { tensor: string; outputName: string } {
+  if (onnx.nodes.some((n) => n.outputs.includes(output))) return { tensor: output, outputName: output };
+  const last = onnx.nodes
+    .filter((n) => n.name.startsWith(`${output}/`))
+    .at(-1)
+    ?.outputs.find((o) => o !== '');
   if (last !== undefined) return { tensor: last, outputName: output };
-  const layers = [...new Set(readOnnxModel(onnx).nodes.map((n) => n.name.split('/')[0]))];
+  const layers = [...new Set(onnx.nodes.map((n) => n.name.split('/')[0]))];
   throw new ConversionError(`'${output}' is neither a tensor nor a layer of the model; its layers are ${layers.join(', ')}`);
 }
 
@@ -42,10 +43,14 @@ export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
   if (!verified.ok) throw new PackageError(`the base package ${opts.base} does not verify:\n  - ${verified.problems.join('\n  - ')}`);
   const base = readManifest(opts.base);
   const bytes = await readFile(join(opts.base, base.model.file));
-  const { tensor, outputName } = resolveOutput(bytes, opts.output);
   const view = buildTrainableView(bytes, base.name);
-  const dims = view.tensorShapes.get(tensor)!;
-  view.dispose();
+  let tensor: string, outputName: string, dims: ReadonlyArray<number | null>;
+  try {
+    ({ tensor, outputName } = resolveOutput(view.onnx, opts.output));
+    dims = view.tensorShapes.get(tensor)!;
+  } finally {
+    view.dispose();
+  }
   const cut = cutAtTensor(bytes, { tensor, outputName, dims });
   // Beside the output, so that Ctrl-C or the next writer after a SIGKILL removes it (lib/util/atomic-dir.ts).
   return withTempSibling(opts.out, async (work) => {

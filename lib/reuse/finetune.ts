@@ -5,16 +5,16 @@
  * all of it trains; the result goes back to ONNX and is packaged crash-safely with golden samples
  * from the eval set, its lineage in the manifest and its report in training.json. The base is only read.
  */
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversionError } from '../convert/errors';
 import { createPackage } from '../package/create';
 import { PackageError } from '../package/errors';
 import type { SampleRequest } from '../package/golden';
+import { readLabels } from '../package/labels';
 import { readManifest, type Manifest } from '../package/manifest';
 import { verifyPackage } from '../package/verify';
-import { parseJson, stringifyJson } from '../protocol/json';
+import { stringifyJson } from '../protocol/json';
 import { withTempSibling } from '../util/atomic-dir';
 import { systemClock, type Clock } from '../util/clock';
 import { withNewHead } from './graph-surgery';
@@ -81,11 +81,6 @@ export interface FinetuneReport {
 }
 
 export const TRAINING_REPORT = 'training.json';
-
-function readLabels(dir: string, manifest: Manifest): string[] | undefined {
-  if (!manifest.labels) return undefined;
-  return parseJson(readFileSync(join(dir, manifest.labels), 'utf8'), manifest.labels) as string[];
-}
 
 /** The layer whose matrix makes the model's output: walking back from the output, the first weighted node. */
 function headLayer(view: TrainableView): OnnxNodeLayer {
@@ -223,12 +218,13 @@ export async function finetune(opts: FinetuneOptions): Promise<FinetuneReport> {
       patience: opts.earlyStopPatience,
       listener: opts.listener,
     });
-    const final = evaluate(view, evalData, { task, classes });
+    // The view holds the weights of the best epoch (the last, without early stopping), evaluated already.
+    const final = result.history[result.bestEpoch - 1];
     const metricName = task === 'classification' ? 'accuracy' : 'loss';
     const metric = {
       name: metricName,
       ...(baseMetric ? { base: metricName === 'accuracy' ? baseMetric.accuracy! : baseMetric.loss } : {}),
-      value: metricName === 'accuracy' ? final.accuracy! : final.loss,
+      value: metricName === 'accuracy' ? final.evalAccuracy! : final.evalLoss,
     } as const;
 
     // Beside the output, so that Ctrl-C or the next writer after a SIGKILL removes it (lib/util/atomic-dir.ts).

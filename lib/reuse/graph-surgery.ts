@@ -81,11 +81,6 @@ function renameTensor(model: PlainModel, from: string, to: string): void {
   }
 }
 
-/** Every tensor a node of the graph produces, in graph order. */
-export function producedTensors(bytes: Uint8Array): string[] {
-  return decode(bytes).graph.node.flatMap((n) => n.output.filter((o) => o !== ''));
-}
-
 export interface CutOptions {
   /** The tensor that becomes the only output. */
   readonly tensor: string;
