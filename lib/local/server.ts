@@ -3,7 +3,7 @@
  * body limit, then hands the request to the same ModelRouter the Lambda handler uses.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ServerStartError } from '../errors';
 import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../router/http';
@@ -122,10 +122,21 @@ export class LocalServer {
   private inFlight = 0;
   private closing = false;
   private drained?: () => void;
+  /**
+   * Every open connection, with how many of its requests are being answered. node's closeIdleConnections
+   * skips a connection that has sent nothing yet, or half its headers (a browser's preconnect does the
+   * first), and such a connection would hold close() until node's own header timeout.
+   */
+  private readonly connections = new Map<Socket, number>();
 
   constructor(private readonly options: LocalServerOptions) {
     this.server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => {
+      this.answering(req.socket, res);
       void this.serve(req, res);
+    });
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.set(socket, 0);
+      socket.once('close', () => this.connections.delete(socket));
     });
     // A client that sends garbage instead of HTTP gets a 400 from node and must not take the server down.
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -165,7 +176,7 @@ export class LocalServer {
   async close(graceMs = 30_000): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    this.cutQuietConnections();
     if (this.inFlight > 0) {
       // A client trickling a body must not hold the shutdown for node's 300 s request timeout.
       let timer: NodeJS.Timeout | undefined;
@@ -174,8 +185,25 @@ export class LocalServer {
       clearTimeout(timer);
       this.server.closeAllConnections();
     }
-    this.server.closeIdleConnections();
+    this.cutQuietConnections();
     await closed;
+  }
+
+  /** Counts a request as being answered on its connection until its response is flushed or abandoned. */
+  private answering(socket: Socket, res: ServerResponse): void {
+    this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (this.connections.get(socket) ?? 1) - 1;
+      if (this.connections.has(socket)) this.connections.set(socket, left);
+    });
+  }
+
+  /**
+   * Cuts every connection with no request being answered: idle keep-alive ones, and those whose request
+   * has not (wholly) arrived, which a server going away would never answer anyway.
+   */
+  private cutQuietConnections(): void {
+    for (const [socket, answering] of this.connections) if (answering === 0) socket.destroy();
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

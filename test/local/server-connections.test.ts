@@ -269,6 +269,35 @@ describe('graceful shutdown in process', () => {
       ['POST', '/v2/models/tiny-mlp/infer', 400, 'apiKey:tester'],
     ]);
   });
+
+  test('GIVEN a connection that has sent nothing (a browser preconnect) and one that sent half its headers WHEN close() is called THEN it resolves at once and both are cut', async () => {
+    const running = await startServer({ dirs: [good.dir], port: 0, config: config() });
+    const { hostname, port } = new URL(running.url);
+    const open = async (first?: string) => {
+      const socket = connect(Number(port), hostname);
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      if (first !== undefined) socket.write(first);
+      const ended = new Promise<string>((r) => socket.once('close', () => r('cut')));
+      return { socket, ended };
+    };
+    const silent = await open();
+    const halfHeaders = await open(`GET /v2/health/ready HTTP/1.1\r\nhost: ${hostname}\r\n`);
+    try {
+      await sleep(50);
+      expect(
+        await within(
+          running.close().then(() => 'closed'),
+          BOUND_MS,
+          `close() still waiting after ${BOUND_MS} ms`,
+        ),
+      ).toBe('closed');
+      expect(await within(silent.ended, BOUND_MS, 'the silent connection is still open')).toBe('cut');
+      expect(await within(halfHeaders.ended, BOUND_MS, 'the half-headers connection is still open')).toBe('cut');
+    } finally {
+      silent.socket.destroy();
+      halfHeaders.socket.destroy();
+    }
+  });
 });
 
 describe('clients that half-close', () => {
