@@ -414,6 +414,71 @@ optionalRegistry(
   }),
 );
 
+/** What every compression command takes: where the new version goes, its identity, and the gates. */
+function compressionOptions(command: Command): Command {
+  return optionalRegistry(
+    command
+      .argument('<base>', 'the base package directory, or NAME@VERSION with --registry')
+      .requiredOption('--out <dir>', 'directory to write the new package version to')
+      .option('--name <name>', "DNS-safe name of the new package (default: the base's)")
+      .option('--version <version>', "its semantic version (default: the base's with the method as a prerelease tag, such as 1.0.0-int8)")
+      .option('--eval <file>', 'labelled held-out examples (JSON Lines or CSV): accuracy is reported and gated')
+      .option(
+        '--max-accuracy-drop <points>',
+        'refuse a model that loses more accuracy on --eval than this, in percentage points',
+        nonNegativeNumber,
+        1.0,
+      )
+      .option(
+        '--max-golden-deviation <d>',
+        "refuse a model whose answers to the base's golden samples differ by more than this",
+        nonNegativeNumber,
+      )
+      .option('--label-column <name>', 'the CSV column that holds the label', 'label')
+      .option('--force', 'replace a package already in --out, once the new one is complete and verifies', false),
+  );
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a non-negative number`);
+  return n;
+}
+
+compressionOptions(
+  program
+    .command('optimize')
+    .description("apply onnxruntime's offline graph optimizations and package the result as a new version")
+    .addOption(
+      new Option('--level <level>', 'basic keeps standard ONNX ops (portable); extended adds onnxruntime fused ops')
+        .choices(['basic', 'extended'])
+        .default('basic'),
+    ),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    const { runOptimize } = await import('../lib/compress/cli');
+    await runOptimize(base, o as unknown as Parameters<typeof runOptimize>[1]);
+  }),
+);
+
+compressionOptions(
+  program
+    .command('quantize')
+    .description('quantize a model (int8 weights, int8 dynamic, or fp16 weights) and package it as a new version')
+    .addOption(
+      new Option('--mode <mode>', 'int8-weights, int8-dynamic or fp16')
+        .choices(['int8-weights', 'int8-dynamic', 'fp16'])
+        .makeOptionMandatory(),
+    )
+    .option('--per-tensor', 'one scale per weight tensor instead of one per output channel', false)
+    .option('--exclude <node...>', 'nodes to leave in float'),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    const { runQuantize } = await import('../lib/compress/cli');
+    await runQuantize(base, o as unknown as Parameters<typeof runQuantize>[1]);
+  }),
+);
+
 program
   .command('invoke')
   .description('call a model over the Open Inference Protocol v2 (API key, bearer token or SigV4) and print the response JSON')

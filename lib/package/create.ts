@@ -50,6 +50,7 @@ export interface CreatePackageOptions {
   readonly derivedFrom?: Manifest['derivedFrom'];
   readonly training?: Manifest['training'];
   readonly extraction?: Manifest['extraction'];
+  readonly compression?: Manifest['compression'];
   /** Report files written into the package and listed in the manifest: file name -> contents. */
   readonly reports?: Readonly<Record<string, string>>;
   /** How a picture becomes the first input, for image models; checked against that input. @default - none */
@@ -125,6 +126,7 @@ export async function createPackage(options: CreatePackageOptions): Promise<Mani
       ...(options.derivedFrom ? { derivedFrom: options.derivedFrom } : {}),
       ...(options.training ? { training: options.training } : {}),
       ...(options.extraction ? { extraction: options.extraction } : {}),
+      ...(options.compression ? { compression: options.compression } : {}),
       ...(options.reports ? { reports: Object.keys(options.reports).sort() } : {}),
       ...(options.preprocess ? { preprocess: options.preprocess } : {}),
       created: { tool: 'modelship', version: VERSION },

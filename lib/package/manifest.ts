@@ -100,6 +100,13 @@ export const manifestSchema = z.strictObject({
       metric: z.strictObject({ name: z.enum(['accuracy', 'loss']), base: z.number().optional(), value: z.number() }),
     })
     .optional(),
+  /** For a compressed package: how (optimize, int8-weights, int8-dynamic, fp16, prune, distill) and with what settings. */
+  compression: z
+    .strictObject({
+      method: z.enum(['optimize', 'int8-weights', 'int8-dynamic', 'fp16', 'prune', 'distill']),
+      parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
+    })
+    .optional(),
   /** For a package cut out of its base: the tensor of the base that is this package's output. */
   extraction: z.strictObject({ tensor: z.string().min(1) }).optional(),
   /** Reports the package carries (training.json, compression.json): kept by publish and pull like every listed file. */

@@ -3,72 +3,15 @@
  * NAME@VERSION in a registry (pulled, verified, into a temporary directory first), draw the training
  * progress, and print the report. The work itself is in finetune.ts and extract.ts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { UsageError } from '../errors';
 import { parseLabels } from '../package/labels';
 import { parseJson } from '../protocol/json';
-import type { RegistryCommandOptions } from '../registry/cli';
-import { parseRegistryUri } from '../registry/location';
-import { parsePackageRef, pullPackage } from '../registry/pull';
-import { createRegistryClient } from '../registry/s3';
+import { withBase, type RegistryOptions } from '../registry/base-package';
 import { extractPackage } from './extract';
 import { finetune, type FinetuneOptions } from './finetune';
-import type { TrainingListener } from './training-loop';
-
-type RegistryOptions = Partial<RegistryCommandOptions>;
-
-/** The base as a local directory: a path as it is, or NAME@VERSION pulled from --registry. */
-async function withBase<T>(base: string, o: RegistryOptions, use: (dir: string) => Promise<T>): Promise<T> {
-  if (!o.registry) return use(base);
-  const ref = parsePackageRef(base);
-  const work = await mkdtemp(join(tmpdir(), 'modelship-base-'));
-  try {
-    const dir = join(work, 'base');
-    const pulled = await pullPackage({
-      client: createRegistryClient(o),
-      registry: parseRegistryUri(o.registry),
-      name: ref.name,
-      version: ref.version,
-      outDir: dir,
-      runSamples: true,
-    });
-    console.log(`pulled the base ${pulled.name}@${pulled.version} from ${pulled.uri}`);
-    return await use(dir);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** One bar per epoch on a terminal; on a pipe, one line per epoch so logs stay short. */
-function progress(): TrainingListener & { stop(): void } {
-  const tty = process.stderr.isTTY;
-  const bars = tty
-    ? new MultiBar(
-        { format: 'epoch {epoch} |{bar}| {value}/{total} batches | loss {loss} | {evaluation}', stream: process.stderr, hideCursor: true },
-        Presets.shades_classic,
-      )
-    : undefined;
-  let bar: SingleBar | undefined;
-  let label = '';
-  return {
-    epochStart(epoch, epochs, batches) {
-      label = `${String(epoch).padStart(String(epochs).length)}/${epochs}`;
-      bar = bars?.create(batches, 0, { epoch: label, loss: '-', evaluation: '' });
-    },
-    batchEnd(batch, loss) {
-      bar?.update(batch, { loss: loss.toFixed(4) });
-    },
-    epochEnd(_epoch, r) {
-      const evaluation = `eval loss ${r.evalLoss.toFixed(4)}${r.evalAccuracy !== undefined ? `, accuracy ${r.evalAccuracy.toFixed(4)}` : ''}`;
-      if (bar) bar.update({ evaluation });
-      else process.stderr.write(`epoch ${label}: loss ${r.trainLoss.toFixed(4)} | ${evaluation}\n`);
-    },
-    stop: () => bars?.stop(),
-  };
-}
+import { trainingProgress } from './training-progress';
 
 /** The command line's options: finetune's own, with the label file, early stopping and the registry as flags. */
 export interface FinetuneCommandOptions
@@ -82,7 +25,7 @@ export interface FinetuneCommandOptions
 export async function runFinetune(base: string, o: FinetuneCommandOptions): Promise<void> {
   if (o.labels && o.newHead === undefined) throw new UsageError('--labels names the classes of a new head; give --new-head too');
   const labels = o.labels ? parseLabels(parseJson(await readFile(o.labels, 'utf8'), o.labels), o.labels) : undefined;
-  const bar = progress();
+  const bar = trainingProgress();
   const report = await withBase(base, o, async (dir) => {
     const { labels: _labelsFile, earlyStop, patience, registry: _registry, ...rest } = o;
     const options: FinetuneOptions = {

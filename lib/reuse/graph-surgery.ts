@@ -5,43 +5,8 @@
  * outputs do not need, and initializers no node reads, are dropped.
  */
 import { ConversionError } from '../convert/errors';
-import { ModelProto } from '../convert/onnx-schema';
+import { decodePlainModel as decode, encodePlainModel as encode, type PlainModel, type PlainValueInfo } from '../onnx/plain-model';
 import { SeededRandom } from '../package/seeded-random';
-
-interface PlainNode {
-  name?: string;
-  opType: string;
-  input: string[];
-  output: string[];
-  attribute?: unknown[];
-  [k: string]: unknown;
-}
-
-interface PlainTensor {
-  name: string;
-  dims: number[];
-  dataType: number;
-  rawData?: Uint8Array;
-  [k: string]: unknown;
-}
-
-interface PlainValueInfo {
-  name: string;
-  type: { tensorType: { elemType: number; shape: { dim: Array<{ dimValue?: number; dimParam?: string }> } } };
-}
-
-interface PlainModel {
-  graph: { node: PlainNode[]; initializer: PlainTensor[]; input: PlainValueInfo[]; output: PlainValueInfo[]; [k: string]: unknown };
-  [k: string]: unknown;
-}
-
-function decode(bytes: Uint8Array): PlainModel {
-  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, defaults: false, arrays: true }) as PlainModel;
-}
-
-function encode(model: PlainModel): Uint8Array {
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
-}
 
 /** Keeps the nodes the given tensors need, in their order, and the initializers those nodes read. */
 function prune(model: PlainModel, needed: readonly string[]): void {
