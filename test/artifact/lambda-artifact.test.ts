@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
+import { compressPackage } from '../../lib/compress/compress-package';
+import { quantizeModel } from '../../lib/compress/quantize';
 import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
 import { diskBytes } from '../../lib/constructs/private/sizing';
@@ -115,7 +117,15 @@ function goldenSample(
 beforeAll(async () => {
   t = testApp();
   const packages: Record<string, ModelPackage> = { 'tiny-mlp': ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir) };
-  if (existsSync(join(MNIST, 'modelship.json'))) packages['mnist-mlp'] = ModelPackage.fromDirectory(MNIST);
+  if (existsSync(join(MNIST, 'modelship.json'))) {
+    packages['mnist-mlp'] = ModelPackage.fromDirectory(MNIST);
+    // A compressed package deploys unchanged: int8-dynamic's MatMulInteger runs on the layer's onnxruntime.
+    const quantized = join(mkdtempSync(join(tmpdir(), 'modelship-int8-')), 'mnist-mlp-int8');
+    await compressPackage('int8-dynamic', { base: MNIST, out: quantized, name: 'mnist-mlp-int8', latencyBudgetMs: 5 }, (c) =>
+      quantizeModel(c, 'int8-dynamic'),
+    );
+    packages['mnist-mlp-int8'] = ModelPackage.fromDirectory(quantized);
+  }
 
   const models = Object.entries(packages)
     .map(([name, pkg]) => ({ name, pkg, stack: t.stack(`Artifact${name.replace(/-/g, '')}`) }))
@@ -185,7 +195,17 @@ describe('the layout Lambda gets', () => {
   });
 });
 
-describe.each(Object.keys({ 'tiny-mlp': 1, ...(existsSync(join(MNIST, 'modelship.json')) ? { 'mnist-mlp': 1 } : {}) }))(
+test('the int8-dynamic package makes a smaller function asset than its fp32 base, and the same layer', () => {
+  if (!deployed['mnist-mlp-int8']) return;
+  const base = deployed['mnist-mlp'];
+  const q = deployed['mnist-mlp-int8'];
+  expect(q.pkg.totalBytes).toBeLessThan(base.pkg.totalBytes * 0.3);
+  expect(diskBytes(base.functionAsset) - diskBytes(q.functionAsset)).toBe(base.pkg.totalBytes - q.pkg.totalBytes);
+  expect(diskBytes(q.layerAsset)).toBe(diskBytes(base.layerAsset));
+  expect(q.model.memorySize).toBeLessThanOrEqual(base.model.memorySize);
+});
+
+describe.each(['tiny-mlp', ...(existsSync(join(MNIST, 'modelship.json')) ? ['mnist-mlp', 'mnist-mlp-int8'] : [])])(
   '%s as deployed',
   (name) => {
     test('function plus layer, unzipped, is measured, and within 60 MB', () => {
