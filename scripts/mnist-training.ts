@@ -113,6 +113,20 @@ export function loadSplit(): { train: Dataset; evalSet: Dataset } {
   return { train: pack(train), evalSet: pack(held) };
 }
 
+/**
+ * A split's digits as labelled JSON Lines for the CLI's --data and --eval, the first `rows` of them.
+ * Pixels get 9 significant digits, which give back exactly float32(uint8 / 255).
+ */
+export function digitsJsonl(set: Dataset, rows = set.count): string {
+  const n = Math.min(rows, set.count);
+  const line = (i: number) =>
+    JSON.stringify({
+      input: Array.from(set.pixels.subarray(i * PIXELS, (i + 1) * PIXELS), (v) => Number((v / 255).toPrecision(9))),
+      label: set.labels[i],
+    });
+  return `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`;
+}
+
 /** The model's input: exactly float32(uint8 / 255), as the fixture's reader will compute it. */
 function toFloat(pixels: Uint8Array): Float32Array {
   const out = new Float32Array(pixels.length);

@@ -137,11 +137,16 @@ function gateLine(o: CompressOptions, maxDrop: number): string {
  * An engine for a model that is not packaged yet: the base's manifest with the new model's size and
  * hash, beside it in `dir`, so that it is loaded and checked exactly as a package is.
  */
-async function candidateEngine(dir: string, base: Manifest, bytes: Uint8Array): Promise<InferenceEngine> {
+async function candidateEngine(
+  dir: string,
+  base: Manifest,
+  bytes: Uint8Array,
+  compression: Manifest['compression'],
+): Promise<InferenceEngine> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, MODEL_FILE), bytes);
   const { labels: _labels, ...rest } = base;
-  const manifest = { ...rest, model: { file: MODEL_FILE, bytes: bytes.length, sha256: sha256(bytes) } };
+  const manifest = { ...rest, compression, model: { file: MODEL_FILE, bytes: bytes.length, sha256: sha256(bytes) } };
   await writeFile(join(dir, MANIFEST_FILE), stringifyJson(manifest, 2));
   return InferenceEngine.load(dir);
 }
@@ -155,7 +160,7 @@ async function figuresOf(
 ): Promise<ModelFigures> {
   return {
     bytes: bytes.length,
-    sessionCreateMs: await measureSessionCreation(bytes, timer),
+    sessionCreateMs: await measureSessionCreation(bytes, engine.manifest, timer),
     latency: await measureLatency(engine, timer, budgetMs),
     ...(evalData ? { accuracy: await measureAccuracy(engine, evalData) } : {}),
   };
@@ -191,7 +196,8 @@ export async function compressPackage(
   return withTempSibling(o.out, async (work) => {
     const made = await make({ baseDir: o.base, manifest, bytes, labels, evalData, workDir: work });
     const baseEngine = await InferenceEngine.load(o.base);
-    const candidate = await candidateEngine(join(work, 'candidate'), manifest, made.bytes);
+    const compression = { method, parameters: made.parameters };
+    const candidate = await candidateEngine(join(work, 'candidate'), manifest, made.bytes, compression);
     let baseFigures: ModelFigures;
     let figures: ModelFigures;
     let deviation: number;
@@ -250,7 +256,7 @@ export async function compressPackage(
       preprocess: manifest.preprocess,
       force: o.force,
       derivedFrom: base,
-      compression: { method, parameters: made.parameters },
+      compression,
       reports: { [COMPRESSION_REPORT]: `${stringifyJson(report, 2)}\n` },
     });
     return { ...report, manifest: written };

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../engine/engine';
+import { sessionOptionsFor } from '../engine/session-options';
 import { answerSample } from '../package/answer-sample';
 import type { GoldenResponse } from '../package/golden';
 import type { Manifest } from '../package/manifest';
@@ -71,11 +72,11 @@ export async function measureLatency(engine: InferenceEngine, timer: Timer, budg
 }
 
 /** Median milliseconds to create a session from the model's bytes, as a cold start does. */
-export async function measureSessionCreation(bytes: Uint8Array, timer: Timer, runs = 5): Promise<number> {
+export async function measureSessionCreation(bytes: Uint8Array, manifest: Manifest, timer: Timer, runs = 5): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = timer();
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(bytes, sessionOptionsFor(manifest));
     times.push(timer() - t);
     await session.release();
   }

@@ -16,9 +16,10 @@ import { PackageError } from '../package/errors';
 import { modelMetadata } from '../protocol/responses';
 import type { InferRequest, InferResult, ModelMetadata, Tensor } from '../protocol/types';
 import { checkSessionMatchesManifest } from './session-check';
+import { sessionOptionsFor } from './session-options';
 
 export interface EngineOptions {
-  /** Options passed to onnxruntime's InferenceSession.create. @default - CPU execution provider, all graph optimizations */
+  /** Options passed to onnxruntime's InferenceSession.create. @default - CPU execution provider, all graph optimizations (session-options.ts) */
   readonly sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
@@ -41,11 +42,7 @@ export class InferenceEngine {
     checkModelBytes(bytes, manifest.model, modelPath);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        ...options.sessionOptions,
-      });
+      session = await ort.InferenceSession.create(bytes, { ...sessionOptionsFor(manifest), ...options.sessionOptions });
     } catch (err) {
       throw new PackageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`);
     }

@@ -77,14 +77,14 @@ test('without --eval and --max-golden-deviation nothing is gated, and the first 
 });
 
 describe('the accuracy gate', () => {
-  test('--max-accuracy-drop 0 refuses int8-weights, which loses one of the 1,505 held-out digits: exit 1, the figures, nothing written', () => {
+  test('--max-accuracy-drop 0 refuses int8-dynamic, which loses one of the 1,505 held-out digits: exit 1, the figures, nothing written', () => {
     const out = join(dir, 'refused');
     const before = readdirSync(dir);
-    const r = cli('quantize', MLP, '--mode', 'int8-weights', '--out', out, '--eval', evalFile, '--max-accuracy-drop', '0');
+    const r = cli('quantize', MLP, '--mode', 'int8-dynamic', '--out', out, '--eval', evalFile, '--max-accuracy-drop', '0');
     expectRefusal(
       r,
       1,
-      /^modelship: int8-weights refused: accuracy on .* fell 0\.07 pt \(base 0\.9395, int8-weights 0\.9389\), more than --max-accuracy-drop 0; nothing was written$/m,
+      /^modelship: int8-dynamic refused: accuracy on .* fell 0\.07 pt \(base 0\.9395, int8-dynamic 0\.9389\), more than --max-accuracy-drop 0; nothing was written$/m,
     );
     nothingWritten(dir, out, before);
   });
