@@ -479,6 +479,57 @@ compressionOptions(
   }),
 );
 
+/** The training options of prune and distill; --data is what they train on. */
+function retrainOptions(command: Command, epochs: number, learningRate: number): Command {
+  return command
+    .requiredOption('--data <file>', 'training examples: JSON Lines or CSV, as for finetune')
+    .option('--epochs <n>', 'training epochs', integer, epochs)
+    .option('--batch-size <n>', 'examples per step', integer, 32)
+    .option('--learning-rate <lr>', 'Adam learning rate', positiveNumber, learningRate)
+    .option('--seed <n>', 'seeds the shuffles and any new weights', integer, 42);
+}
+
+compressionOptions(
+  retrainOptions(
+    program
+      .command('prune')
+      .description('remove the lowest-norm units and filters (structured pruning), fine-tune briefly, and package the result')
+      .requiredOption(
+        '--sparsity <s>',
+        'the fraction of units and filters to remove from each prunable layer, such as 0.5',
+        positiveNumber,
+      ),
+    3,
+    1e-3,
+  ),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    await loadQuietTfjs();
+    const { runPrune } = await import('../lib/compress/cli');
+    await runPrune(base, o as unknown as Parameters<typeof runPrune>[1]);
+  }),
+);
+
+compressionOptions(
+  retrainOptions(
+    program
+      .command('distill')
+      .description(
+        "train a small student on the teacher's softened outputs (labels not needed) and package it with the teacher's signature",
+      )
+      .requiredOption('--student <spec>', 'the student: dense:32, dense:64,32, conv:8,16;dense:32 or pool:2;dense:48')
+      .option('--temperature <t>', "softens the teacher's and the student's distributions", positiveNumber, 2),
+    10,
+    3e-3,
+  ),
+).action((base: string, o: Record<string, unknown>) =>
+  runWriting(async () => {
+    await loadQuietTfjs();
+    const { runDistill } = await import('../lib/compress/cli');
+    await runDistill(base, o as unknown as Parameters<typeof runDistill>[1]);
+  }),
+);
+
 program
   .command('invoke')
   .description('call a model over the Open Inference Protocol v2 (API key, bearer token or SigV4) and print the response JSON')

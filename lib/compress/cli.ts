@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { withBase, type RegistryOptions } from '../registry/base-package';
+import { trainingProgress } from '../reuse/training-progress';
 import {
   COMPRESSION_REPORT,
   compressPackage,
@@ -14,7 +15,9 @@ import {
   type CompressionReport,
   type CompressOptions,
 } from './compress-package';
+import { distillModel, type DistillOptions } from './distill';
 import { optimizeModel, type OptimizeLevel } from './optimize';
+import { pruneModel, type PruneOptions } from './prune';
 import { quantizeModel, type QuantizeMode } from './quantize';
 
 export type CompressCommandOptions = RegistryOptions & Omit<CompressOptions, 'base' | 'clock' | 'timer' | 'latencyBudgetMs'>;
@@ -39,6 +42,10 @@ export function formatReport(r: CompressionReport, out: string): string {
     );
   lines.push(`  golden       largest deviation from the base's answers ${r.goldenDeviation.toPrecision(3)}`);
   if (r.quantized) lines.push(`  rewritten    ${r.quantized.join(', ')}`);
+  const layers = r.details?.layers as ReadonlyArray<{ node: string; before: number; after: number }> | undefined;
+  if (layers) lines.push(`  pruned       ${layers.map((l) => `${l.node} ${l.before} -> ${l.after}`).join(', ')}`);
+  if (r.method === 'distill')
+    lines.push(`  student      ${String(r.parameters.student)} at temperature ${String(r.parameters.temperature)}`);
   for (const l of r.leftInFloat) lines.push(`  left float   ${l.node} (${l.opType}): ${l.reason}`);
   lines.push(`  report       ${join(out, COMPRESSION_REPORT)}`);
   return lines.join('\n');
@@ -71,4 +78,34 @@ export function runQuantize(
 ): Promise<void> {
   const { mode, perTensor, exclude, ...rest } = o;
   return runMethod(mode, base, rest, (c) => quantizeModel(c, mode, { perTensor, exclude }));
+}
+
+type TrainingCommandOptions<T> = CompressCommandOptions & Omit<T, 'listener'>;
+
+/** Runs a method that trains, with a progress bar per epoch on stderr. */
+async function runTraining<T extends object>(
+  method: CompressionMethod,
+  base: string,
+  o: TrainingCommandOptions<T>,
+  own: readonly (keyof T)[],
+  make: (c: CompressContext, options: T) => Promise<Compressed>,
+): Promise<void> {
+  const bar = trainingProgress();
+  const methodOptions = Object.fromEntries(own.filter((k) => k in o).map((k) => [k, (o as Record<keyof T, unknown>)[k]])) as T;
+  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !own.includes(k as keyof T))) as CompressCommandOptions;
+  try {
+    await runMethod(method, base, rest, (c) => make(c, { ...methodOptions, listener: bar }));
+  } finally {
+    bar.stop();
+  }
+}
+
+const TRAINING_KEYS = ['data', 'epochs', 'batchSize', 'learningRate', 'seed'] as const;
+
+export function runPrune(base: string, o: TrainingCommandOptions<PruneOptions>): Promise<void> {
+  return runTraining<PruneOptions>('prune', base, o, ['sparsity', ...TRAINING_KEYS], pruneModel);
+}
+
+export function runDistill(base: string, o: TrainingCommandOptions<DistillOptions>): Promise<void> {
+  return runTraining<DistillOptions>('distill', base, o, ['student', 'temperature', ...TRAINING_KEYS], distillModel);
 }

@@ -20,7 +20,7 @@ import { systemClock, type Clock } from '../util/clock';
 import { withNewHead } from './graph-surgery';
 import type { OnnxNodeLayer } from './onnx-node-layer';
 import { reinitialize } from './reinitialize';
-import { readDataset, type DataSignature, type Dataset } from './training-data';
+import { readDataset, type DataSignature, type Dataset, type TaskKind } from './training-data';
 import { evaluate, train, type TrainingListener, type TrainingResult } from './training-loop';
 import { buildTrainableView, type TrainableView } from './trainable-view';
 
@@ -99,7 +99,7 @@ function headLayer(view: TrainableView): OnnxNodeLayer {
   throw new ConversionError('the model has no weighted layer (Gemm, MatMul, Conv...) before its output, so it has no head to replace');
 }
 
-function taskOf(view: TrainableView, manifest: Manifest, newHead: number | undefined): DataSignature['task'] {
+function taskOf(view: TrainableView, manifest: Manifest, newHead: number | undefined): TaskKind {
   if (newHead !== undefined) return 'classification';
   const output = view.onnx.outputs[0].name;
   const producer = view.onnx.nodes.find((n) => n.outputs.includes(output));

@@ -15,7 +15,8 @@ export type TaskKind = 'classification' | 'regression';
 
 export interface DataSignature {
   readonly inputs: readonly TensorSpec[];
-  readonly task: TaskKind;
+  /** 'unlabelled': inputs only (a distillation student's data); any label or target is ignored. */
+  readonly task: TaskKind | 'unlabelled';
   /** Classes, for classification: labels by index, or just the count. */
   readonly classes: number;
   readonly labels?: readonly string[];
@@ -121,7 +122,7 @@ class Builder {
     if (task === 'classification') {
       if (row.label === undefined) throw this.fail(line, 'no "label"');
       this.labels.push(this.label(row.label, line));
-    } else {
+    } else if (task === 'regression') {
       const target = Array.isArray(row.target) ? (row.target.flat(Infinity) as unknown[]) : [row.target];
       if (target.length !== this.signature.targetSize || !target.every((v) => typeof v === 'number' && Number.isFinite(v))) {
         throw this.fail(line, `"target" must be ${this.signature.targetSize} finite number(s)`);
@@ -149,9 +150,8 @@ class Builder {
       sha256: sha256(bytes),
       count: this.count,
       inputs,
-      ...(this.signature.task === 'classification'
-        ? { labels: Int32Array.from(this.labels) }
-        : { targets: Float32Array.from(this.targets) }),
+      ...(this.signature.task === 'classification' ? { labels: Int32Array.from(this.labels) } : {}),
+      ...(this.signature.task === 'regression' ? { targets: Float32Array.from(this.targets) } : {}),
     };
   }
 }
@@ -184,7 +184,7 @@ function readCsv(text: string, builder: Builder, file: string, signature: DataSi
   if (!header) throw new DataError(`${file}: no header row`);
   if (signature.inputs.length !== 1)
     throw new DataError(`${file}: CSV holds one flat input; the model has ${signature.inputs.length}; use JSON Lines`);
-  const target = signature.task === 'classification' ? header.indexOf(labelColumn) : -1;
+  const target = signature.task !== 'regression' ? header.indexOf(labelColumn) : -1;
   if (signature.task === 'classification' && target < 0)
     throw new DataError(`${file}: the header has no '${labelColumn}' column (--label-column names it)`);
   body.forEach((cells, i) => {

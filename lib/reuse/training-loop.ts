@@ -31,6 +31,11 @@ export interface TrainingOptions {
   readonly seed: number;
   /** Stop after this many epochs without a lower eval loss, keeping the best weights. @default - no early stop */
   readonly patience?: number;
+  /**
+   * Classification against the data's `targets` (a distribution per example, such as a teacher's
+   * softened outputs) instead of its one-hot labels. @default false
+   */
+  readonly softTargets?: boolean;
   readonly listener?: TrainingListener;
 }
 
@@ -54,7 +59,7 @@ function batchInputs(view: TrainableView, data: Dataset, rows: readonly number[]
 }
 
 function batchTargets(data: Dataset, rows: readonly number[], opts: TrainingOptions): tf.Tensor {
-  if (opts.task === 'classification')
+  if (opts.task === 'classification' && !opts.softTargets)
     return tf.oneHot(
       tf.tensor1d(
         rows.map((r) => data.labels![r]),
