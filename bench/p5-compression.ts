@@ -1,13 +1,16 @@
 /**
- * P5: compression of the example models. Each method runs as `modelship optimize` / `quantize` would
- * (compressPackage, into a temp directory), on the 1,505 held-out digits, and the report's figures are
- * quoted beside fp32: bytes, latency at batch 1 and 64 through the serving engine, held-out accuracy.
+ * P5: compression of the example models. Each method runs as its command would (compressPackage, into
+ * a temp directory): prune at sparsity 0.5 with 2 epochs of fine-tune and distill to a pool:2;dense:48
+ * student, both on the 8,495 training digits. Every figure is quoted beside fp32 on the 1,505 held-out
+ * digits: bytes, latency at batch 1 and 64 through the serving engine, accuracy.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressPackage, type CompressContext, type Compressed, type CompressionMethod } from '../lib/compress/compress-package';
+import { distillModel } from '../lib/compress/distill';
 import { optimizeModel } from '../lib/compress/optimize';
+import { pruneModel } from '../lib/compress/prune';
 import { quantizeModel } from '../lib/compress/quantize';
 import { digitsJsonl, loadSplit } from '../scripts/mnist-training';
 import { round } from './common';
@@ -35,26 +38,44 @@ export const P5_TARGETS: Partial<Record<CompressionMethod, { bytes: number; drop
   'int8-weights': { bytes: 0.3, drop: 0.5 },
   'int8-dynamic': { bytes: 0.3, drop: 0.5, latency64: true },
   fp16: { bytes: 0.52, drop: 0.1 },
+  prune: { bytes: 0.55, drop: 1.0 },
+  distill: { bytes: 0.15, drop: 1.5 },
 };
 
-const METHODS: ReadonlyArray<[CompressionMethod, (c: CompressContext) => Promise<Compressed>]> = [
-  ['optimize', (c) => optimizeModel(c, 'basic')],
-  ['int8-weights', (c) => quantizeModel(c, 'int8-weights')],
-  ['int8-dynamic', (c) => quantizeModel(c, 'int8-dynamic')],
-  ['fp16', (c) => quantizeModel(c, 'fp16')],
-];
+/** The methods, as the README's commands run them; the training ones learn from the 8,495 training digits. */
+function methods(trainFile: string): ReadonlyArray<[CompressionMethod, (c: CompressContext) => Promise<Compressed>]> {
+  return [
+    ['optimize', (c) => optimizeModel(c, 'basic')],
+    ['int8-weights', (c) => quantizeModel(c, 'int8-weights')],
+    ['int8-dynamic', (c) => quantizeModel(c, 'int8-dynamic')],
+    ['fp16', (c) => quantizeModel(c, 'fp16')],
+    ['prune', (c) => pruneModel(c, { sparsity: 0.5, data: trainFile, epochs: 2 })],
+    ['distill', (c) => distillModel(c, { student: 'pool:2;dense:48', data: trainFile })],
+  ];
+}
 
 export async function benchCompression(modelsDir: string): Promise<CompressionFigures[]> {
   const work = mkdtempSync(join(tmpdir(), 'modelship-p5-'));
   try {
+    const split = loadSplit();
     const evalFile = join(work, 'held-out.jsonl');
-    writeFileSync(evalFile, digitsJsonl(loadSplit().evalSet));
+    const trainFile = join(work, 'train.jsonl');
+    writeFileSync(evalFile, digitsJsonl(split.evalSet));
+    writeFileSync(trainFile, digitsJsonl(split.train));
+    (await import('@tensorflow/tfjs')).env().set('PROD', true);
     const figures: CompressionFigures[] = [];
     for (const model of ['mnist-mlp', 'mnist-cnn']) {
-      for (const [method, make] of METHODS) {
+      for (const [method, make] of methods(trainFile)) {
+        // No gate: the bench reports figures, and a method that misses its target is a row, not an error.
         const r = await compressPackage(
           method,
-          { base: join(modelsDir, model), out: join(work, `${model}-${method}`), eval: evalFile, latencyBudgetMs: 1500 },
+          {
+            base: join(modelsDir, model),
+            out: join(work, `${model}-${method}`),
+            eval: evalFile,
+            latencyBudgetMs: 1500,
+            maxAccuracyDrop: 100,
+          },
           make,
         );
         const f: CompressionFigures = {

@@ -70,7 +70,7 @@ function p5Rows(figures: readonly CompressionFigures[]): TargetRow[] {
       ratio: f.bytesRatio,
       ...(target
         ? {
-            target: `bytes <= ${target.bytes * 100}%, drop <= ${target.drop} pt${target.latency64 ? ', batch 64 <= 1x' : ''}`,
+            target: `bytes <= ${Math.round(target.bytes * 100)}%, drop <= ${target.drop} pt${target.latency64 ? ', batch 64 <= 1x' : ''}`,
             met: Boolean(met),
           }
         : {}),
