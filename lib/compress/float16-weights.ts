@@ -8,7 +8,7 @@
 import { encodePlainModel, floatValues, intAttr, ONNX_TYPE, rawTensor, type PlainModel, type PlainNode } from '../onnx/plain-model';
 import { halfBitsFromNumbers } from '../protocol/fp16';
 import { CompressionError } from './errors';
-import type { LeftInFloat } from './weighted-nodes';
+import { checkExcluded, type LeftInFloat } from './weighted-nodes';
 
 const FLOAT16_MAX = 65504;
 
@@ -19,6 +19,7 @@ export interface Float16Result {
 }
 
 export function float16Weights(model: PlainModel, exclude: readonly string[] = []): Float16Result {
+  checkExcluded(model, exclude);
   const excluded = new Set(exclude);
   const readers = new Map<string, PlainNode[]>();
   for (const node of model.graph.node) for (const i of node.input) readers.set(i, [...(readers.get(i) ?? []), node]);

@@ -37,6 +37,15 @@ function outputAxis(node: PlainNode, weight: PlainTensor): number | string {
   }
 }
 
+/** Refuses an --exclude name that is no node of the model, listing the names it has. */
+export function checkExcluded(model: PlainModel, exclude: Iterable<string>): void {
+  const known = new Set(model.graph.node.map(nodeName));
+  for (const name of exclude) {
+    if (!known.has(name))
+      throw new CompressionError(`--exclude ${name}: the model has no node of that name; its nodes are: ${[...known].join(', ')}`);
+  }
+}
+
 /** The rewritable nodes and those left in float; `extra` adds a mode's own limits (int8-dynamic takes fewer Gemm forms). */
 export function findWeightedNodes(
   model: PlainModel,
@@ -46,11 +55,7 @@ export function findWeightedNodes(
   const initializers = new Map(model.graph.initializer.map((t) => [t.name, t]));
   const nodes: WeightedNode[] = [];
   const leftInFloat: LeftInFloat[] = [];
-  const known = new Set(model.graph.node.map(nodeName));
-  for (const name of exclude) {
-    if (!known.has(name))
-      throw new CompressionError(`--exclude ${name}: the model has no node of that name; its nodes are: ${[...known].join(', ')}`);
-  }
+  checkExcluded(model, exclude);
   model.graph.node.forEach((node, index) => {
     if (!WEIGHTED_OPS.includes(node.opType) || (node.domain ?? '') !== '') return;
     const name = nodeName(node, index);

@@ -175,6 +175,8 @@ describe('bad input', () => {
       /^modelship: --exclude no-such-node: the model has no node of that name; its nodes are: hidden\/Gemm, hidden\/Relu, classifier\/Gemm, classifier\/Softmax$/m,
     );
     expect(existsSync(join(dir, 'never'))).toBe(false);
+    const fp16 = cli('quantize', MLP, '--mode', 'fp16', '--out', join(dir, 'never'), '--exclude', 'no-such-node');
+    expectRefusal(fp16, 1, /^modelship: --exclude no-such-node: the model has no node of that name/m);
   });
 
   test('eval data that does not fit the model gets an error naming the file and the line', () => {
