@@ -5,7 +5,8 @@
  * Callers match subclasses with `instanceof`; the CLI prints any ModelshipError as one line, and
  * anything else is a bug that keeps its stack.
  */
-export type ErrorKind = 'protocol' | 'package' | 'conversion' | 'registry' | 'config' | 'client' | 'usage' | 'server' | 'output' | 'compression';
+export type ErrorKind =
+  'protocol' | 'package' | 'conversion' | 'registry' | 'config' | 'client' | 'usage' | 'server' | 'output' | 'compression';
 
 export abstract class ModelshipError extends Error {
   abstract readonly kind: ErrorKind;
