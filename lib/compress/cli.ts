@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { withBase, type RegistryOptions } from '../registry/base-package';
+import type { TrainingListener } from '../reuse/training-loop';
 import { trainingProgress } from '../reuse/training-progress';
 import {
   COMPRESSION_REPORT,
@@ -80,32 +81,25 @@ export function runQuantize(
   return runMethod(mode, base, rest, (c) => quantizeModel(c, mode, { perTensor, exclude }));
 }
 
-type TrainingCommandOptions<T> = CompressCommandOptions & Omit<T, 'listener'>;
-
 /** Runs a method that trains, with a progress bar per epoch on stderr. */
-async function runTraining<T extends object>(
-  method: CompressionMethod,
-  base: string,
-  o: TrainingCommandOptions<T>,
-  own: readonly (keyof T)[],
-  make: (c: CompressContext, options: T) => Promise<Compressed>,
-): Promise<void> {
+async function withTrainingProgress(run: (listener: TrainingListener) => Promise<void>): Promise<void> {
   const bar = trainingProgress();
-  const methodOptions = Object.fromEntries(own.filter((k) => k in o).map((k) => [k, (o as Record<keyof T, unknown>)[k]])) as T;
-  const rest = Object.fromEntries(Object.entries(o).filter(([k]) => !own.includes(k as keyof T))) as CompressCommandOptions;
   try {
-    await runMethod(method, base, rest, (c) => make(c, { ...methodOptions, listener: bar }));
+    await run(bar);
   } finally {
     bar.stop();
   }
 }
 
-const TRAINING_KEYS = ['data', 'epochs', 'batchSize', 'learningRate', 'seed'] as const;
-
-export function runPrune(base: string, o: TrainingCommandOptions<PruneOptions>): Promise<void> {
-  return runTraining<PruneOptions>('prune', base, o, ['sparsity', ...TRAINING_KEYS], pruneModel);
+export function runPrune(base: string, o: CompressCommandOptions & Omit<PruneOptions, 'listener'>): Promise<void> {
+  const { sparsity, data, epochs, batchSize, learningRate, seed, ...rest } = o;
+  // --label-column names the label of --data as well as of --eval, so it stays in `rest` too.
+  const training = { sparsity, data, epochs, batchSize, learningRate, seed, labelColumn: o.labelColumn };
+  return withTrainingProgress((listener) => runMethod('prune', base, rest, (c) => pruneModel(c, { ...training, listener })));
 }
 
-export function runDistill(base: string, o: TrainingCommandOptions<DistillOptions>): Promise<void> {
-  return runTraining<DistillOptions>('distill', base, o, ['student', 'temperature', ...TRAINING_KEYS], distillModel);
+export function runDistill(base: string, o: CompressCommandOptions & Omit<DistillOptions, 'listener'>): Promise<void> {
+  const { student, temperature, data, epochs, batchSize, learningRate, seed, ...rest } = o;
+  const training = { student, temperature, data, epochs, batchSize, learningRate, seed };
+  return withTrainingProgress((listener) => runMethod('distill', base, rest, (c) => distillModel(c, { ...training, listener })));
 }

@@ -8,11 +8,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InferenceEngine } from '../engine/engine';
 import { createPackage, MODEL_FILE, readSampleRequests } from '../package/create';
-import { PackageError } from '../package/errors';
 import { sha256 } from '../package/hash';
 import { readLabels } from '../package/labels';
-import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
-import { verifyPackage } from '../package/verify';
+import { MANIFEST_FILE, type Manifest } from '../package/manifest';
+import { requireVerified } from '../package/verify';
 import { stringifyJson } from '../protocol/json';
 import { readDataset, type Dataset } from '../reuse/training-data';
 import { withTempSibling } from '../util/atomic-dir';
@@ -174,12 +173,7 @@ export async function compressPackage(
   const clock = o.clock ?? systemClock;
   const timer = o.timer ?? (() => performance.now());
   const started = clock.now();
-  const verified = await verifyPackage(o.base);
-  if (!verified.ok)
-    throw new PackageError(
-      `the base package ${o.base} does not verify, so nothing was compressed:\n  - ${verified.problems.join('\n  - ')}`,
-    );
-  const manifest = readManifest(o.base);
+  const manifest = await requireVerified(o.base, `the base package ${o.base}`, 'nothing was compressed');
   const bytes = await readFile(join(o.base, manifest.model.file));
   const labels = readLabels(o.base, manifest);
   const classes = manifest.outputs[0].shape.slice(1).reduce((a, b) => a * b, 1);

@@ -8,7 +8,7 @@
 import { encodePlainModel, floatValues, intAttr, ONNX_TYPE, rawTensor, type PlainModel, type PlainNode } from '../onnx/plain-model';
 import { halfBitsFromNumbers } from '../protocol/fp16';
 import { CompressionError } from './errors';
-import { checkExcluded, type LeftInFloat } from './weighted-nodes';
+import { checkExcluded, nodeName, type LeftInFloat } from './weighted-nodes';
 
 const FLOAT16_MAX = 65504;
 
@@ -21,8 +21,11 @@ export interface Float16Result {
 export function float16Weights(model: PlainModel, exclude: readonly string[] = []): Float16Result {
   checkExcluded(model, exclude);
   const excluded = new Set(exclude);
-  const readers = new Map<string, PlainNode[]>();
-  for (const node of model.graph.node) for (const i of node.input) readers.set(i, [...(readers.get(i) ?? []), node]);
+  // Reader names as --exclude and the report give them (a nameless node is OpType_index).
+  const readers = new Map<string, string[]>();
+  model.graph.node.forEach((node, index) => {
+    for (const i of node.input) readers.set(i, [...(readers.get(i) ?? []), nodeName(node, index)]);
+  });
   const casts: PlainNode[] = [];
   const converted: string[] = [];
   const leftInFloat: LeftInFloat[] = [];
@@ -31,7 +34,7 @@ export function float16Weights(model: PlainModel, exclude: readonly string[] = [
     const values = floatValues(t);
     const users = readers.get(t.name) ?? [];
     const keep = (reason: string) => leftInFloat.push({ node: t.name, opType: 'initializer', reason });
-    if (users.some((u) => u.name && excluded.has(u.name))) {
+    if (users.some((u) => excluded.has(u))) {
       keep(`read by a node excluded with --exclude`);
       continue;
     }

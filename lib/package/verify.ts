@@ -8,6 +8,7 @@ import { InferenceEngine } from '../engine/engine';
 import { recoverInterruptedWrite } from '../util/atomic-dir';
 import { parseJson } from '../protocol/json';
 import { answerSample } from './answer-sample';
+import { PackageError } from './errors';
 import { type GoldenResponse, compareOutputs } from './golden';
 import { readManifest, type Manifest } from './manifest';
 
@@ -55,4 +56,16 @@ export async function verifyPackage(dir: string): Promise<VerifyReport> {
     await engine.release();
   }
   return { ok: problems.length === 0, manifest, problems, samplesChecked: checked };
+}
+
+/**
+ * Verifies `dir` and returns its manifest, or throws a PackageError that lists every problem:
+ * "`what` does not verify, so `consequence`". For the commands that only start from a sound package.
+ */
+export async function requireVerified(dir: string, what: string, consequence: string): Promise<Manifest> {
+  const report = await verifyPackage(dir);
+  if (!report.ok || report.manifest === undefined) {
+    throw new PackageError(`${what} does not verify, so ${consequence}:\n  - ${report.problems.join('\n  - ')}`);
+  }
+  return report.manifest;
 }

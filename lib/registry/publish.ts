@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyPackage } from '../package/verify';
+import { requireVerified } from '../package/verify';
 import { PackageError } from '../package/errors';
 import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
 import { AlreadyPublishedError, RegistryError } from './errors';
@@ -238,23 +238,20 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
     throw new RangeError(`partSizeBytes must be an integer of at least ${MIN_PART_SIZE_BYTES} (S3's minimum part size), got ${partSize}`);
   }
 
-  const report = await verifyPackage(options.dir);
-  if (!report.ok || report.manifest === undefined) {
-    throw new PackageError(`${options.dir} does not verify, so it is not published:\n  - ${report.problems.join('\n  - ')}`);
-  }
-  const { name, version } = report.manifest;
+  const manifest = await requireVerified(options.dir, options.dir, 'it is not published');
+  const { name, version } = manifest;
   const label = `${name}@${version}`;
   const bucket = registry.bucket;
   const key = packageKey(registry, name, version);
   const uri = objectUri(bucket, key);
 
   await assertNotPublished(client, bucket, key, label);
-  const warnings = await lineageWarnings(client, registry, report.manifest);
+  const warnings = await lineageWarnings(client, registry, manifest);
 
   const work = await mkdtemp(join(tmpdir(), 'modelship-publish-'));
   try {
     const tarball = await buildPackageTarball(options.dir, join(work, PACKAGE_FILE));
-    if (tarball.manifest.model.sha256 !== report.manifest.model.sha256) {
+    if (tarball.manifest.model.sha256 !== manifest.model.sha256) {
       throw new PackageError(`${options.dir} changed while it was being published; publish it again`);
     }
     const modelSha256 = tarball.manifest.model.sha256;
@@ -281,7 +278,7 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
       modelSha256,
       time: (options.now?.() ?? new Date()).toISOString(),
       ...(sagemaker !== undefined ? { sagemakerSha256: sagemaker.sha256 } : {}),
-      ...(report.manifest.derivedFrom ? { derivedFrom: `${report.manifest.derivedFrom.name}@${report.manifest.derivedFrom.version}` } : {}),
+      ...(manifest.derivedFrom ? { derivedFrom: `${manifest.derivedFrom.name}@${manifest.derivedFrom.version}` } : {}),
     };
     await addIndexEntry(client, registry, name, entry);
     return {

@@ -8,9 +8,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversionError } from '../convert/errors';
 import { createPackage, readSampleRequests } from '../package/create';
-import { PackageError } from '../package/errors';
-import { readManifest, type Manifest } from '../package/manifest';
-import { verifyPackage } from '../package/verify';
+import type { Manifest } from '../package/manifest';
+import { requireVerified } from '../package/verify';
 import { withTempSibling } from '../util/atomic-dir';
 import { cutAtTensor } from './graph-surgery';
 import type { OnnxModel } from './onnx-model';
@@ -39,9 +38,7 @@ export function resolveOutput(onnx: OnnxModel, output: string): { tensor: string
 }
 
 export async function extractPackage(opts: ExtractOptions): Promise<Manifest> {
-  const verified = await verifyPackage(opts.base);
-  if (!verified.ok) throw new PackageError(`the base package ${opts.base} does not verify:\n  - ${verified.problems.join('\n  - ')}`);
-  const base = readManifest(opts.base);
+  const base = await requireVerified(opts.base, `the base package ${opts.base}`, 'nothing was extracted');
   const bytes = await readFile(join(opts.base, base.model.file));
   const view = buildTrainableView(bytes, base.name);
   let tensor: string, outputName: string, dims: ReadonlyArray<number | null>;

@@ -9,11 +9,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConversionError } from '../convert/errors';
 import { createPackage } from '../package/create';
-import { PackageError } from '../package/errors';
 import type { SampleRequest } from '../package/golden';
 import { readLabels } from '../package/labels';
-import { readManifest, type Manifest } from '../package/manifest';
-import { verifyPackage } from '../package/verify';
+import type { Manifest } from '../package/manifest';
+import { requireVerified } from '../package/verify';
 import { stringifyJson } from '../protocol/json';
 import { withTempSibling } from '../util/atomic-dir';
 import { systemClock, type Clock } from '../util/clock';
@@ -152,12 +151,7 @@ function goldenRequest(manifest: Manifest, data: Dataset): SampleRequest {
 export async function finetune(opts: FinetuneOptions): Promise<FinetuneReport> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
-  const verified = await verifyPackage(opts.base);
-  if (!verified.ok)
-    throw new PackageError(
-      `the base package ${opts.base} does not verify, so nothing was trained:\n  - ${verified.problems.join('\n  - ')}`,
-    );
-  const manifest = readManifest(opts.base);
+  const manifest = await requireVerified(opts.base, `the base package ${opts.base}`, 'nothing was trained');
   if (manifest.outputs.length !== 1)
     throw new ConversionError(`finetune takes a model with one output; ${manifest.name} has ${manifest.outputs.length}`);
   const baseBytes = await readFile(join(opts.base, manifest.model.file));

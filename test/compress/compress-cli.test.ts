@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { encodeOnnxModel } from '../../lib/convert/onnx-builder';
 import { createPackage } from '../../lib/package/create';
 import { readManifest } from '../../lib/package/manifest';
-import { decodePlainModel } from '../../lib/onnx/plain-model';
+import { decodePlainModel, ONNX_TYPE } from '../../lib/onnx/plain-model';
+import { seededRandom } from '../../lib/package/seeded-random';
 import { isolatedCliEnv } from '../helpers/cli-env';
-import { makeAllTypesPackage, tempDir } from '../helpers/fixtures';
+import { makeAllTypesPackage, makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
 import { writeHeldOutDigits } from './held-out-digits';
 
 jest.setTimeout(120_000);
@@ -202,4 +203,86 @@ describe('bad input', () => {
     const r = cli('quantize', MLP, '--mode', 'fp16', '--out', join(dir, 'ungated'));
     expectRefusal(r, 1, /already holds a package/);
   });
+});
+
+test('a base that does not verify is refused before anything is compressed, naming the problem', async () => {
+  const parent = tempDir();
+  const pkg = await makeTinyMlpPackage(parent);
+  const model = join(pkg.dir, 'model.onnx');
+  const bytes = readFileSync(model);
+  bytes[bytes.length - 1] ^= 0xff;
+  writeFileSync(model, bytes);
+  const out = join(parent, 'q');
+  const r = cli('quantize', pkg.dir, '--mode', 'fp16', '--out', out);
+  expectRefusal(r, 1, /^modelship: the base package .* does not verify, so nothing was compressed:$/m);
+  expect(r.stderr).toMatch(/sha256/);
+  expect(existsSync(out)).toBe(false);
+});
+
+test('fp16 --exclude takes a nameless node by the name the report gives it (OpType_index), and keeps its weight float32', async () => {
+  const parent = tempDir();
+  const pkg = await makeTinyMlpPackage(parent);
+  const out = join(parent, 'fp16');
+  const r = cli('quantize', pkg.dir, '--mode', 'fp16', '--exclude', 'MatMul_0', '--out', out);
+  expect(r.stderr).not.toContain('modelship:');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('  left float   W (initializer): read by a node excluded with --exclude');
+  const types = Object.fromEntries(
+    decodePlainModel(readFileSync(join(out, 'model.onnx'))).graph.initializer.map((t) => [t.name, t.dataType]),
+  );
+  expect(types).toEqual({ W: ONNX_TYPE.FLOAT, b_fp16: ONNX_TYPE.FLOAT16 });
+});
+
+test('prune reads the label of CSV --data from --label-column, as it does for --eval', async () => {
+  const parent = tempDir();
+  const modelPath = join(parent, 'mlp.onnx');
+  const random = seededRandom(3);
+  const floats = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
+  writeFileSync(
+    modelPath,
+    encodeOnnxModel({
+      name: 'small-mlp',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: ['batch', 4] }],
+      outputs: [{ name: 'p', datatype: 'FP32', shape: ['batch', 3] }],
+      initializers: [
+        { name: 'W1', dims: [4, 8], data: floats(32) },
+        { name: 'b1', dims: [8], data: floats(8) },
+        { name: 'W2', dims: [8, 3], data: floats(24) },
+        { name: 'b2', dims: [3], data: floats(3) },
+      ],
+      nodes: [
+        { opType: 'Gemm', inputs: ['x', 'W1', 'b1'], outputs: ['h'], name: 'dense' },
+        { opType: 'Relu', inputs: ['h'], outputs: ['r'], name: 'relu' },
+        { opType: 'Gemm', inputs: ['r', 'W2', 'b2'], outputs: ['z'], name: 'head' },
+        { opType: 'Softmax', inputs: ['z'], outputs: ['p'], name: 'softmax', attributes: { axis: -1 } },
+      ],
+    }),
+  );
+  const base = join(parent, 'base');
+  await createPackage({ modelPath, name: 'small-mlp', version: '1.0.0', outDir: base });
+  const csv = join(parent, 'data.csv');
+  const rows = Array.from({ length: 30 }, (_, i) => [i % 3, (i % 5) / 5, (i % 7) / 7, (i % 3) / 3, 1].join(','));
+  writeFileSync(csv, `cls,a,b,c,d\n${rows.join('\n')}\n`);
+  const out = join(parent, 'pruned');
+  const args = [
+    'prune',
+    base,
+    '--sparsity',
+    '0.5',
+    '--data',
+    csv,
+    '--eval',
+    csv,
+    '--epochs',
+    '1',
+    '--max-accuracy-drop',
+    '100',
+    '--out',
+    out,
+  ];
+  const r = cli(...args, '--label-column', 'cls');
+  expect(r.stderr).not.toContain('modelship:');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('  pruned       dense 8 -> 4');
+  expectRefusal(cli(...args), 1, /^modelship: .*data\.csv: the header has no 'label' column \(--label-column names it\)$/m);
 });
