@@ -4,10 +4,11 @@
  * judged on the 1,505 held-out ones: the size and accuracy targets of README.md's "Compression" table,
  * a pruned graph that is genuinely smaller, a student with the teacher's signature, and clear refusals.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePlainModel, floatValues } from '../../lib/onnx/plain-model';
+import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
 import { verifyPackage } from '../../lib/package/verify';
 import { digitsJsonl, loadSplit } from '../../scripts/mnist-training';
@@ -155,4 +156,30 @@ describe('bad input', () => {
     );
     expect(existsSync(out)).toBe(false);
   });
+});
+
+test('Ctrl-C while prune --force trains leaves nothing behind, and the package it was replacing is intact', async () => {
+  // The output already holds a package, which --force will replace only once the new one is whole.
+  const out = join(dir, 'replaced');
+  expect(cli('quantize', MLP, '--mode', 'fp16', '--out', out).status).toBe(0);
+  const before = { listing: readdirSync(dir).sort(), model: sha256(readFileSync(join(out, 'model.onnx'))) };
+  const child = spawn(
+    process.execPath,
+    [CLI, 'prune', MLP, '--sparsity', '0.5', '--data', trainFile, '--eval', evalFile, '--epochs', '200', '--force', '--out', out],
+    { env: isolatedCliEnv(tempDir()) },
+  );
+  let stderr = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/epoch +1\/200/.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  expect(code).toBe(130);
+  expect(stderr).toMatch(/modelship: interrupted by SIGINT/);
+  expect(readdirSync(dir).sort()).toEqual(before.listing);
+  expect(sha256(readFileSync(join(out, 'model.onnx')))).toBe(before.model);
+  expect(readManifest(out).compression?.method).toBe('fp16');
+  expect((await verifyPackage(out)).ok).toBe(true);
 });
