@@ -144,25 +144,93 @@ program
     }),
   );
 
-program
-  .command('verify')
-  .description('check packages: manifest schema, model sha256, and every golden sample re-run within tolerance')
-  .argument('<dir...>', 'package directories')
-  .action((dirs: string[]) =>
-    run(async () => {
-      const { verifyPackage } = await import('../lib/package/verify');
-      for (const dir of dirs) {
-        const report = await verifyPackage(dir);
-        if (report.ok) {
-          console.log(
-            `ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce`,
-          );
-        } else {
-          process.exitCode = 1;
-          console.error(`FAIL ${dir}:`);
-          for (const p of report.problems) console.error(`  - ${p}`);
-        }
+/** --trust / --trust-kms: the keys a package must be signed by (lib/trust). */
+function trustOptions(command: Command, what: string): Command {
+  return command
+    .option('--trust <public.pem...>', `${what} only packages signed by one of these public keys (modelship keygen, sign)`)
+    .option('--trust-kms <key-arn...>', `${what} only packages signed by one of these AWS KMS keys (kms:Verify on each)`)
+    .option('--kms-endpoint-url <url>', 'a KMS-compatible endpoint instead of AWS KMS');
+}
+
+interface TrustFlags {
+  trust?: string[];
+  trustKms?: string[];
+  kmsEndpointUrl?: string;
+  region?: string;
+  profile?: string;
+}
+
+async function trustFrom(o: TrustFlags) {
+  const { trustFromCli } = await import('../lib/trust/cli');
+  return trustFromCli(o);
+}
+
+trustOptions(
+  program
+    .command('verify')
+    .description(
+      'check packages: manifest schema, model sha256, every golden sample re-run within tolerance, and with --trust the signature',
+    )
+    .argument('<dir...>', 'package directories'),
+  'accept',
+).action((dirs: string[], o: TrustFlags) =>
+  run(async () => {
+    const { verifyPackage } = await import('../lib/package/verify');
+    const policy = await trustFrom(o);
+    const { verifyPackageSignature } = await import('../lib/trust/verify-signature');
+    for (const dir of dirs) {
+      // The signature first: a package the policy refuses is not run at all.
+      let signed = '';
+      const signatureProblem =
+        policy === undefined
+          ? undefined
+          : await verifyPackageSignature(dir, policy).then(
+              (t) => {
+                signed = `, signed by ${t.keySource} (${t.files} files)`;
+                return undefined;
+              },
+              (err: Error) => err.message,
+            );
+      const report = signatureProblem === undefined ? await verifyPackage(dir) : undefined;
+      if (report?.ok) {
+        console.log(
+          `ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce${signed}`,
+        );
+      } else {
+        process.exitCode = 1;
+        console.error(`FAIL ${dir}:`);
+        for (const p of report?.problems ?? [signatureProblem!]) console.error(`  - ${p}`);
       }
+    }
+  }),
+);
+
+program
+  .command('keygen')
+  .description('make a local key pair for signing packages: OUT.pem (private, mode 0600) and OUT.pub.pem (public)')
+  .requiredOption('--out <prefix>', 'path prefix of the two files')
+  .addOption(new Option('--type <type>', 'key type').choices(['ecdsa-p256', 'ed25519']).default('ecdsa-p256'))
+  .option('--force', 'replace an existing key pair', false)
+  .action((o: { out: string; type: string; force: boolean }) =>
+    runWriting(async () => {
+      const { runKeygen } = await import('../lib/trust/cli');
+      await runKeygen(o);
+    }),
+  );
+
+program
+  .command('sign')
+  .description('sign a package that verifies: writes signature.json, a DSSE envelope over the sha256 of every file')
+  .argument('<dir>', 'package directory')
+  .option('--key <private.pem>', 'an ECDSA P-256 or Ed25519 private key (modelship keygen)')
+  .option('--kms-key-id <arn>', 'an AWS KMS ECC_NIST_P256 SIGN_VERIFY key (kms:Sign), by ARN, id or alias')
+  .option('--kms-endpoint-url <url>', 'a KMS-compatible endpoint instead of AWS KMS')
+  .option('--region <region>', 'AWS region of the KMS key (default: the standard chain)')
+  .option('--profile <name>', 'a named profile from the shared AWS config files')
+  .action((dir: string, o: { key?: string; kmsKeyId?: string; kmsEndpointUrl?: string; region?: string; profile?: string }) =>
+    runWriting(async () => {
+      const { runSign } = await import('../lib/trust/cli');
+      await runSign(dir, o);
     }),
   );
 
@@ -192,39 +260,44 @@ program
     }),
   );
 
-program
-  .command('serve')
-  .description('serve packages locally over the Open Inference Protocol v2, with API-key, JWT or SigV4 auth and usage-plan limits')
-  .argument('<dir...>', 'package directories')
-  .option('--port <port>', 'port to listen on', integer, 8080)
-  .option('--host <host>', 'address to bind', '127.0.0.1')
-  .option('--config <file>', 'server config: usage plans, API keys, JWT, SigV4 access keys (default: a generated dev key)')
-  .option('--quiet', 'no access log', false)
-  .action((dirs: string[], o: { port: number; host: string; config?: string; quiet: boolean }) =>
-    run(async () => {
-      const { startServer } = await import('../lib/local/serve');
-      const { printBanner } = await import('../lib/local/banner');
-      const running = await startServer({
-        dirs,
-        port: o.port,
-        host: o.host,
-        configPath: o.config,
-        onRequest: o.quiet
-          ? undefined
-          : (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.durationMs.toFixed(1)}ms ${l.principal ?? '-'}`),
-      });
-      printBanner(running, dirs);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        console.log(`${signal}: finishing in-flight requests, then stopping`);
-        void running.close().then(() => process.exit(0));
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-    }),
-  );
+trustOptions(
+  program
+    .command('serve')
+    .description('serve packages locally over the Open Inference Protocol v2, with API-key, JWT or SigV4 auth and usage-plan limits')
+    .argument('<dir...>', 'package directories')
+    .option('--port <port>', 'port to listen on', integer, 8080)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--config <file>', 'server config: usage plans, API keys, JWT, SigV4 access keys (default: a generated dev key)')
+    .option('--quiet', 'no access log', false),
+  'serve',
+).action((dirs: string[], o: TrustFlags & { port: number; host: string; config?: string; quiet: boolean }) =>
+  run(async () => {
+    const { startServer } = await import('../lib/local/serve');
+    const { printBanner } = await import('../lib/local/banner');
+    // Only with --trust: the trust module stays out of a plain serve's start.
+    const trust = o.trust !== undefined || o.trustKms !== undefined ? await trustFrom(o) : undefined;
+    const running = await startServer({
+      trust,
+      dirs,
+      port: o.port,
+      host: o.host,
+      configPath: o.config,
+      onRequest: o.quiet
+        ? undefined
+        : (l) => console.log(`${l.method} ${l.path} ${l.status} ${l.durationMs.toFixed(1)}ms ${l.principal ?? '-'}`),
+    });
+    printBanner(running, dirs);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: finishing in-flight requests, then stopping`);
+      void running.close().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  }),
+);
 
 program
   .command('triton')
@@ -323,21 +396,32 @@ registryOptions(
 );
 
 registryOptions(
-  program
-    .command('pull')
-    .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
-    .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
-    .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
-    .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
-    .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'),
+  trustOptions(
+    program
+      .command('pull')
+      .description('download NAME@VERSION (or NAME@latest) from an S3 registry; its sha256 is checked before anything is written')
+      .argument('<ref>', 'NAME@VERSION, NAME@latest, or NAME (latest)')
+      .requiredOption('--out <dir>', 'directory to put the package in (must be missing or empty); written atomically')
+      .option('--sha256 <hex>', 'the tarball sha256 to insist on (default: the one the registry index records)')
+      .option('--no-samples', 'skip re-running the golden samples (the model sha256 is still checked)'),
+    'install',
+  ),
 ).action(
   (
     ref: string,
-    o: { registry: string; endpointUrl?: string; region?: string; profile?: string; out: string; sha256?: string; samples: boolean },
+    o: TrustFlags & {
+      registry: string;
+      endpointUrl?: string;
+      region?: string;
+      profile?: string;
+      out: string;
+      sha256?: string;
+      samples: boolean;
+    },
   ) =>
     runWriting(async () => {
       const { runPull } = await import('../lib/registry/cli');
-      await runPull(ref, o);
+      await runPull(ref, { ...o, trust: await trustFrom(o) });
     }),
 );
 

@@ -1,13 +1,15 @@
 /**
  * Lambda front: API Gateway proxy events in, the shared router and engine behind. The package is read
  * and its session created once, during init: from MODEL_DIR, or fetched from the model registry and
- * checked against MODEL_SHA256 (see lib/registry/package-source.ts); the handler itself makes no AWS call.
+ * checked against MODEL_SHA256 (see lib/registry/package-source.ts), and with a trust policy its signature
+ * is checked first (lib/trust/check-from-env.ts); the handler itself makes no AWS call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { InferenceEngine } from '../lib/engine/engine';
 import { packageDirFromEnv } from '../lib/registry/package-source';
+import { checkTrustFromEnv } from '../lib/trust/check-from-env';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
 import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, resultFromResponse } from './api-gateway';
 
@@ -32,7 +34,12 @@ function record(event: RouteEvent): void {
 
 // Started at module load so that the model is read and the session created during Lambda's init phase.
 const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
-  .then((dir) => InferenceEngine.load(dir))
+  .then(async (dir) => {
+    // With a trust policy (LambdaModel's `trust`), nothing of the package is read before its signature verifies.
+    const signed = await checkTrustFromEnv(dir);
+    if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
+    return InferenceEngine.load(dir);
+  })
   .then((engine) => {
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
     logger.appendKeys({ model: engine.name, modelVersion: engine.version });

@@ -12,6 +12,7 @@ import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { packageDirFromEnv } from '../lib/registry/package-source';
+import { checkTrustFromEnv } from '../lib/trust/check-from-env';
 import { checkVersion, type GoldenSet, readGoldenSet } from './pre-traffic-check';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship-pre-traffic' });
@@ -36,7 +37,12 @@ const GOLDEN_SOURCE = process.env.GOLDEN_DIR || `the registry package ${process.
  * wait an hour for one. So the error is kept and reported as Failed.
  */
 const goldenReady: Promise<GoldenSet | Error> = packageDirFromEnv('GOLDEN_DIR')
-  .then((dir) => readGoldenSet(dir))
+  .then(async (dir) => {
+    // The samples must be the signed ones: a swapped model with swapped samples would otherwise pass.
+    // The hook's own asset holds no model, so only the signed files it has are checked.
+    await checkTrustFromEnv(dir, process.env, { presentFilesOnly: process.env.GOLDEN_DIR !== undefined });
+    return readGoldenSet(dir);
+  })
   .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
 
 const lambda = new LambdaClient({});

@@ -6,7 +6,7 @@
  * anything else is a bug that keeps its stack.
  */
 export type ErrorKind =
-  'protocol' | 'package' | 'conversion' | 'registry' | 'config' | 'client' | 'usage' | 'server' | 'output' | 'compression';
+  'protocol' | 'package' | 'conversion' | 'registry' | 'config' | 'client' | 'usage' | 'server' | 'output' | 'compression' | 'trust';
 
 export abstract class ModelshipError extends Error {
   abstract readonly kind: ErrorKind;

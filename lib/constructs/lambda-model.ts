@@ -15,6 +15,9 @@ import { Construct, type IConstruct } from 'constructs';
 import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from './model-backend';
 import type { ModelPackage } from './model-package';
 import { OnnxRuntimeLayer } from './onnx-runtime-layer';
+import type { PackageTrust } from './package-trust';
+import { SIGNATURE_FILE } from '../package/package-files';
+import { addEnvironment } from './private/handler-function';
 import { lambdaModelWidgets } from './private/dashboard';
 import { handlerFunction } from './private/handler-function';
 import { acknowledge } from './private/nag';
@@ -125,6 +128,13 @@ export interface LambdaModelProps {
    * @default - 80% of the timeout
    */
   readonly latencyAlarmThreshold?: Duration;
+  /**
+   * The keys the package must be signed by (`modelship sign`). The function checks `signature.json` at
+   * init, before the session is created, and refuses an unsigned, altered or wrongly signed package; so
+   * does the pre-traffic hook, for the golden samples it sends.
+   * @default - no signature is required: the package is trusted by its sha256 alone
+   */
+  readonly trust?: PackageTrust;
 }
 
 /**
@@ -255,6 +265,14 @@ export class LambdaModel extends Construct implements IModelBackend {
     this.lambdaFunction = made.function;
     this.role = made.role;
     this.logGroup = made.logGroup;
+    if (props.trust !== undefined) {
+      if (registry === undefined && !pkg.files.includes(SIGNATURE_FILE)) {
+        throw new Error(
+          `LambdaModel ${pkg.name} ${pkg.version}: trust is set, but ${pkg.directory} has no ${SIGNATURE_FILE}; sign it with modelship sign`,
+        );
+      }
+      addEnvironment(this.lambdaFunction, props.trust.bind(this.role).environment);
+    }
     // The one tarball object this version loads, and the registry key to decrypt it when SSE-KMS.
     if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
     // The version's hash covers the code asset already; the package's sha256 and the layer's content make
@@ -303,6 +321,7 @@ export class LambdaModel extends Construct implements IModelBackend {
       targetTimeout: this.timeout,
       logRetention,
       ephemeralStorageSize,
+      trust: props.trust,
     });
     this.preTrafficHook = hook.function;
     // The hook names the version it tests in its environment: CloudFormation must update it before the

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Token } from 'aws-cdk-lib';
 import { checkModelFileSync } from '../package/integrity';
 import { readLabels } from '../package/labels';
+import { packageFiles, SIGNATURE_FILE } from '../package/package-files';
 import { MANIFEST_FILE, type Manifest, parseManifest, readManifest } from '../package/manifest';
 import type { IModelRegistry } from './model-registry';
 import { checkSha256 } from './private/registry-checks';
@@ -70,8 +71,10 @@ export class ModelPackage {
     }
     const manifest = readManifest(directory);
     checkModelFileSync(directory, manifest.model);
-    const goldenFiles = [MANIFEST_FILE, ...manifest.samples.flatMap((s) => [s.request, s.response])];
-    const files = [...new Set([...goldenFiles, manifest.model.file, ...(manifest.labels === undefined ? [] : [manifest.labels])])];
+    // A signature goes wherever the package's files go, so every place that loads them can check it.
+    const signature = existsSync(resolve(directory, SIGNATURE_FILE)) ? [SIGNATURE_FILE] : [];
+    const goldenFiles = [MANIFEST_FILE, ...signature, ...manifest.samples.flatMap((s) => [s.request, s.response])];
+    const files = [...new Set([...packageFiles(manifest), ...signature])];
     for (const file of files) {
       const full = resolve(directory, file);
       if (!existsSync(full) || !statSync(full).isFile()) throw new Error(`${full}: a file the manifest names is missing`);

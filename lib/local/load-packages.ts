@@ -6,17 +6,21 @@ import { basename, resolve, sep } from 'node:path';
 import { InferenceEngine, type EngineOptions } from '../engine/engine';
 import { readManifest } from '../package/manifest';
 import type { LoadFailure } from '../router/router';
+import type { TrustPolicy } from '../trust/trust-policy';
+import { verifyPackageSignature } from '../trust/verify-signature';
 
 export interface LoadedPackages {
   readonly engines: InferenceEngine[];
   readonly failures: LoadFailure[];
 }
 
-export async function loadPackages(dirs: readonly string[], options: EngineOptions = {}): Promise<LoadedPackages> {
+/** With `trust`, a package is loaded only once its signature verifies (lib/trust/verify-signature.ts). */
+export async function loadPackages(dirs: readonly string[], options: EngineOptions = {}, trust?: TrustPolicy): Promise<LoadedPackages> {
   const engines: InferenceEngine[] = [];
   const failures: LoadFailure[] = [];
   for (const dir of dirs) {
     try {
+      if (trust !== undefined) await verifyPackageSignature(dir, trust);
       engines.push(await InferenceEngine.load(dir, options));
     } catch (err) {
       let name = basename(dir);

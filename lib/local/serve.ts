@@ -5,6 +5,7 @@
 import type { EngineOptions } from '../engine/engine';
 import { ModelRouter, type LoadFailure } from '../router/router';
 import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle';
+import type { TrustPolicy } from '../trust/trust-policy';
 import type { Clock } from '../util/clock';
 import { createAuthenticator } from './auth';
 import { defaultDevConfig, loadServerConfig, type ServerConfig } from './config';
@@ -25,6 +26,8 @@ export interface ServeOptions {
   /** A config object, for tests and embedding; wins over configPath. */
   readonly config?: ServerConfig;
   readonly engine?: EngineOptions;
+  /** Serve only packages signed by a key of this policy; any other answers 503 with the reason. @default - signatures are not required */
+  readonly trust?: TrustPolicy;
   readonly onRequest?: (line: AccessLogLine) => void;
   /** The clock usage plans, quotas, JWT expiry and SigV4 dates read. @default systemClock */
   readonly clock?: Clock;
@@ -48,7 +51,7 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const fromUser = options.config ?? (options.configPath ? loadServerConfig(options.configPath) : undefined);
   const config = fromUser ?? defaultDevConfig();
-  const { engines, failures } = await loadPackages(options.dirs, options.engine);
+  const { engines, failures } = await loadPackages(options.dirs, options.engine, options.trust);
   const router = new ModelRouter(engines, { failures });
   // The document names the URL the server answers at, known once it listens.
   let url = '';

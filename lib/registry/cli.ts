@@ -7,6 +7,7 @@ import { listRegistry } from './list';
 import { parseRegistryUri } from './location';
 import { publishPackage } from './publish';
 import { parsePackageRef, pullPackage } from './pull';
+import type { TrustPolicy } from '../trust/trust-policy';
 import { createRegistryClient, type RegistryClientOptions } from './s3';
 
 export interface RegistryCommandOptions extends RegistryClientOptions {
@@ -83,6 +84,7 @@ export async function runPublish(
     console.log(`  tarball: ${r.size} bytes, sha256 ${r.sha256}`);
     console.log(`  model:   sha256 ${r.modelSha256}`);
     console.log(`  index:   s3://${r.bucket}/${r.indexKey}`);
+    if (r.signatureKey) console.log(`  signature: s3://${r.bucket}/${r.signatureKey}`);
     for (const w of r.warnings) process.stderr.write(`modelship: warning: ${w}\n`);
   } finally {
     bar.stop();
@@ -91,7 +93,7 @@ export async function runPublish(
 
 export async function runPull(
   ref: string,
-  o: RegistryCommandOptions & { readonly out: string; readonly sha256?: string; readonly samples?: boolean },
+  o: RegistryCommandOptions & { readonly out: string; readonly sha256?: string; readonly samples?: boolean; readonly trust?: TrustPolicy },
 ): Promise<void> {
   const registry = parseRegistryUri(o.registry);
   const { name, version } = parsePackageRef(ref);
@@ -105,6 +107,7 @@ export async function runPull(
       outDir: o.out,
       sha256: o.sha256,
       runSamples: o.samples !== false,
+      trust: o.trust,
       onProgress: (p) => bar.update(p.loaded, p.total),
     });
     bar.stop();
@@ -113,6 +116,7 @@ export async function runPull(
       `  tarball: ${r.bytes} bytes, sha256 ${r.sha256} (matches the ${r.expectedFrom === 'argument' ? '--sha256 given' : r.expectedFrom === 'index' ? 'index' : "object's metadata"})`,
     );
     console.log(`  model sha256 matches the manifest${o.samples !== false ? `; ${r.samplesChecked} golden sample(s) reproduce` : ''}`);
+    if (r.signature) console.log(`  signed by ${r.signature.keySource}: ${r.signature.files} files match the signature`);
   } finally {
     bar.stop();
   }

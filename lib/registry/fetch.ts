@@ -20,14 +20,14 @@ import { SHA256_HEX, sha256File } from '../package/hash';
 import { checkModelFile } from '../package/integrity';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
 import { PackageError } from '../package/errors';
+import { SOURCE_FILE } from '../package/package-files';
 import { recoverInterruptedWrite, writeDirAtomically } from '../util/atomic-dir';
 import { IntegrityError, RegistryError } from './errors';
 import { objectUri } from './location';
 import { extractPackageTarball, packageFiles } from './package-tarball';
 import { describeS3Error, isAccessDenied, isNotFound } from './s3';
 
-/** Written into an installed package directory: where it came from, so a cache can tell what it holds. */
-export const SOURCE_FILE = '.modelship-source.json';
+export { SOURCE_FILE };
 
 export interface DownloadProgress {
   readonly loaded: number;

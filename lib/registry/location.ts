@@ -7,6 +7,7 @@
  * <prefix>/<name>/<version>/sagemaker/model.tar.gz   gpu packages: the Triton artifact SageMaker loads
  * ```
  */
+import { SIGNATURE_FILE } from '../package/package-files';
 import { RegistryError } from './errors';
 
 /** A registry: a bucket and a key prefix (without leading or trailing slashes; '' for the bucket root). */
@@ -20,6 +21,7 @@ export const INDEX_FILE = 'index.json';
 export const METADATA_SHA256 = 'sha256';
 export const METADATA_MODEL_SHA256 = 'model-sha256';
 export const PACKAGE_FILE = 'package.tgz';
+export { SIGNATURE_FILE };
 /** The SageMaker Triton artifact of a gpu package, built with lib/triton's default options. */
 export const SAGEMAKER_ARTIFACT_FILE = 'sagemaker/model.tar.gz';
 
@@ -81,6 +83,11 @@ export function indexKey(registry: RegistryLocation, name: string): string {
 /** `<prefix>/<name>/<version>/package.tgz`. */
 export function packageKey(registry: RegistryLocation, name: string, version: string): string {
   return join(registry, name, version, PACKAGE_FILE);
+}
+
+/** `<prefix>/<name>/<version>/signature.json`: a signed package's signature, beside its tarball (which holds it too). */
+export function signatureKey(registry: RegistryLocation, name: string, version: string): string {
+  return join(registry, name, version, SIGNATURE_FILE);
 }
 
 /** `<prefix>/<name>/<version>/sagemaker/model.tar.gz`: a gpu package's SageMaker Triton artifact. */

@@ -2,9 +2,10 @@
  * A package as one deterministic .tgz, and back.
  *
  * Layout: the files the manifest names, at the root of the archive with their package-relative paths,
- * `modelship.json` first and the rest in code-point order:
+ * `modelship.json` first, then `signature.json` when the package is signed, and the rest in code-point order:
  * ```
  * modelship.json
+ * signature.json
  * labels.json
  * model.onnx
  * samples/0.request.json
@@ -15,24 +16,18 @@
  * so the same package always gives the same bytes and the same sha256 on the same Node.js version.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { MANIFEST_FILE, readManifest, type Manifest } from '../package/manifest';
+import { readManifest, type Manifest } from '../package/manifest';
 import { PackageError } from '../package/errors';
 import { type TarEntry, type TarGzResult, writeDeterministicTarGz } from '../triton/deterministic-tar-gz';
 import { openVerifiedModel } from '../triton/verified-model';
+import { packageFiles, SIGNATURE_FILE } from '../package/package-files';
 
-/** The package-relative paths a manifest names, in tarball order. */
-export function packageFiles(manifest: Manifest): string[] {
-  const rest = new Set<string>([manifest.model.file, ...manifest.samples.flatMap((s) => [s.request, s.response])]);
-  if (manifest.labels !== undefined) rest.add(manifest.labels);
-  for (const report of manifest.reports ?? []) rest.add(report);
-  rest.delete(MANIFEST_FILE);
-  return [MANIFEST_FILE, ...[...rest].sort()];
-}
+export { packageFiles };
 
 export interface PackageTarball extends TarGzResult {
   readonly file: string;
@@ -47,7 +42,10 @@ export interface PackageTarball extends TarGzResult {
  */
 export async function buildPackageTarball(dir: string, outFile: string): Promise<PackageTarball> {
   const manifest = readManifest(dir);
-  const names = packageFiles(manifest);
+  const [first, ...rest] = packageFiles(manifest);
+  // A signature travels with the package it signs, right after the manifest.
+  const signed = await stat(join(dir, SIGNATURE_FILE)).catch(() => undefined);
+  const names = signed?.isFile() ? [first, SIGNATURE_FILE, ...rest] : [first, ...rest];
   const model = await openVerifiedModel(dir, manifest);
   const entries: TarEntry[] = [];
   for (const name of names) {

@@ -14,9 +14,11 @@
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256 } from '../package/hash';
+import { SIGNATURE_FILE } from '../package/package-files';
 import { requireVerified } from '../package/verify';
 import { PackageError } from '../package/errors';
 import { buildSageMakerArtifact } from '../triton/sagemaker-artifact';
@@ -33,6 +35,7 @@ import {
   registryUri,
   type RegistryLocation,
   sagemakerArtifactKey,
+  signatureKey,
   toLocation,
 } from './location';
 import { buildPackageTarball } from './package-tarball';
@@ -77,6 +80,8 @@ export interface PublishResult extends IndexEntry {
   readonly multipart: boolean;
   /** gpu packages: the key of the SageMaker Triton artifact (`<prefix>/<name>/<version>/sagemaker/model.tar.gz`). */
   readonly sagemakerKey?: string;
+  /** The signature's own object, for a signed package. */
+  readonly signatureKey?: string;
   /** What the publisher should know but that does not stop a publish (a derived package whose base is elsewhere). */
   readonly warnings: readonly string[];
 }
@@ -170,6 +175,8 @@ interface UploadedFile {
   readonly sha256: string;
   readonly bytes: number;
   readonly modelSha256: string;
+  /** @default 'application/gzip' */
+  readonly contentType?: string;
 }
 
 /**
@@ -189,7 +196,7 @@ async function uploadFile(ctx: UploadContext, f: UploadedFile): Promise<boolean>
           Key: f.key,
           Body: await readFile(f.file),
           ContentLength: f.bytes,
-          ContentType: 'application/gzip',
+          ContentType: f.contentType ?? 'application/gzip',
           ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: Buffer.from(f.sha256, 'hex').toString('base64'),
           IfNoneMatch: '*',
@@ -208,7 +215,7 @@ async function uploadFile(ctx: UploadContext, f: UploadedFile): Promise<boolean>
           Key: f.key,
           Body: createReadStream(f.file),
           ContentLength: f.bytes,
-          ContentType: 'application/gzip',
+          ContentType: f.contentType ?? 'application/gzip',
           // Each part carries its SHA-256; S3 checks every part and keeps a checksum of the parts' checksums.
           ChecksumAlgorithm: 'SHA256',
           // Applied to CompleteMultipartUpload: the object appears only if no other publisher got there first.
@@ -270,6 +277,25 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
       sagemaker = { key: artifactKey, sha256: artifact.sha256 };
     }
     const multipart = await uploadFile(upload, { key, file: tarball.file, sha256: tarball.sha256, bytes: tarball.bytes, modelSha256 });
+    // The signature also goes up on its own, so a policy check or an audit can read it without the tarball.
+    let signature: string | undefined;
+    if (tarball.entries.includes(SIGNATURE_FILE)) {
+      signature = signatureKey(registry, name, version);
+      const data = await readFile(join(options.dir, SIGNATURE_FILE));
+      const sigSha256 = sha256(data);
+      if (!(await sameObjectExists(client, bucket, signature, sigSha256, label))) {
+        const file = join(work, SIGNATURE_FILE);
+        await writeFile(file, data);
+        await uploadFile(upload, {
+          key: signature,
+          file,
+          sha256: sigSha256,
+          bytes: data.length,
+          modelSha256,
+          contentType: 'application/json',
+        });
+      }
+    }
 
     const entry: IndexEntry = {
       version,
@@ -290,6 +316,7 @@ export async function publishPackage(options: PublishOptions): Promise<PublishRe
       indexKey: indexKey(registry, name),
       multipart,
       ...(sagemaker !== undefined ? { sagemakerKey: sagemaker.key } : {}),
+      ...(signature !== undefined ? { signatureKey: signature } : {}),
       warnings,
     };
   } finally {

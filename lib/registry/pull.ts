@@ -10,6 +10,9 @@ import { dirname } from 'node:path';
 import valid from 'semver/functions/valid';
 import { OutputExistsError } from '../errors';
 import { verifyPackage } from '../package/verify';
+import { SignatureError } from '../trust/errors';
+import type { TrustPolicy } from '../trust/trust-policy';
+import { type TrustedPackage, verifyPackageSignature } from '../trust/verify-signature';
 import { isEmptyOrMissing, recoverInterruptedWrite, withTempSibling } from '../util/atomic-dir';
 import { IntegrityError, RegistryError } from './errors';
 import { latestVersion, readIndex } from './index-object';
@@ -50,6 +53,11 @@ export interface PullOptions {
   /** Where the download is staged. @default - a temporary sibling of `outDir` */
   readonly tmpDir?: string;
   readonly onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Install only a package signed by a key of this policy, checked before the golden samples run.
+   * @default - signatures are not required
+   */
+  readonly trust?: TrustPolicy;
 }
 
 export interface PullResult {
@@ -63,6 +71,8 @@ export interface PullResult {
   readonly expectedFrom: 'argument' | 'index' | 'object-metadata';
   /** Golden samples re-run and matched. */
   readonly samplesChecked: number;
+  /** The signature that verified, with a trust policy. */
+  readonly signature?: TrustedPackage;
 }
 
 /** The sha256 the object itself records, for a version the index lacks (an index update that failed). */
@@ -129,29 +139,35 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
       onProgress: options.onProgress,
     });
     let samplesChecked = 0;
+    let signature: TrustedPackage | undefined;
     try {
       await installPackage(download.file, options.outDir, {
         name: ref.name,
         version,
-        check:
-          options.runSamples === false
-            ? undefined
-            : async (staged) => {
-                const report = await verifyPackage(staged);
-                if (!report.ok) {
-                  throw new IntegrityError(
-                    `${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`,
-                  );
-                }
-                samplesChecked = report.samplesChecked;
-              },
+        check: async (staged) => {
+          if (options.trust !== undefined) {
+            signature = await verifyPackageSignature(staged, options.trust).catch((err: unknown) => {
+              throw err instanceof SignatureError
+                ? new SignatureError(`${ref.name}@${version} from ${uri} is refused: ${err.message.split(staged).join(options.outDir)}`)
+                : err;
+            });
+          }
+          if (options.runSamples === false) return;
+          const report = await verifyPackage(staged);
+          if (!report.ok) {
+            throw new IntegrityError(
+              `${ref.name}@${version} from ${uri} does not verify:\n  - ${report.problems.map((p) => p.split(staged).join(options.outDir)).join('\n  - ')}`,
+            );
+          }
+          samplesChecked = report.samplesChecked;
+        },
       });
     } finally {
       await rm(dirname(download.file), { recursive: true, force: true });
     }
-    return { download, samplesChecked };
+    return { download, samplesChecked, signature };
   };
-  const { download, samplesChecked } =
+  const { download, samplesChecked, signature } =
     options.tmpDir !== undefined ? await install(options.tmpDir) : await withTempSibling(options.outDir, install);
   return {
     name: ref.name,
@@ -162,5 +178,6 @@ export async function pullPackage(options: PullOptions): Promise<PullResult> {
     bytes: download.bytes,
     expectedFrom,
     samplesChecked,
+    signature,
   };
 }

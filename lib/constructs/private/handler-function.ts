@@ -78,3 +78,8 @@ export function handlerFunction(scope: Construct, props: HandlerFunctionProps): 
   });
   return { function: fn, role, logGroup };
 }
+
+/** Adds variables to a function made here, after the fact: for what needs the function's role first. */
+export function addEnvironment(fn: lambda.Function, environment: Record<string, string>): void {
+  for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
+}

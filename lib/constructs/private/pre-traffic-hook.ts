@@ -12,7 +12,8 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelPackage } from '../model-package';
-import { handlerFunction } from './handler-function';
+import type { PackageTrust } from '../package-trust';
+import { addEnvironment, handlerFunction } from './handler-function';
 import { registryPackageEnvironment } from './registry-package';
 
 /** Where the golden samples sit in the hook's asset. */
@@ -31,6 +32,8 @@ export interface PreTrafficHookProps {
   readonly logRetention: logs.RetentionDays;
   /** /tmp of the hook when it fetches a registry package. */
   readonly ephemeralStorageSize?: Size;
+  /** The keys the golden samples must be signed by. */
+  readonly trust?: PackageTrust;
 }
 
 export class PreTrafficHook extends Construct {
@@ -74,6 +77,7 @@ export class PreTrafficHook extends Construct {
     });
     this.function = made.function;
     this.role = made.role;
+    if (props.trust !== undefined) addEnvironment(this.function, props.trust.bind(this.role).environment);
     // The hook's own grant on the one tarball object it fetches, and the registry key's decrypt when SSE-KMS.
     if (registry !== undefined) registry.registry.grantRead(this.role, pkg.name, pkg.version);
     props.target.grantInvoke(this.function);
