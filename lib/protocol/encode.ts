@@ -4,7 +4,7 @@
  */
 import type { TensorData } from './datatypes';
 import { HEADER_LENGTH_HEADER, SAGEMAKER_BINARY_CONTENT_TYPE } from './content-type';
-import { numbersFromHalfBits } from './fp16';
+import { float16Json, float32Json } from './float-json';
 import type { InferRequest, InferResult, Tensor } from './types';
 
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -23,8 +23,10 @@ export interface EncodedResponse {
 const JSON_HEADERS = Object.freeze({ 'content-type': JSON_CONTENT_TYPE });
 
 /**
- * JSON text of a tensor's elements. Typed arrays join straight to JSON numbers (BigInt included, exactly);
- * NaN and infinities, which JSON cannot express, become null. The binary extension carries them intact.
+ * JSON text of a tensor's elements. FP32 and FP16 elements are the shortest decimals that read back to
+ * the same float (float-json.ts); FP64 and integers join straight to JSON numbers (BigInt included,
+ * exactly). NaN and infinities, which JSON cannot express, become null. The binary extension carries
+ * them intact.
  */
 export function jsonData(t: Pick<Tensor, 'datatype' | 'data'>): string {
   const data = t.data;
@@ -34,16 +36,17 @@ export function jsonData(t: Pick<Tensor, 'datatype' | 'data'>): string {
     case 'BOOL':
       return `[${Array.from(data as Uint8Array, (v) => (v ? 'true' : 'false')).join(',')}]`;
     case 'FP16':
-      return finiteJson(numbersFromHalfBits(data as Uint16Array));
+      return float16Json(data as Uint16Array);
     case 'FP32':
+      return float32Json(data as Float32Array);
     case 'FP64':
-      return finiteJson(data as Float32Array | Float64Array);
+      return finiteJson(data as Float64Array);
     default:
       return `[${(data as Exclude<TensorData, string[]>).join(',')}]`;
   }
 }
 
-function finiteJson(values: ArrayLike<number> & { join(sep: string): string }): string {
+function finiteJson(values: Float64Array): string {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) return `[${Array.from(values, (v) => (Number.isFinite(v) ? String(v) : 'null')).join(',')}]`;
   }

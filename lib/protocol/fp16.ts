@@ -25,3 +25,8 @@ export function numbersFromHalfBits(bits: Uint16Array): number[] {
   for (let i = 0; i < bits.length; i++) out[i] = getFloat16(view, i * 2, true);
   return out;
 }
+
+/** The float16 nearest a double (ties to even), as a double: what halfBitsFromNumbers stores, without the bits. */
+export function roundToFloat16(value: number): number {
+  return lib().f16round(value);
+}
