@@ -9,7 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { InferenceEngine } from '../lib/engine/engine';
 import { packageDirFromEnv } from '../lib/registry/package-source';
-import { checkTrustFromEnv } from '../lib/trust/check-from-env';
+import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
 import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, resultFromResponse } from './api-gateway';
 
@@ -32,11 +32,13 @@ function record(event: RouteEvent): void {
   if (event.error !== undefined) logger.error('request failed', { route: event.route, status: event.status, error: event.error as Error });
 }
 
+const checkSignature = signatureCheckFromEnv();
+
 // Started at module load so that the model is read and the session created during Lambda's init phase.
 const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
   .then(async (dir) => {
     // With a trust policy (LambdaModel's `trust`), nothing of the package is read before its signature verifies.
-    const signed = await checkTrustFromEnv(dir);
+    const signed = await checkSignature?.(dir);
     if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
     return InferenceEngine.load(dir);
   })

@@ -12,7 +12,7 @@ import { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } from '@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { packageDirFromEnv } from '../lib/registry/package-source';
-import { checkTrustFromEnv } from '../lib/trust/check-from-env';
+import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
 import { checkVersion, type GoldenSet, readGoldenSet } from './pre-traffic-check';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship-pre-traffic' });
@@ -36,11 +36,13 @@ const GOLDEN_SOURCE = process.env.GOLDEN_DIR || `the registry package ${process.
  * sha256) cannot be fixed by retrying, but the hook must still report: without a status CodeDeploy would
  * wait an hour for one. So the error is kept and reported as Failed.
  */
+const checkSignature = signatureCheckFromEnv();
+// The hook's own asset holds the manifest, the signature and the samples, not the model.
+const presentFilesOnly = !process.env.MODEL_S3_BUCKET;
 const goldenReady: Promise<GoldenSet | Error> = packageDirFromEnv('GOLDEN_DIR')
   .then(async (dir) => {
     // The samples must be the signed ones: a swapped model with swapped samples would otherwise pass.
-    // The hook's own asset holds no model, so only the signed files it has are checked.
-    await checkTrustFromEnv(dir, process.env, { presentFilesOnly: process.env.GOLDEN_DIR !== undefined });
+    await checkSignature?.(dir, { presentFilesOnly });
     return readGoldenSet(dir);
   })
   .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));

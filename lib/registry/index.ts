@@ -23,6 +23,7 @@ export {
   objectUri,
   PACKAGE_FILE,
   packageKey,
+  signatureKey,
   parseRegistryUri,
   registryUri,
   SAGEMAKER_ARTIFACT_FILE,

@@ -67,7 +67,10 @@ export async function trustPolicyFromEnv(env: Env = process.env, kmsClient?: KMS
   return verifiers.length === 0 ? undefined : { verifiers };
 }
 
-/** The policy's keys in a few words, for refusals. */
+/**
+ * The policy's keys in a few words, for refusals: by id only, never by file, since a server shows the
+ * refusal to its callers.
+ */
 export function describeTrusted(policy: TrustPolicy): string {
-  return policy.verifiers.map((v) => (v.source.startsWith('KMS key') ? v.source : `key ${v.keyId.slice(0, 16)} (${v.source})`)).join(', ');
+  return policy.verifiers.map((v) => (v.source.startsWith('KMS key') ? v.source : `key ${v.keyId.slice(0, 16)}`)).join(', ');
 }

@@ -5,6 +5,7 @@
  * Lambda sets it and answers v2 infer events (REST API and HTTP API) with the package's golden answers.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -14,6 +15,9 @@ import { compressPackage } from '../../lib/compress/compress-package';
 import { quantizeModel } from '../../lib/compress/quantize';
 import { LambdaModel } from '../../lib/constructs/lambda-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
+import { PackageTrust } from '../../lib/constructs/package-trust';
+import { sha256 } from '../../lib/package/hash';
+import { signPackage } from '../../lib/trust/sign-package';
 import { diskBytes } from '../../lib/constructs/private/sizing';
 import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
 import { httpApiEvent, restEvent } from '../contract/fronts';
@@ -21,6 +25,7 @@ import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { findResources, lambdaFunctions, testApp, type TestApp } from '../constructs/synth-helpers';
 
 const MNIST = join(__dirname, '..', '..', 'models', 'mnist-mlp');
+const SIGNING_KEY = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const MiB = 1024 * 1024;
 
 interface Deployed {
@@ -117,6 +122,13 @@ function goldenSample(
 beforeAll(async () => {
   t = testApp();
   const packages: Record<string, ModelPackage> = { 'tiny-mlp': ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir) };
+  // A signed package, deployed with a trust policy holding its key.
+  const signed = await makeTinyMlpPackage(undefined, { name: 'signed-mlp' });
+  await signPackage(signed.dir, {
+    source: 'test key',
+    sign: (data) => Promise.resolve({ sig: sign('sha256', data, SIGNING_KEY.privateKey), keyId: 'test-key' }),
+  });
+  packages['signed-mlp'] = ModelPackage.fromDirectory(signed.dir);
   if (existsSync(join(MNIST, 'modelship.json'))) {
     packages['mnist-mlp'] = ModelPackage.fromDirectory(MNIST);
     // A compressed package deploys unchanged: int8-dynamic's MatMulInteger runs on the layer's onnxruntime.
@@ -129,7 +141,16 @@ beforeAll(async () => {
 
   const models = Object.entries(packages)
     .map(([name, pkg]) => ({ name, pkg, stack: t.stack(`Artifact${name.replace(/-/g, '')}`) }))
-    .map((m) => ({ ...m, model: new LambdaModel(m.stack, 'Model', { modelPackage: m.pkg }) }));
+    .map((m) => ({
+      ...m,
+      model: new LambdaModel(m.stack, 'Model', {
+        modelPackage: m.pkg,
+        trust:
+          m.name === 'signed-mlp'
+            ? PackageTrust.publicKey(SIGNING_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString())
+            : undefined,
+      }),
+    }));
   for (const { name, pkg, stack, model } of models) {
     const template = Template.fromStack(stack);
     const fn = lambdaFunctions(template).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!;
@@ -239,3 +260,43 @@ describe.each(['tiny-mlp', ...(existsSync(join(MNIST, 'modelship.json')) ? ['mni
     });
   },
 );
+
+describe('a signed package deployed with a trust policy', () => {
+  const inferEvent = (d: Deployed) =>
+    restEvent({
+      method: 'POST',
+      path: '/v2/models/signed-mlp/infer',
+      headers: { 'content-type': 'application/json' },
+      body: goldenSample(d.pkg).request,
+    });
+
+  test('the function checks the signature at init, and serves', () => {
+    const d = deployed['signed-mlp'];
+    expect(d.environment.MODEL_TRUST_PUBLIC_KEYS).toContain('-----BEGIN PUBLIC KEY-----');
+    expect(files(d.functionAsset)).toContain('model/signature.json');
+    const { results } = invoke(d, [inferEvent(d)]);
+    expect(results[0].statusCode).toBe(200);
+  });
+
+  test('one byte of the model changed, with the manifest rewritten to its new sha256, fails the init before the session is created', () => {
+    // GIVEN the deployed layout, its model altered by one byte and its manifest's hash recomputed to match
+    const d = deployed['signed-mlp'];
+    const altered: Deployed = { ...d, root: mkdtempSync(join(tmpdir(), 'modelship-lambda-')) };
+    cpSync(d.root, altered.root, { recursive: true });
+    const modelDir = join(altered.root, 'var', 'task', 'model');
+    const model = readFileSync(join(modelDir, 'model.onnx'));
+    model[model.length - 2] ^= 0x01;
+    writeFileSync(join(modelDir, 'model.onnx'), model);
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'modelship.json'), 'utf8')) as { model: { sha256: string } };
+    manifest.model.sha256 = sha256(model);
+    writeFileSync(join(modelDir, 'modelship.json'), JSON.stringify(manifest));
+    try {
+      // WHEN Lambda initializes it THEN the init fails on the signature, naming the manifest the attacker rewrote
+      expect(() => invoke(altered, [inferEvent(altered)])).toThrow(
+        /SignatureError: .*modelship\.json: digest check failed: sha256 [0-9a-f]{64}, but the signature says/,
+      );
+    } finally {
+      rmSync(altered.root, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,18 +8,18 @@ import type { PutLifecycleEventHookExecutionStatusCommandInput } from '@aws-sdk/
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
 import { publishPackage, type PublishResult } from '../../lib/registry';
 import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
 import { readManifest } from '../../lib/package/manifest';
 import { restEvent } from '../contract/fronts';
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
-import { BUCKET, corruptOnDisk, S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from '../registry/s3-server';
+import { BUCKET, corruptOnDisk, startLocalS3, type LocalS3 } from '../registry/s3-server';
+import { type InferenceHandler, LAMBDA_CONTEXT, loadInferenceHandler, setFunctionEnv as setLocalFunctionEnv } from '../helpers/lambda-init';
 
-type Handler = (event: unknown, context?: Context) => Promise<{ statusCode: number; body: string }>;
+type Handler = InferenceHandler;
 
 const REGISTRY = { bucket: BUCKET, prefix: 'lambda-init' };
-const context = { awsRequestId: 'init-test', functionName: 'fn', getRemainingTimeInMillis: () => 10000 } as unknown as Context;
+const context = LAMBDA_CONTEXT;
 
 let s3: LocalS3;
 let pkg: FixturePackage;
@@ -42,29 +42,12 @@ afterEach(() => {
   process.env = savedEnv;
 });
 
-/** An environment like a registry-sourced function's in Lambda, with S3 at the local server. */
 function setFunctionEnv(env: Record<string, string>): void {
-  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_') || k.startsWith('MODEL_')) delete process.env[k];
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_S3: s3.endpoint,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    ...env,
-  });
+  setLocalFunctionEnv(s3.endpoint, env);
 }
 
-/** Loads lambda/inference.ts afresh, in that environment. */
 function loadHandler(env: Record<string, string>): Handler {
-  setFunctionEnv(env);
-  let mod: { handler: Handler } | undefined;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh module per environment needs a synchronous load inside isolateModules
-    mod = require('../../lambda/inference') as { handler: Handler };
-  });
-  return mod!.handler;
+  return loadInferenceHandler(s3.endpoint, env);
 }
 
 function registryEnv(overrides: Record<string, string> = {}): Record<string, string> {

@@ -3,11 +3,14 @@
  * test is played by the real inference handler over a real package, so "matching" and "different
  * weights" are answers the engine actually gives.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PutLifecycleEventHookExecutionStatusCommandInput } from '@aws-sdk/client-codedeploy';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ModelPackage } from '../../lib/constructs/model-package';
 import type { Manifest } from '../../lib/package/manifest';
+import { generateLocalKeyPair, localSigner } from '../../lib/trust/local-keys';
+import { signPackage } from '../../lib/trust/sign-package';
 import { loadLambdaHandler } from '../contract/fronts';
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
 
@@ -210,4 +213,46 @@ test('missing configuration fails the hook at init, naming the variable', () => 
   expect(() => loadHook({ ...hookEnv(golden), TARGET_FUNCTION_ARN: undefined }, new Error('unused'))).toThrow(
     /TARGET_FUNCTION_ARN is not set/,
   );
+});
+
+describe('with a trust policy: the samples it sends must be the signed ones', () => {
+  let hookAsset: string;
+  let publicKeyPem: string;
+
+  /** The hook's asset for a signed package: the manifest, the signature and the samples, no model. */
+  beforeAll(async () => {
+    const work = tempDir();
+    const pair = generateLocalKeyPair('ed25519');
+    publicKeyPem = pair.publicKeyPem;
+    writeFileSync(join(work, 'k.pem'), pair.privateKeyPem);
+    await signPackage(golden.dir, await localSigner(join(work, 'k.pem')));
+    hookAsset = tempDir('modelship-hook-asset-');
+    for (const file of ModelPackage.fromDirectory(golden.dir).goldenFiles)
+      cpSync(join(golden.dir, file), join(hookAsset, file), { recursive: true });
+  });
+
+  test('signed samples, a version serving them: Succeeded', async () => {
+    const hook = loadHook({ ...hookEnv({ ...golden, dir: hookAsset }), MODEL_TRUST_PUBLIC_KEYS: publicKeyPem }, versionServing(golden.dir));
+    expect(await hook.handler(EVENT)).toEqual({ status: 'Succeeded', problems: [] });
+  });
+
+  test('golden answers rewritten to match a swapped model: Failed on the signature, before any invoke', async () => {
+    // GIVEN the hook's samples replaced by those of the other weights, and a version serving the other weights
+    const swapped = tempDir('modelship-hook-asset-');
+    cpSync(hookAsset, swapped, { recursive: true });
+    cpSync(join(otherWeights.dir, 'samples'), join(swapped, 'samples'), { recursive: true });
+    const hook = loadHook(
+      { ...hookEnv({ ...golden, dir: swapped }), MODEL_TRUST_PUBLIC_KEYS: publicKeyPem },
+      versionServing(otherWeights.dir),
+    );
+    // WHEN the hook runs THEN it fails on the digest of the rewritten answer, and never invokes the version
+    const result = await hook.handler(EVENT);
+    expect(result.status).toBe('Failed');
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        /^the golden samples in .* cannot be read: .*samples\/0\.response\.json: digest check failed: sha256 [0-9a-f]{64}, but the signature says/,
+      ),
+    ]);
+    expect(hook.invokes()).toEqual([]);
+  });
 });
