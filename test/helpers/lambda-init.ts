@@ -7,7 +7,11 @@ import { S3RVER_CREDENTIALS } from '../registry/s3-server';
 
 export type InferenceHandler = (event: unknown, context?: Context) => Promise<{ statusCode: number; body: string }>;
 
-export const LAMBDA_CONTEXT = { awsRequestId: 'init-test', functionName: 'fn', getRemainingTimeInMillis: () => 10000 } as unknown as Context;
+export const LAMBDA_CONTEXT = {
+  awsRequestId: 'init-test',
+  functionName: 'fn',
+  getRemainingTimeInMillis: () => 10000,
+} as unknown as Context;
 
 /** Replaces the AWS_ and MODEL_ variables with those of a function whose S3 is `s3Endpoint`, plus `env`. */
 export function setFunctionEnv(s3Endpoint: string, env: Record<string, string>): void {
