@@ -178,9 +178,9 @@ function readShape(c: JsonCursor): number[] {
   const shape: number[] = [];
   if (!c.open(OPEN_BRACKET, CLOSE_BRACKET)) return shape;
   do {
+    // -0 passes too, as it does the general check, and stays -0 in the shape as it does there.
     const d = c.number(NumberMode.Integer);
-    // -0 passes the general check and stays -0 in the shape: too odd to copy.
-    if (d < 0 || Object.is(d, -0)) throw UNUSUAL;
+    if (d < 0) throw UNUSUAL;
     shape.push(d);
   } while (c.more(CLOSE_BRACKET));
   return shape;
@@ -254,7 +254,7 @@ function inputParameters(c: JsonCursor): number | undefined {
     if (c.key(INPUT_PARAMETER_KEYS) === 0) {
       if (size !== undefined) throw UNUSUAL;
       size = c.number(NumberMode.Integer);
-      if (size < 0 || Object.is(size, -0)) throw UNUSUAL;
+      if (size < 0) throw UNUSUAL;
     } else {
       c.skip();
     }
