@@ -427,7 +427,7 @@ export function brokenBody(r: SeededRandom, signature: ModelSignature): Generate
     if (places.length === 0) break;
     const { parent, index } = g.pick(places);
     const kind = r.int(7);
-    const member = Array.isArray(parent[index]) ? (parent[index]) : undefined;
+    const member = Array.isArray(parent[index]) ? parent[index] : undefined;
     const value = member ? member[1] : (parent[index] as Json);
     const replace = (v: Json) => (member ? (member[1] = v) : ((parent as Json[])[index] = v));
     if (kind === 0) {
