@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SingleBar, Presets } from 'cli-progress';
 
 /** Median of a list of numbers (the list is not modified). */
@@ -217,4 +219,18 @@ const CLOCK_TICKS = 100;
 export function waitExit(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+let gc: (() => void) | undefined;
+
+/**
+ * A full garbage collection, outside any timed region: between blocks of variants that alternate, so that
+ * one variant's garbage (the naive codec's parsed arrays) is not collected, and billed, in another's block.
+ */
+export function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }

@@ -13,6 +13,7 @@ import { encodeOnnxModel } from '../lib/convert/onnx-builder';
 import { createPackage } from '../lib/package/create';
 import { MANIFEST_FILE, readManifest } from '../lib/package/manifest';
 import { seededRandom } from '../lib/package/seeded-random';
+import { encodeInferRequest } from '../lib/protocol/client-codec';
 
 export const MNIST_DIR = 'models/mnist-mlp';
 
@@ -156,9 +157,12 @@ export interface RequestBodies {
   /** A plain v2 JSON request body. */
   readonly json: Buffer;
   readonly jsonHeaders: Record<string, string>;
-  /** The same request with the input as Triton binary data, asking for binary outputs. */
-  readonly binary: Buffer;
+  /** The same request with the input as Triton binary data, asking for binary outputs, as modelship's client sends it (its JSON header padded so that the tensor starts aligned). */
+  readonly binary: Uint8Array;
   readonly binaryHeaders: Record<string, string>;
+  /** The same, with the header as JSON.stringify writes it: the tensor starts wherever the header ends, as from most clients. */
+  readonly binaryUnaligned: Buffer;
+  readonly binaryUnalignedHeaders: Record<string, string>;
 }
 
 export function requestBodies(model: BenchModel, batch: number): RequestBodies {
@@ -173,14 +177,20 @@ export function requestBodies(model: BenchModel, batch: number): RequestBodies {
     }),
     'utf8',
   );
-  const binary = Buffer.concat([header, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+  const binaryUnaligned = Buffer.concat([header, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+  const binary = encodeInferRequest([{ name: model.inputName, datatype: 'FP32', shape, data: values }], {
+    binaryInputs: true,
+    binaryOutputs: true,
+  });
   return {
     batch,
     source,
     values,
     json,
     jsonHeaders: { 'content-type': 'application/json' },
-    binary,
-    binaryHeaders: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.byteLength) },
+    binary: binary.body,
+    binaryHeaders: binary.headers,
+    binaryUnaligned,
+    binaryUnalignedHeaders: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.byteLength) },
   };
 }

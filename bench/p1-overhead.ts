@@ -7,9 +7,16 @@
  *           body: UTF-8 + JSON parse, validation against the manifest, typed-array fill, run, JSON encode.
  * - binary: `inferResponse` with Triton's binary extension (Inference-Header-Content-Length, FP32 bytes
  *           after a small JSON header) and binary outputs requested.
+ * - binary-unaligned: the same, with the JSON header as JSON.stringify writes it, so that the tensor
+ *           starts unaligned and is copied: what most clients send. Reported, not a target.
+ * - naive:  the naive codec, the least any JSON server does and so the floor for JSON: `JSON.parse` the body,
+ *           fill a Float32Array from its data, `session.run` (the raw session), `JSON.stringify` the outputs.
+ *           No validation at all. Note that it writes outputs with V8's number-to-string, whose cache hits
+ *           here because every call answers the same request; a server answering new requests gets no hits.
  *
  * The variants alternate in blocks, in a shuffled order each round, so drift (turbo, thermal, GC, other
- * processes) lands on all of them alike. Every call is timed on its own; the figure is the median per call.
+ * processes) lands on all of them alike, and each block starts after a full GC, so that no variant pays for
+ * another's garbage. Every call is timed on its own; the figure is the median per call.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,11 +26,11 @@ import { readManifest } from '../lib/package/manifest';
 import { seededRandom } from '../lib/package/seeded-random';
 import type { HttpResponse } from '../lib/router/http';
 import { inferResponse } from '../lib/router/router';
-import { mean, median, progress, quantile, round, shuffled } from './common';
+import { collectGarbage, mean, median, progress, quantile, round, shuffled } from './common';
 import { type BenchModel, requestBodies } from './model';
 
-export type OverheadVariant = 'raw' | 'json' | 'binary';
-export const OVERHEAD_VARIANTS: readonly OverheadVariant[] = ['raw', 'json', 'binary'];
+export type OverheadVariant = 'raw' | 'json' | 'binary' | 'binaryUnaligned' | 'naive';
+export const OVERHEAD_VARIANTS: readonly OverheadVariant[] = ['raw', 'json', 'binary', 'binaryUnaligned', 'naive'];
 
 export interface CallStats {
   readonly calls: number;
@@ -44,9 +51,18 @@ export interface OverheadFigures {
   readonly callsPerBlock: number;
   readonly warmupCalls: number;
   readonly requestBytes: { readonly json: number; readonly binary: number };
-  /** Largest |difference| between raw outputs and what each engine variant returned: the variants do the same work. */
-  readonly maxAbsDiff: { readonly json: number; readonly binary: number };
+  /** Largest |difference| between raw outputs and what each other variant returned: the variants do the same work. */
+  readonly maxAbsDiff: { readonly json: number; readonly binary: number; readonly naive: number };
   readonly variants: Readonly<Record<OverheadVariant, CallStats>>;
+  /** The P1 target figures: JSON against the naive codec, binary against raw. */
+  readonly targets: {
+    /** json median / naive median. */
+    readonly jsonVsNaive: number;
+    /** Median over rounds of json block median / naive block median. */
+    readonly jsonVsNaivePerRound: number;
+    /** binary median - raw median, µs. */
+    readonly binaryOverRawUs: number;
+  };
 }
 
 export interface OverheadPlan {
@@ -61,6 +77,26 @@ export const DEFAULT_OVERHEAD_PLANS: readonly OverheadPlan[] = [
   { batch: 1, rounds: 40, callsPerBlock: 250, warmupCalls: 1000 },
   { batch: 64, rounds: 30, callsPerBlock: 40, warmupCalls: 200 },
 ];
+
+/** What the naive codec answers: the JSON text of its outputs, as a server would send it. */
+interface NaiveOutput {
+  readonly name: string;
+  readonly data: number[];
+}
+
+/** The naive codec (see the module comment): parse, fill, run, stringify. */
+async function naiveCodec(session: ort.InferenceSession, body: Buffer, model: BenchModel): Promise<string> {
+  const request = JSON.parse(body.toString('utf8')) as { inputs: { name: string; shape: number[]; data: number[] }[] };
+  const input = request.inputs[0];
+  const results = await session.run({ [input.name]: new ort.Tensor('float32', Float32Array.from(input.data), input.shape) });
+  const outputs = Object.entries(results).map(([name, t]) => ({
+    name,
+    datatype: 'FP32',
+    shape: t.dims,
+    data: Array.from(t.data as Float32Array),
+  }));
+  return JSON.stringify({ model_name: model.name, model_version: model.version, outputs });
+}
 
 function responseData(response: HttpResponse, outputName: string): Float32Array {
   if (response.status !== 200) throw new Error(`engine answered ${response.status}: ${String(response.body)}`);
@@ -123,6 +159,8 @@ async function benchBatch(
     raw: () => session.run(feeds),
     json: () => inferResponse(engine, bodies.json, bodies.jsonHeaders),
     binary: () => inferResponse(engine, bodies.binary, bodies.binaryHeaders),
+    binaryUnaligned: () => inferResponse(engine, bodies.binaryUnaligned, bodies.binaryUnalignedHeaders),
+    naive: () => naiveCodec(session, bodies.json, model),
   };
 
   // The variants must do the same inference: compare their answers once before timing anything.
@@ -130,6 +168,12 @@ async function benchBatch(
   const diff = {
     json: maxAbsDiff(raw, responseData(await inferResponse(engine, bodies.json, bodies.jsonHeaders), out)),
     binary: maxAbsDiff(raw, responseData(await inferResponse(engine, bodies.binary, bodies.binaryHeaders), out)),
+    naive: maxAbsDiff(
+      raw,
+      Float32Array.from(
+        (JSON.parse(await naiveCodec(session, bodies.json, model)) as { outputs: NaiveOutput[] }).outputs.find((o) => o.name === out)!.data,
+      ),
+    ),
   };
 
   const bar = progress(`P1 batch ${plan.batch}`, plan.rounds + 1);
@@ -141,11 +185,14 @@ async function benchBatch(
     raw: new Float64Array(total),
     json: new Float64Array(total),
     binary: new Float64Array(total),
+    binaryUnaligned: new Float64Array(total),
+    naive: new Float64Array(total),
   };
-  const blockMedians: Record<OverheadVariant, number[]> = { raw: [], json: [], binary: [] };
+  const blockMedians: Record<OverheadVariant, number[]> = { raw: [], json: [], binary: [], binaryUnaligned: [], naive: [] };
   const random = seededRandom(plan.batch * 7919 + 1);
   for (let r = 0; r < plan.rounds; r++) {
     for (const v of shuffled(OVERHEAD_VARIANTS, random)) {
+      collectGarbage();
       const call = calls[v];
       const t = times[v];
       const start = r * plan.callsPerBlock;
@@ -182,6 +229,17 @@ async function benchBatch(
     warmupCalls: plan.warmupCalls,
     requestBytes: { json: bodies.json.byteLength, binary: bodies.binary.byteLength },
     maxAbsDiff: diff,
-    variants: { raw: stats('raw'), json: stats('json'), binary: stats('binary') },
+    variants: {
+      raw: stats('raw'),
+      json: stats('json'),
+      binary: stats('binary'),
+      binaryUnaligned: stats('binaryUnaligned'),
+      naive: stats('naive'),
+    },
+    targets: {
+      jsonVsNaive: round(median(times.json) / median(times.naive), 3),
+      jsonVsNaivePerRound: round(median(blockMedians.json.map((m, i) => m / blockMedians.naive[i])), 3),
+      binaryOverRawUs: round(median(times.binary) - rawMedian),
+    },
   };
 }

@@ -30,6 +30,15 @@ export interface EncodedRequest {
   readonly headers: Record<string, string>;
 }
 
+/**
+ * The JSON header, padded with trailing spaces (still JSON) to a multiple of 8 bytes, so that tensors in
+ * the binary section start aligned to their element size and the server reads them in place.
+ */
+function alignedHeader(json: string): Buffer {
+  const length = Buffer.byteLength(json, 'utf8');
+  return Buffer.from(json.padEnd(json.length + ((8 - (length % 8)) % 8), ' '), 'utf8');
+}
+
 export function encodeInferRequest(inputs: readonly Tensor[], options: EncodeRequestOptions = {}): EncodedRequest {
   const blobs: Uint8Array[] = [];
   const parts = inputs.map((t) => {
@@ -51,7 +60,7 @@ export function encodeInferRequest(inputs: readonly Tensor[], options: EncodeReq
   if (blobs.length === 0 && !options.sagemaker) {
     return { body: Buffer.from(json, 'utf8'), headers: { 'content-type': 'application/json' } };
   }
-  const header = Buffer.from(json, 'utf8');
+  const header = alignedHeader(json);
   const headers: Record<string, string> = options.sagemaker
     ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${header.length}` }
     : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(header.length) };

@@ -51,6 +51,13 @@ export interface DatatypeInfo {
   readonly max?: number | bigint;
   /** Allocates the typed array that holds `n` elements of this type (BYTES: a string array). */
   allocate(n: number): TensorData;
+  /** A typed array of `n` elements over existing bytes, `byteOffset` a multiple of `size` (not for BYTES). */
+  view(buffer: ArrayBufferLike, byteOffset: number, n: number): TensorData;
+}
+
+interface TypedArrayConstructor {
+  new (length: number): Exclude<TensorData, string[]>;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): Exclude<TensorData, string[]>;
 }
 
 function info(
@@ -58,28 +65,33 @@ function info(
   ort: Tensor.Type,
   size: number,
   json: DatatypeInfo['json'],
-  allocate: (n: number) => TensorData,
+  Typed: TypedArrayConstructor | undefined,
   min?: number | bigint,
   max?: number | bigint,
 ): DatatypeInfo {
-  return { datatype, ort, size, json, allocate, min, max, bigint: typeof min === 'bigint' };
+  const allocate = Typed ? (n: number) => new Typed(n) : (n: number) => new Array<string>(n).fill('');
+  const view = (buffer: ArrayBufferLike, byteOffset: number, n: number) => {
+    if (!Typed) throw new TypeError(`${datatype} elements have no fixed size to view`);
+    return new Typed(buffer, byteOffset, n);
+  };
+  return { datatype, ort, size, json, allocate, view, min, max, bigint: typeof min === 'bigint' };
 }
 
 export const DATATYPE_INFO: Readonly<Record<Datatype, DatatypeInfo>> = {
-  BOOL: info('BOOL', 'bool', 1, 'boolean', (n) => new Uint8Array(n)),
-  UINT8: info('UINT8', 'uint8', 1, 'integer', (n) => new Uint8Array(n), 0, 0xff),
-  UINT16: info('UINT16', 'uint16', 2, 'integer', (n) => new Uint16Array(n), 0, 0xffff),
-  UINT32: info('UINT32', 'uint32', 4, 'integer', (n) => new Uint32Array(n), 0, 0xffffffff),
-  UINT64: info('UINT64', 'uint64', 8, 'integer', (n) => new BigUint64Array(n), 0n, 0xffffffffffffffffn),
-  INT8: info('INT8', 'int8', 1, 'integer', (n) => new Int8Array(n), -0x80, 0x7f),
-  INT16: info('INT16', 'int16', 2, 'integer', (n) => new Int16Array(n), -0x8000, 0x7fff),
-  INT32: info('INT32', 'int32', 4, 'integer', (n) => new Int32Array(n), -0x80000000, 0x7fffffff),
-  INT64: info('INT64', 'int64', 8, 'integer', (n) => new BigInt64Array(n), -0x8000000000000000n, 0x7fffffffffffffffn),
+  BOOL: info('BOOL', 'bool', 1, 'boolean', Uint8Array),
+  UINT8: info('UINT8', 'uint8', 1, 'integer', Uint8Array, 0, 0xff),
+  UINT16: info('UINT16', 'uint16', 2, 'integer', Uint16Array, 0, 0xffff),
+  UINT32: info('UINT32', 'uint32', 4, 'integer', Uint32Array, 0, 0xffffffff),
+  UINT64: info('UINT64', 'uint64', 8, 'integer', BigUint64Array, 0n, 0xffffffffffffffffn),
+  INT8: info('INT8', 'int8', 1, 'integer', Int8Array, -0x80, 0x7f),
+  INT16: info('INT16', 'int16', 2, 'integer', Int16Array, -0x8000, 0x7fff),
+  INT32: info('INT32', 'int32', 4, 'integer', Int32Array, -0x80000000, 0x7fffffff),
+  INT64: info('INT64', 'int64', 8, 'integer', BigInt64Array, -0x8000000000000000n, 0x7fffffffffffffffn),
   // FP16 is held as raw IEEE half bits, which is what onnxruntime-node's float16 tensors take.
-  FP16: info('FP16', 'float16', 2, 'number', (n) => new Uint16Array(n)),
-  FP32: info('FP32', 'float32', 4, 'number', (n) => new Float32Array(n)),
-  FP64: info('FP64', 'float64', 8, 'number', (n) => new Float64Array(n)),
-  BYTES: info('BYTES', 'string', 0, 'string', (n) => new Array<string>(n).fill('')),
+  FP16: info('FP16', 'float16', 2, 'number', Uint16Array),
+  FP32: info('FP32', 'float32', 4, 'number', Float32Array),
+  FP64: info('FP64', 'float64', 8, 'number', Float64Array),
+  BYTES: info('BYTES', 'string', 0, 'string', undefined),
 };
 
 const BY_ORT = new Map<string, Datatype>(DATATYPES.map((d) => [DATATYPE_INFO[d].ort, d]));

@@ -93,10 +93,19 @@ export function encodeInferResponse(result: InferResult, request: Pick<InferRequ
   const json = `{"model_name":${JSON.stringify(result.modelName)},"model_version":${JSON.stringify(result.modelVersion)}${id},"outputs":[${parts.join(',')}]}`;
   if (blobs.length === 0) return { headers: JSON_HEADERS, body: json };
 
-  const header = Buffer.from(json, 'utf8');
-  const body = Buffer.concat([header, ...blobs]);
+  // One allocation for header and tensors: this runs once per binary answer.
+  const headerLength = Buffer.byteLength(json, 'utf8');
+  let total = headerLength;
+  for (const b of blobs) total += b.byteLength;
+  const body = Buffer.allocUnsafe(total);
+  body.write(json, 0, 'utf8');
+  let offset = headerLength;
+  for (const b of blobs) {
+    body.set(b, offset);
+    offset += b.byteLength;
+  }
   const headers: Record<string, string> = request.sagemaker
-    ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${header.length}` }
-    : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(header.length) };
+    ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${headerLength}` }
+    : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) };
   return { headers, body };
 }

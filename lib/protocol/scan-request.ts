@@ -208,7 +208,8 @@ function input(
     if (key >= 0) seen |= 1 << key;
     if (key === NAME) {
       const start = c.stringBytes();
-      spec = index.inputs.find((s) => c.scannedEquals(start, s.name));
+      spec = undefined;
+      for (const s of index.inputs) if (c.scannedEquals(start, s.name)) spec = s;
       if (!spec || taken.has(spec)) throw UNUSUAL;
       taken.add(spec);
     } else if (key === DATATYPE) {

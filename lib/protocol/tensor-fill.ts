@@ -120,9 +120,16 @@ export function fillFromBinary(name: string, info: DatatypeInfo, bytes: Uint8Arr
       `input '${name}': binary_data_size is ${bytes.byteLength} bytes but ${count} ${info.datatype} elements need ${expected}`,
     );
   }
-  const out = info.allocate(count) as Exclude<TensorData, string[]>;
-  // Copying (rather than viewing) also fixes alignment: the binary section may start at any offset.
-  new Uint8Array(out.buffer).set(bytes);
+  // Aligned bytes are read in place: no copy of a large tensor, nor a fresh buffer for onnxruntime to fault
+  // in. The binary section may start at any offset, though (the JSON header before it has any length):
+  // unaligned elements are copied into a typed array of their own. modelship's client aligns them.
+  let out: Exclude<TensorData, string[]>;
+  if (bytes.byteOffset % info.size === 0) {
+    out = info.view(bytes.buffer, bytes.byteOffset, count) as Exclude<TensorData, string[]>;
+  } else {
+    out = info.allocate(count) as Exclude<TensorData, string[]>;
+    new Uint8Array(out.buffer).set(bytes);
+  }
   if (info.datatype === 'BOOL') {
     for (let i = 0; i < count; i++)
       if ((out[i] as number) > 1) throw new BadRequestError(`input '${name}': BOOL element ${i} is ${out[i]}, not 0 or 1`);

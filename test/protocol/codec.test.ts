@@ -315,3 +315,27 @@ describe('encodeInferResponse', () => {
     expect(jsonData({ datatype: 'FP16', data: halfBitsFromNumbers([0.5, -1]) })).toBe('[0.5,-1]');
   });
 });
+
+describe('binary tensor data in place', () => {
+  const values = new Float32Array([1.5, -2, 3.25, 4]);
+  const sig: ModelSignature = { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [] };
+
+  test('the client pads the JSON header to 8 bytes, and the server then reads the tensor in place, without a copy', () => {
+    const req = encodeInferRequest([{ name: 'x', datatype: 'FP32', shape: [2, 2], data: values }], { binaryInputs: true });
+    const headerLength = Number(req.headers['inference-header-content-length']);
+    expect(headerLength % 8).toBe(0);
+    expect(JSON.parse(Buffer.from(req.body.subarray(0, headerLength)).toString('utf8'))).toMatchObject({ inputs: [{ name: 'x' }] });
+    const data = decodeInferRequest(req.body, req.headers, sig).inputs[0].data as Float32Array;
+    expect(data).toEqual(values);
+    expect(data.buffer).toBe(req.body.buffer);
+  });
+
+  test('a tensor that starts unaligned is copied into an array of its own, with the same values', () => {
+    const header = Buffer.from('{"inputs":[{"name":"x","datatype":"FP32","shape":[2,2],"parameters":{"binary_data_size":16}}]}');
+    expect(header.length % 4).not.toBe(0);
+    const body = Buffer.concat([header, Buffer.from(values.buffer)]);
+    const data = decodeInferRequest(body, { 'inference-header-content-length': String(header.length) }, sig).inputs[0].data as Float32Array;
+    expect(data).toEqual(values);
+    expect(data.buffer).not.toBe(body.buffer);
+  });
+});
