@@ -6,9 +6,9 @@
  *   node dist/bench/run.js [p1] [p2] [p3] [p4] [p5] [--no-write]
  *
  * With no part named, all five run and bench/results.json is written. Naming parts runs only those and
- * leaves results.json alone unless --write is given.
+ * leaves results.json alone unless --write is given, which replaces those parts in it and keeps the rest.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { machineInfo, round, section, type MachineInfo } from './common';
@@ -206,6 +206,35 @@ function printTable(rows: readonly TargetRow[]): void {
   for (const c of cells) console.log(line(c));
 }
 
+/**
+ * A run of some parts, written over the results of an earlier full run: the parts measured replace theirs
+ * (figures and table rows), the others stay, and a note says which parts are from when.
+ */
+function mergeResults(path: string, fresh: BenchResults, parts: readonly Part[]): BenchResults {
+  let old: BenchResults;
+  try {
+    old = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  } catch {
+    return fresh;
+  }
+  const rerun = new Set(parts.map((p) => p.toUpperCase()));
+  const table = PARTS.flatMap((p) => {
+    const id = p.toUpperCase();
+    return (rerun.has(id) ? fresh.table : old.table).filter((r) => r.id === id);
+  });
+  const merged: Record<string, unknown> = { ...old, ...fresh, table };
+  for (const p of PARTS) if (!parts.includes(p)) merged[p] = old[p];
+  return {
+    ...(merged as unknown as BenchResults),
+    notes: [
+      ...fresh.notes,
+      `${[...rerun].join(', ')} measured ${fresh.machine.date}; the other parts are from the run of ${old.machine.date}`,
+    ],
+    loadAverage: { ...old.loadAverage, ...fresh.loadAverage },
+    errors: { ...Object.fromEntries(Object.entries(old.errors).filter(([p]) => !parts.includes(p as Part))), ...fresh.errors },
+  };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const args = process.argv.slice(2);
@@ -337,7 +366,8 @@ async function main(): Promise<void> {
 
   if (write) {
     const path = join(root, 'bench', 'results.json');
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+    const written = parts.length === PARTS.length ? results : mergeResults(path, results, parts);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(written, null, 2)}\n`);
     renameSync(`${path}.tmp`, path);
     console.log(`wrote ${relative(root, path)} (${results.durationSeconds} s)`);
   }

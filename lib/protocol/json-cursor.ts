@@ -225,6 +225,7 @@ export class JsonCursor {
       c = ++p < n ? b[p] : -1;
       if (c >= ZERO && c <= NINE) throw UNUSUAL;
     } else if (c > ZERO && c <= NINE) {
+      const from = p;
       do {
         low = low * 10 + (c - ZERO);
         if (++lowDigits === 9) {
@@ -232,9 +233,9 @@ export class JsonCursor {
           low = 0;
           lowDigits = 0;
         }
-        digits++;
         c = ++p < n ? b[p] : -1;
       } while (c >= ZERO && c <= NINE);
+      digits = p - from;
     } else {
       throw UNUSUAL;
     }
@@ -250,6 +251,8 @@ export class JsonCursor {
           c = ++p < n ? b[p] : -1;
         }
       }
+      // Counted from the positions after the loop: the loop does only what each digit needs.
+      const from = p;
       while (c >= ZERO && c <= NINE) {
         low = low * 10 + (c - ZERO);
         if (++lowDigits === 9) {
@@ -257,10 +260,10 @@ export class JsonCursor {
           low = 0;
           lowDigits = 0;
         }
-        digits++;
-        k--;
         c = ++p < n ? b[p] : -1;
       }
+      digits += p - from;
+      k -= p - from;
     }
     if (c === 0x65 || c === 0x45) {
       integer = false;
