@@ -136,7 +136,8 @@ export function shortestFloat32Decimal(bits: number, a: number): void {
   let best = 0;
   let zeros = -1;
   for (let z = 0, p = 1; z <= 10; z++, p *= 10) {
-    const c = ceil(lo / p) * p;
+    // Multiplying by the inverse may put lo / p one ulp off an integer: the margins below catch that.
+    const c = ceil(lo * pow10(-z)) * p;
     const margin = c - lo;
     if (margin < DOUBT || margin > p - DOUBT || abs(hi - c) < DOUBT) {
       searchShortest(a, 9, fround);
@@ -151,7 +152,7 @@ export function shortestFloat32Decimal(bits: number, a: number): void {
     return;
   }
   const power = pow10(zeros);
-  const nearest = roundHalfUp(t / power) * power;
+  const nearest = roundHalfUp(t * pow10(-zeros)) * power;
   if (nearest - lo > DOUBT && hi - nearest > DOUBT) best = nearest;
   // best is a multiple of 10^zeros and of no higher power (that one would have fitted), so n has no
   // trailing zeros; it is below 10^9 + 1, an int32.
