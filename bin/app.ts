@@ -42,17 +42,25 @@ for (const p of packages) {
   names.set(p.name, p);
 }
 
+// `cdk synth -c hardened=true`: the profile AWS Control Tower's proactive controls pass (lib/constructs/hardening.ts).
+const hardenedContext = app.node.tryGetContext('hardened') as unknown;
+if (hardenedContext !== undefined && !['true', 'false', true, false].includes(hardenedContext as string | boolean)) {
+  throw new Error(`context hardened must be true or false; got ${JSON.stringify(hardenedContext)}`);
+}
+const hardened = hardenedContext === true || hardenedContext === 'true';
+
 const where = [
   ...cpu.map((p) => `${p.name} ${p.version} on Lambda`),
   ...gpu.map((p) => `${p.name} ${p.version} on ${platformOf(p) === 'ecs' ? 'ECS' : 'SageMaker'}`),
 ];
 const stack = new ModelshipStack(app, 'Modelship', {
   packages: cpu,
+  hardened,
   description: `modelship: ${where.join(', ') || 'no models'} behind API Gateway`,
 });
 for (const pkg of gpu) {
-  if (platformOf(pkg) === 'ecs') stack.api.addModel(new EcsGpuModel(stack, pkg.name, { modelPackage: pkg }));
-  else stack.api.addModel(new SageMakerModel(stack, pkg.name, { modelPackage: pkg }));
+  if (platformOf(pkg) === 'ecs') stack.api.addModel(new EcsGpuModel(stack, pkg.name, { modelPackage: pkg, hardened }));
+  else stack.api.addModel(new SageMakerModel(stack, pkg.name, { modelPackage: pkg, hardened }));
 }
 if (packages.length === 0) {
   Annotations.of(stack).addWarningV2('modelship:no-models', `no packages in ${modelsDir}: the API has only its health routes`);

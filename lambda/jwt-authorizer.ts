@@ -24,7 +24,8 @@ const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 
 const scheme = jwtScheme({
   issuer: requiredEnv('JWT_ISSUER'),
   audience: audienceFromEnv(),
-  jwksUrl: requiredEnv('JWKS_URI'),
+  // A JWKS shipped in the code (the hardened profile, whose VPC has no route out), else the issuer's URL.
+  ...(process.env.JWKS_FILE ? { jwksFile: process.env.JWKS_FILE } : { jwksUrl: requiredEnv('JWKS_URI') }),
   clockToleranceSeconds: 0,
 });
 

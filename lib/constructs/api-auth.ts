@@ -3,11 +3,13 @@
  * from any OIDC issuer, or a Cognito user pool. Each mode is one factory; ModelApi applies it to every
  * method it creates.
  */
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import { readJwksFile } from '../local/jwt-auth';
+import { logRetention as profileRetention, type Profile } from './private/profile';
 import { CfnOutput, Duration, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { SecurityInput } from '../openapi/security';
 import { handlerFunction } from './private/handler-function';
@@ -59,6 +61,13 @@ export interface JwtAuthProps {
    * @default - `<issuer>/.well-known/jwks.json`
    */
   readonly jwksUri?: string;
+  /**
+   * A JWKS document (public keys only) to check tokens against instead of fetching `jwksUri`: it ships
+   * in the authorizer's code, so a key rotation needs a redeploy. Required by the hardened profile, whose
+   * functions run in a VPC without a route to the internet.
+   * @default - the keys are fetched from `jwksUri`
+   */
+  readonly jwksFile?: string;
   /**
    * How long API Gateway caches an authorizer decision for a token.
    * @default Duration.minutes(5)
@@ -135,7 +144,7 @@ export abstract class ApiAuth {
   abstract readonly kind: ApiAuthKind;
 
   /** Creates the mode's resources for `api`; called once by ModelApi. @internal */
-  abstract _bind(scope: Construct, api: apigw.RestApi): AuthBinding;
+  abstract _bind(scope: Construct, api: apigw.RestApi, profile?: Profile): AuthBinding;
 
   /** The mode as an OpenAPI security scheme, for the API's document. @internal */
   abstract _openApiSecurity(): SecurityInput;
@@ -249,6 +258,9 @@ class IamAuth extends ApiAuth {
   }
 }
 
+/** Where a JWKS file sits in the authorizer's code. */
+const JWKS_DIR_IN_ASSET = 'jwks';
+
 /** Three base64url parts: API Gateway refuses anything else before invoking the authorizer. */
 const BEARER_JWT = '^[Bb]earer [-_A-Za-z0-9]+\\.[-_A-Za-z0-9]+\\.[-_A-Za-z0-9]+$';
 
@@ -279,12 +291,21 @@ class JwtAuth extends ApiAuth {
     }
   }
 
-  _bind(scope: Construct): AuthBinding {
+  _bind(scope: Construct, _api: apigw.RestApi, profile: Profile = {}): AuthBinding {
+    const file = this.props.jwksFile === undefined ? undefined : resolvePath(this.props.jwksFile);
+    if (profile.hardening !== undefined && file === undefined) {
+      throw new Error(
+        `ApiAuth.jwt in the hardened profile needs jwksFile: the authorizer runs in a VPC with no route to the internet, so it cannot fetch ${this.jwksUri}`,
+      );
+    }
+    // Checked now, so that a bad document fails the synth rather than every request.
+    if (file !== undefined) readJwksFile(file);
     const handler = handlerFunction(scope, {
       handler: 'jwt-authorizer',
       ids: { logGroup: 'JwtAuthorizerLogGroup', role: 'JwtAuthorizerRole', function: 'JwtAuthorizerFunction' },
       roleDescription: 'JWT authorizer: writes its own log group, nothing else',
-      logRetention: logs.RetentionDays.ONE_MONTH,
+      logRetention: profileRetention(profile, undefined, 'the JWT authorizer'),
+      profile,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(10),
@@ -292,9 +313,12 @@ class JwtAuth extends ApiAuth {
       environment: {
         JWT_ISSUER: this.props.issuer,
         JWT_AUDIENCE: JSON.stringify(this.props.audience),
-        JWKS_URI: this.jwksUri,
+        ...(file === undefined ? { JWKS_URI: this.jwksUri } : { JWKS_FILE: `/var/task/${JWKS_DIR_IN_ASSET}/${basename(file)}` }),
       },
-      bundling: { externalModules: [] },
+      bundling: {
+        externalModules: [],
+        copy: file === undefined ? undefined : { sourceDir: dirname(file), files: [basename(file)], into: JWKS_DIR_IN_ASSET },
+      },
     }).function;
     const authorizer = new apigw.TokenAuthorizer(scope, 'JwtAuthorizer', {
       handler,

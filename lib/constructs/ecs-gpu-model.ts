@@ -22,6 +22,7 @@ import type { IModelBackend, ModelBackendBinding } from './model-backend';
 import type { ModelPackage } from './model-package';
 import { ecsModelWidgets } from './private/dashboard';
 import { ecsInferIntegration } from './private/gpu-integrations';
+import { notifyAlarms, type ProfileProps, resolveProfile } from './private/profile';
 import { acknowledge } from './private/nag';
 import { MANIFEST_MOCK_METHOD, manifestMocks } from './private/protocol-templates';
 import { tritonRepositoryBundling } from './private/triton-build';
@@ -39,7 +40,7 @@ export const ECS_PRODUCTION_PORT = 80;
 export const ECS_TEST_PORT = 8080;
 
 /** Properties of an {@link EcsGpuModel}. */
-export interface EcsGpuModelProps {
+export interface EcsGpuModelProps extends ProfileProps {
   /** The package to serve; its target must be gpu. */
   readonly modelPackage: ModelPackage;
   /**
@@ -153,6 +154,13 @@ export class EcsGpuModel extends Construct implements IModelBackend {
 
   constructor(scope: Construct, id: string, props: EcsGpuModelProps) {
     super(scope, id);
+    if (props.hardened) {
+      // Control Tower asks far more of the ECS path (EC2 launch templates, Auto Scaling, the load balancer,
+      // the Triton repository bucket, the task definition) than the profile covers yet.
+      throw new Error(
+        `EcsGpuModel ${id}: the hardened profile does not cover ECS yet; serve gpu packages on SageMakerModel in a hardened stack`,
+      );
+    }
     const pkg = props.modelPackage;
     if (pkg.manifest.target !== 'gpu') {
       throw new Error(`EcsGpuModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
@@ -204,6 +212,7 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     this.service.node.addDependency(repository.upload);
 
     ({ unhealthyAlarms: this.unhealthyAlarms, deploymentGroup: this.deploymentGroup } = this.blueGreen(props.deploymentConfig));
+    notifyAlarms(resolveProfile(this, props), this.unhealthyAlarms);
 
     this.vpcLink = new apigw.VpcLink(this, 'VpcLink', {
       targets: [this.loadBalancer],

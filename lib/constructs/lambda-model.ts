@@ -23,6 +23,7 @@ import { handlerFunction } from './private/handler-function';
 import { acknowledge } from './private/nag';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { registryPackageEnvironment } from './private/registry-package';
+import { logRetention as profileRetention, notifyAlarms, type ProfileProps, resolveProfile } from './private/profile';
 import { rollbackAlarms } from './private/rollback-alarms';
 import {
   API_GATEWAY_TIMEOUT_SECONDS,
@@ -47,7 +48,7 @@ export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 /** Properties of a {@link LambdaModel}. */
-export interface LambdaModelProps {
+export interface LambdaModelProps extends ProfileProps {
   /**
    * The package to serve; its target must be cpu. A directory package ships in the function's code; a
    * registry package (ModelPackage.fromRegistry) is fetched from S3 at init and checked against its sha256.
@@ -85,12 +86,12 @@ export interface LambdaModelProps {
   readonly provisionedConcurrentExecutions?: number;
   /**
    * How long the function's logs (and its pre-traffic hook's) are kept.
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default logs.RetentionDays.ONE_MONTH; ONE_YEAR, the least it accepts, when `hardened`
    */
   readonly logRetention?: logs.RetentionDays;
   /**
    * X-Ray tracing.
-   * @default lambda.Tracing.DISABLED
+   * @default lambda.Tracing.DISABLED; ACTIVE when `hardened`
    */
   readonly tracing?: lambda.Tracing;
   /**
@@ -217,7 +218,8 @@ export class LambdaModel extends Construct implements IModelBackend {
     const modelBytes = pkg.modelBytes ?? 0;
     this.memorySize = props.memorySize ?? defaultMemorySize(modelBytes);
     this.timeout = props.timeout ?? defaultTimeout(modelBytes);
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const profile = resolveProfile(this, props);
+    const logRetention = profileRetention(profile, props.logRetention, `LambdaModel ${pkg.name} logRetention`);
     this.layer = OnnxRuntimeLayer.of(this, props.architecture ?? lambda.Architecture.X86_64);
 
     // Fail before copying a package that cannot fit, with the sizes that say why. A registry package
@@ -247,6 +249,7 @@ export class LambdaModel extends Construct implements IModelBackend {
       ephemeralStorageSize,
       layers: [this.layer],
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      profile,
       reservedConcurrentExecutions: reserved,
       description: `${pkg.name} ${pkg.version} (${hashed} sha256 ${sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
       environment: {
@@ -322,11 +325,15 @@ export class LambdaModel extends Construct implements IModelBackend {
       logRetention,
       ephemeralStorageSize,
       trust: props.trust,
+      profile,
     });
     this.preTrafficHook = hook.function;
     // The hook names the version it tests in its environment: CloudFormation must update it before the
     // alias update starts the CodeDeploy deployment that runs it.
     this.alias.node.addDependency(hook);
+
+    // The alarms also notify the topic; CodeDeploy still reads them to roll back.
+    notifyAlarms(profile, [this.errorsAlarm, this.latencyAlarm]);
 
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       alias: this.alias,
@@ -348,14 +355,6 @@ export class LambdaModel extends Construct implements IModelBackend {
           'CodeDeploy invokes the pre-traffic hook; aws-cdk-lib grants invoke on the function with any qualifier, and the hook is unqualified',
       },
     ]);
-    if ((props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED) {
-      acknowledge(this.role, [
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions',
-        },
-      ]);
-    }
   }
 
   /** The model's name, as the package gives it. */

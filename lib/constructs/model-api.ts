@@ -20,6 +20,7 @@ import type { ModelPackage } from './model-package';
 import { ACCESS_LOG_FORMAT, inferValidation } from './private/api-stage';
 import { apiWidgets } from './private/dashboard';
 import { addGatewayResponses } from './private/gateway-responses';
+import { logRetention as profileRetention, profileLogGroup, resolveProfile } from './private/profile';
 import { acknowledge } from './private/nag';
 import { apiDocument } from './private/openapi-document';
 import { addServerRoutes, vtlText } from './private/protocol-templates';
@@ -67,6 +68,12 @@ export interface ModelApiProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * The hardened profile (see Hardening): X-Ray on the stage, the access logs encrypted and kept a year at
+   * least, and a JWT authorizer in the profile's VPC.
+   * @default false
+   */
+  readonly hardened?: boolean;
   /**
    * Whether to set API Gateway's account-wide CloudWatch Logs role, which access and execution logging
    * need. Pass false when the account already has one.
@@ -148,7 +155,13 @@ export class ModelApi extends Construct {
     this.stageName = props.stageName ?? 'prod';
     this.servesDocument = props.serveOpenApi ?? false;
 
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH });
+    const profile = resolveProfile(this, { hardened: props.hardened });
+    this.accessLogGroup = profileLogGroup(
+      this,
+      'AccessLogs',
+      profile,
+      profileRetention(profile, props.accessLogRetention, 'ModelApi accessLogRetention'),
+    );
     this.restApi = new apigw.RestApi(this, 'Resource', {
       restApiName: props.restApiName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
       description: 'Open Inference Protocol v2 models, served by modelship',
@@ -164,7 +177,7 @@ export class ModelApi extends Construct {
         // Request and response bodies (tensors) never go to the execution logs.
         dataTraceEnabled: false,
         metricsEnabled: false,
-        tracingEnabled: props.tracing ?? false,
+        tracingEnabled: props.tracing ?? profile.hardening !== undefined,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: ACCESS_LOG_FORMAT,
       },
@@ -172,7 +185,7 @@ export class ModelApi extends Construct {
     const stage = this.restApi.deploymentStage;
     this.methodThrottles = new MethodThrottles(stage.node.defaultChild as apigw.CfnStage);
 
-    this.binding = this.auth._bind(this, this.restApi);
+    this.binding = this.auth._bind(this, this.restApi, profile);
     this.usagePlans = this.binding.usagePlans;
     this.apiKeys = this.binding.apiKeys;
     acknowledge(this.restApi.root, this.binding.acknowledgements);

@@ -4,6 +4,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { ApiAuth } from './api-auth';
 import { LambdaModel } from './lambda-model';
@@ -24,6 +25,17 @@ export interface ModelshipStackProps extends StackProps {
    * @default lambda.Architecture.X86_64
    */
   readonly architecture?: lambda.Architecture;
+  /**
+   * The hardened profile on the API and every model (see Hardening): what AWS Control Tower's proactive
+   * controls require. `cdk synth -c hardened=true` turns it on for bin/app.ts.
+   * @default false
+   */
+  readonly hardened?: boolean;
+  /**
+   * A topic every model's alarms notify.
+   * @default - none; with `hardened`, the profile's encrypted topic
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** Serves packages on Lambda behind one authenticated, throttled API; its URL is the output `ApiUrl`. */
@@ -44,9 +56,14 @@ export class ModelshipStack extends Stack {
       }
       seen.set(pkg.name, pkg);
     }
-    this.api = new ModelApi(this, 'Api', { auth: props.auth });
+    this.api = new ModelApi(this, 'Api', { auth: props.auth, hardened: props.hardened });
     this.models = props.packages.map((pkg) => {
-      const model = new LambdaModel(this, pkg.name, { modelPackage: pkg, architecture: props.architecture });
+      const model = new LambdaModel(this, pkg.name, {
+        modelPackage: pkg,
+        architecture: props.architecture,
+        hardened: props.hardened,
+        alarmTopic: props.alarmTopic,
+      });
       this.api.addModel(model);
       return model;
     });

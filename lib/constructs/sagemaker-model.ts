@@ -20,6 +20,7 @@ import { sageMakerModelWidgets } from './private/dashboard';
 import { sageMakerInferIntegration, TRANSPARENT_INFER_METHOD } from './private/gpu-integrations';
 import { acknowledge } from './private/nag';
 import { MANIFEST_MOCK_METHOD, manifestMocks } from './private/protocol-templates';
+import { notifyAlarms, type ProfileProps, resolveProfile } from './private/profile';
 import { rollbackAlarms } from './private/rollback-alarms';
 import { sageMakerArtifactBundling } from './private/triton-build';
 import { DEFAULT_SAGEMAKER_TRITON_TAG, IMAGE_TAG, SAGEMAKER_TRITON_ACCOUNTS, SAGEMAKER_TRITON_REPOSITORY } from './private/triton-images';
@@ -51,7 +52,7 @@ export interface SageMakerDataCaptureProps {
 }
 
 /** Properties of a {@link SageMakerModel}. */
-export interface SageMakerModelProps {
+export interface SageMakerModelProps extends ProfileProps {
   /**
    * The package to serve; its target must be gpu. A registry package (`ModelPackage.fromRegistry`) must be
    * given its `manifest`, and is served from its published SageMaker artifact, built with default Triton options.
@@ -399,6 +400,8 @@ export class SageMakerModel extends Construct implements IModelBackend {
         description: `${pkg.name}: p99 ModelLatency over ${latency.toMilliseconds()} ms; a deployment in progress rolls back`,
       },
     }));
+    // SageMaker runs the model in its own account; the profile adds the alarm topic here, nothing else to harden.
+    notifyAlarms(resolveProfile(this, props), [this.errorsAlarm, this.latencyAlarm]);
 
     const routing = props.trafficRouting ?? SageMakerTrafficRouting.CANARY_10PERCENT_5MINUTES;
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Resource', {

@@ -22,7 +22,8 @@ const BEARER_TOKEN = /^bearer\s+(\S+)\s*$/i;
 /** The key set could not be consulted: a server-side problem, not a bad token. */
 class KeySetUnavailable extends Error {}
 
-function readJwksFile(path: string): JSONWebKeySet {
+/** Reads and checks a JWKS file: public keys only. Also used at synth by ApiAuth.jwt({ jwksFile }). */
+export function readJwksFile(path: string): JSONWebKeySet {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));

@@ -25,7 +25,7 @@ function editManifest(dir: string, change: (m: Record<string, unknown>) => void)
   writeFileSync(path, JSON.stringify(manifest));
 }
 
-test('a good package: name, version, sha256 and every file the manifest names, manifest first', () => {
+test('a good package: name, version, sha256 and every file the manifest names, manifest first, then in code-point order', () => {
   // GIVEN a package made by createPackage  WHEN it is read
   const pkg = ModelPackage.fromDirectory(fixture.dir);
   // THEN its identity and files come from the checked manifest
@@ -37,11 +37,11 @@ test('a good package: name, version, sha256 and every file the manifest names, m
   expect(pkg.directory).toBe(fixture.dir);
   expect(pkg.files).toEqual([
     'modelship.json',
+    'model.onnx',
     'samples/0.request.json',
     'samples/0.response.json',
     'samples/1.request.json',
     'samples/1.response.json',
-    'model.onnx',
   ]);
   expect(pkg.goldenFiles).toEqual([
     'modelship.json',

@@ -3,6 +3,9 @@
  * local HTTP server publishes, as an OIDC issuer would. A Lambda handler takes no clock, so jest fakes
  * Date alone (timers stay real, for the JWKS fetch): tokens are issued and checked at a fixed instant.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
@@ -37,6 +40,7 @@ afterEach(() => jest.useRealTimers());
 
 let server: Server;
 let jwksUri: string;
+let jwksFile: string;
 let privateKey: KeyLike;
 let otherKey: KeyLike;
 
@@ -45,6 +49,9 @@ beforeAll(async () => {
   privateKey = pair.privateKey;
   otherKey = (await generateKeyPair('ES256')).privateKey;
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+  // The same keys as a file, as the hardened profile ships them in the authorizer's code.
+  jwksFile = join(mkdtempSync(join(tmpdir(), 'modelship-jwks-')), 'jwks.json');
+  writeFileSync(jwksFile, jwks);
   server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(jwks);
@@ -141,4 +148,11 @@ test('no bearer scheme: Unauthorized', async () => {
 test('configuration is read at init and a missing variable is named', () => {
   expect(() => load({ ...env(), JWKS_URI: undefined })).toThrow(/JWKS_URI is not set/);
   expect(() => load({ ...env(), JWT_AUDIENCE: '"modelship"' })).toThrow(/JWT_AUDIENCE must be a JSON array/);
+});
+
+test('with JWKS_FILE (the hardened profile: no route to the issuer) the keys come from the file, and no URL is needed', async () => {
+  const { handler } = load({ ...env(), JWKS_URI: undefined, JWKS_FILE: jwksFile });
+  const result = await handler(event(`Bearer ${await token()}`));
+  expect(result.principalId).toBe('jwt:user-42');
+  await expect(handler(event(`Bearer ${await token({ key: otherKey })}`))).rejects.toThrow(/^Unauthorized$/);
 });

@@ -6,13 +6,18 @@
  */
 import type { Duration, Size } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { handlerBundling, type HandlerBundlingOptions } from './bundling';
 import { handlerEntry, type HandlerName, ownLockFile } from './project-paths';
+import { acknowledge } from './nag';
+import { type Profile, profileLogGroup } from './profile';
 import { MODELSHIP_RUNTIME } from './runtime';
+
+const TRACING_AND_VPC_WILDCARD =
+  'X-Ray PutTraceSegments and PutTelemetryRecords, and the EC2 network-interface actions Lambda needs to run in a VPC, do not support resource-level permissions';
 
 /** Construct ids of the three resources: part of the public contract, so each caller keeps its own. */
 export interface HandlerFunctionIds {
@@ -40,6 +45,8 @@ export interface HandlerFunctionProps {
   readonly tracing?: lambda.Tracing;
   readonly reservedConcurrentExecutions?: number;
   readonly currentVersionOptions?: lambda.VersionOptions;
+  /** The stack's hardened profile, when on: encrypted logs, the VPC, X-Ray. */
+  readonly profile?: Profile;
 }
 
 export interface HandlerFunction {
@@ -49,7 +56,8 @@ export interface HandlerFunction {
 }
 
 export function handlerFunction(scope: Construct, props: HandlerFunctionProps): HandlerFunction {
-  const logGroup = new logs.LogGroup(scope, props.ids.logGroup, { retention: props.logRetention });
+  const profile = props.profile ?? {};
+  const logGroup = profileLogGroup(scope, props.ids.logGroup, profile, props.logRetention);
   const role =
     props.role ??
     new iam.Role(scope, props.ids.role, {
@@ -57,7 +65,30 @@ export function handlerFunction(scope: Construct, props: HandlerFunctionProps): 
       description: props.roleDescription,
     });
   logGroup.grantWrite(role);
+  const placement = profile.hardening?.functionPlacement();
+  if (placement !== undefined) {
+    // What Lambda needs to attach the function to the VPC. The role is this function's own or the caller's;
+    // aws-cdk-lib adds these only to roles it creates itself.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+  }
+  const tracing = placement?.tracing ?? props.tracing;
+  if (placement !== undefined || (tracing !== undefined && tracing !== lambda.Tracing.DISABLED)) {
+    acknowledge(role, [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: TRACING_AND_VPC_WILDCARD }]);
+  }
   const fn = new nodejs.NodejsFunction(scope, props.ids.function, {
+    ...placement,
     entry: handlerEntry(props.handler),
     handler: 'handler',
     depsLockFilePath: ownLockFile(),
@@ -69,7 +100,7 @@ export function handlerFunction(scope: Construct, props: HandlerFunctionProps): 
     role,
     logGroup,
     layers: props.layers,
-    tracing: props.tracing,
+    tracing,
     reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     description: props.description,
     environment: props.environment,

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { ModelPackage } from '../model-package';
 import type { PackageTrust } from '../package-trust';
 import { addEnvironment, handlerFunction } from './handler-function';
+import type { Profile } from './profile';
 import { registryPackageEnvironment } from './registry-package';
 
 /** Where the golden samples sit in the hook's asset. */
@@ -34,6 +35,7 @@ export interface PreTrafficHookProps {
   readonly ephemeralStorageSize?: Size;
   /** The keys the golden samples must be signed by. */
   readonly trust?: PackageTrust;
+  readonly profile?: Profile;
 }
 
 export class PreTrafficHook extends Construct {
@@ -56,6 +58,7 @@ export class PreTrafficHook extends Construct {
       ids: { logGroup: 'LogGroup', role: 'ServiceRole', function: 'Resource' },
       roleDescription: `Pre-traffic hook of ${pkg.name}: invokes the new version, reports to CodeDeploy, writes its own log group`,
       logRetention: props.logRetention,
+      profile: props.profile,
       // No native code: arm64 is the cheaper architecture, whatever the model's.
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,

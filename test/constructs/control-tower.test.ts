@@ -1,0 +1,218 @@
+/**
+ * AWS Control Tower's proactive controls (the cfn-guard rules @cdklabs/cdk-validator-cfnguard ships, run
+ * by its bundled cfn-guard) over synthesized templates: the hardened profile passes all of them, the one
+ * false positive proven and set aside; the default profile stays lean and fails the five it is known to.
+ * cdk-nag stays at zero unacknowledged findings in the hardened profile too.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ApiAuth } from '../../lib/constructs/api-auth';
+import { EcsGpuModel } from '../../lib/constructs/ecs-gpu-model';
+import { LambdaModel } from '../../lib/constructs/lambda-model';
+import { ModelPackage } from '../../lib/constructs/model-package';
+import { ModelshipStack } from '../../lib/constructs/modelship-stack';
+import { SageMakerModel } from '../../lib/constructs/sagemaker-model';
+import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
+import { makeGpuPackage } from './gpu-fixtures';
+import { testApp, type TestApp } from './synth-helpers';
+
+/** The five controls the default profile fails, as measured before the profile existed (issue 13). */
+const DEFAULT_PROFILE_FAILURES = [
+  'api_gw_xray_enabled_check',
+  'cloudwatch_alarm_action_check',
+  'cloudwatch_log_group_retention_period_check',
+  'cloudwatch_log_group_encrypted_check',
+  'lambda_inside_vpc_check',
+];
+/** CT.LAMBDA.PR.2, which cannot read a SourceArn that is not a literal string: see the proof below. */
+const SOURCE_ARN_RULE = 'lambda_function_public_access_prohibited_check';
+
+interface Violation {
+  readonly ruleName: string;
+  readonly violatingResources: ReadonlyArray<{ readonly resourceLogicalId: string }>;
+}
+
+let t: TestApp;
+const stacks: Record<string, Stack> = {};
+let pkg: ModelPackage;
+
+function templatePath(stack: Stack): string {
+  return join(t.outdir, `${stack.artifactId}.template.json`);
+}
+
+/** One rule file instead of all of them: a run of every control takes seconds. */
+const SOURCE_ARN_RULE_FILE = join(
+  require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'),
+  '..',
+  'rules/control-tower/cfn-guard/lambda/ct-lambda-pr-2.guard',
+);
+
+function controlTower(path: string, onlyRule?: string): Violation[] {
+  const validator =
+    onlyRule === undefined ? new CfnGuardValidator({}) : new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [onlyRule] });
+  // The plugin reads only the template paths of its context; the app construct is for cdk's own reporting.
+  const report = validator.validate({ templatePaths: [path], appConstruct: t.app });
+  return report.violations;
+}
+
+/** Violations of `stack`'s template, rule names with the logical ids at fault. */
+function violations(stack: Stack): Record<string, string[]> {
+  return Object.fromEntries(
+    controlTower(templatePath(stack)).map((v) => [v.ruleName, v.violatingResources.map((r) => r.resourceLogicalId)]),
+  );
+}
+
+beforeAll(async () => {
+  t = testApp();
+  pkg = ModelPackage.fromDirectory((await makeTinyMlpPackage()).dir);
+  const gpu = ModelPackage.fromDirectory(await makeGpuPackage());
+  const jwks = join(tempDir(), 'jwks.json');
+  writeFileSync(
+    jwks,
+    JSON.stringify({
+      keys: [
+        {
+          kty: 'EC',
+          crv: 'P-256',
+          x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+          y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+          kid: 'k1',
+        },
+      ],
+    }),
+  );
+
+  const hardened = new ModelshipStack(t.app, 'Hardened', { packages: [pkg], hardened: true });
+  hardened.api.addModel(new SageMakerModel(hardened, 'gpu-model', { modelPackage: gpu, hardened: true }));
+  stacks.hardened = hardened;
+  stacks.hardenedJwt = new ModelshipStack(t.app, 'HardenedJwt', {
+    packages: [pkg],
+    hardened: true,
+    auth: ApiAuth.jwt({ issuer: 'https://login.example.com', audience: ['modelship'], jwksFile: jwks }),
+  });
+  stacks.lean = new ModelshipStack(t.app, 'Lean', { packages: [pkg] });
+  t.app.synth();
+});
+afterAll(() => t.cleanup());
+
+describe('the hardened profile', () => {
+  test.each(['hardened', 'hardenedJwt'])('%s: zero Control Tower failures but the proven SourceArn false positive', (name) => {
+    const found = violations(stacks[name]);
+    const { [SOURCE_ARN_RULE]: sourceArn, ...others } = found;
+    expect(others).toEqual({});
+    // Only API Gateway's invoke permissions are flagged by that rule.
+    const template = Template.fromStack(stacks[name]).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    for (const id of sourceArn ?? []) expect(template.Resources[id].Properties.Principal).toBe('apigateway.amazonaws.com');
+  });
+
+  test('CT.LAMBDA.PR.2 is a false positive: each flagged permission is scoped to this API by SourceArn, and the rule passes it once that ARN is written out', () => {
+    // GIVEN the hardened template's flagged permissions
+    const template = Template.fromStack(stacks.hardened).toJSON() as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const flagged = violations(stacks.hardened)[SOURCE_ARN_RULE];
+    expect(flagged.length).toBeGreaterThan(0);
+    const apiId = Object.keys(template.Resources).find((id) => template.Resources[id].Type === 'AWS::ApiGateway::RestApi')!;
+    for (const id of flagged) {
+      // THEN each names API Gateway and an execute-api ARN of this stack's RestApi: no other API, and no other account, can invoke
+      const joined = JSON.stringify(template.Resources[id].Properties.SourceArn);
+      expect(joined).toContain(':execute-api:');
+      expect(joined).toContain(`{"Ref":"${apiId}"}`);
+      expect(joined).toContain('{"Ref":"AWS::AccountId"}');
+    }
+    // AND with the same ARNs resolved to literal strings, as CloudFormation resolves them, the rule passes
+    for (const id of flagged) {
+      const parts = (template.Resources[id].Properties.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      const values: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '123456789012' };
+      template.Resources[id].Properties.SourceArn = parts
+        .map((p) => (typeof p === 'string' ? p : (values[(p as { Ref: string }).Ref] ?? 'a1b2c3d4e5')))
+        .join('');
+    }
+    const resolved = join(tempDir(), 'resolved.template.json');
+    writeFileSync(resolved, JSON.stringify(template));
+    expect(controlTower(templatePath(stacks.hardened), SOURCE_ARN_RULE_FILE).map((v) => v.ruleName)).toEqual([SOURCE_ARN_RULE]);
+    expect(controlTower(resolved, SOURCE_ARN_RULE_FILE)).toEqual([]);
+  });
+
+  test('cdk-nag: zero findings that are not acknowledged', () => {
+    for (const stack of [stacks.hardened, stacks.hardenedJwt]) {
+      const report = new AwsSolutionsChecks(t.app, { verbose: true }).validateScope(stack);
+      expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`))).toEqual([]);
+    }
+  });
+
+  test('what it builds: one key, one topic, a VPC with no NAT and its endpoints, functions inside with X-Ray', () => {
+    const template = Template.fromStack(stacks.hardened);
+    /** The properties of every resource of `type`, typed as far as this test reads them. */
+    const propsOf = <T>(type: string): T[] => Object.values(template.findResources(type)).map((r) => (r as { Properties: T }).Properties);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    const endpoints = propsOf<{ ServiceName: unknown }>('AWS::EC2::VPCEndpoint').map((e) => JSON.stringify(e.ServiceName));
+    for (const service of ['s3', 'kms', 'logs', 'xray', 'codedeploy', 'sagemaker.runtime', 'lambda']) {
+      expect(endpoints.some((e) => e.includes(`.${service}"`))).toBe(true);
+    }
+    const functions = propsOf<{ VpcConfig: { SubnetIds: unknown[] }; TracingConfig: unknown }>('AWS::Lambda::Function');
+    expect(functions.length).toBe(2);
+    for (const fn of functions) {
+      expect(fn.VpcConfig.SubnetIds.length).toBe(2);
+      expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    for (const group of propsOf<{ RetentionInDays: number; KmsKeyId?: unknown }>('AWS::Logs::LogGroup')) {
+      expect(group.RetentionInDays).toBeGreaterThanOrEqual(365);
+      expect(group.KmsKeyId).toBeDefined();
+    }
+    // Every alarm, Lambda's and SageMaker's, notifies the topic; the rollback alarms still drive CodeDeploy.
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    const alarms = propsOf<{ AlarmActions: unknown }>('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBe(4);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+    const [group] = propsOf<{ AlarmConfiguration: { Alarms: unknown[] } }>('AWS::CodeDeploy::DeploymentGroup');
+    expect(group.AlarmConfiguration.Alarms.length).toBe(2);
+  });
+
+  test('refusals: a log retention under a year, JWT without a JWKS file, ECS', async () => {
+    const app = testApp();
+    try {
+      expect(
+        () =>
+          new LambdaModel(app.stack('Short'), 'Model', { modelPackage: pkg, hardened: true, logRetention: logs.RetentionDays.ONE_MONTH }),
+      ).toThrow(
+        'LambdaModel tiny-mlp logRetention: the hardened profile keeps logs at least 365 days (Control Tower CT.CLOUDWATCH.PR.2); got 30',
+      );
+      expect(
+        () =>
+          new ModelshipStack(app.app, 'JwtNoFile', {
+            packages: [pkg],
+            hardened: true,
+            auth: ApiAuth.jwt({ issuer: 'https://login.example.com', audience: ['m'] }),
+          }),
+      ).toThrow(
+        'ApiAuth.jwt in the hardened profile needs jwksFile: the authorizer runs in a VPC with no route to the internet, so it cannot fetch https://login.example.com/.well-known/jwks.json',
+      );
+      const gpu = ModelPackage.fromDirectory(await makeGpuPackage());
+      expect(() => new EcsGpuModel(app.stack('Ecs'), 'gpu', { modelPackage: gpu, hardened: true })).toThrow(
+        /the hardened profile does not cover ECS yet/,
+      );
+    } finally {
+      app.cleanup();
+    }
+  });
+});
+
+describe('the default profile', () => {
+  test('stays lean: no VPC, no key, no topic; and fails exactly the five controls the profile is for', () => {
+    const template = Template.fromStack(stacks.lean);
+    for (const type of ['AWS::EC2::VPC', 'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::EC2::VPCEndpoint']) template.resourceCountIs(type, 0);
+    expect(Object.keys(violations(stacks.lean)).sort()).toEqual([...DEFAULT_PROFILE_FAILURES, SOURCE_ARN_RULE].sort());
+  });
+});
