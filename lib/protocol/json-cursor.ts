@@ -57,9 +57,11 @@ const isDigit = (c: number) => c >= ZERO && c <= NINE;
 export class JsonCursor {
   pos = 0;
   private readonly end: number;
+  private readonly view: DataView;
 
   constructor(readonly bytes: Uint8Array) {
     this.end = bytes.length;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Skips JSON's four whitespace bytes and returns the next byte, or -1 at the end. */
@@ -251,15 +253,33 @@ export class JsonCursor {
           c = ++p < n ? b[p] : -1;
         }
       }
-      // Counted from the positions after the loop: the loop does only what each digit needs.
+      // Counted from the positions after the loops: the loops do only what each digit needs.
       const from = p;
+      // Four digits at a time while four are there (fractions are where the long runs are): a word of
+      // four ASCII digits checked and converted with a few operations instead of four of everything.
+      const view = this.view;
+      while (p + 4 <= n) {
+        const v = view.getUint32(p, true);
+        if ((v & 0xf0f0f0f0) !== 0x30303030 || ((v + 0x06060606) & 0xf0f0f0f0) !== 0x30303030) break;
+        const x = ((v - 0x30303030) * 10 + ((v - 0x30303030) >>> 8)) & 0x00ff00ff;
+        if (lowDigits > 5) {
+          high = high * EXACT_POW10[lowDigits] + low;
+          low = 0;
+          lowDigits = 0;
+        }
+        low = low * 10000 + (x & 0xff) * 100 + (x >>> 16);
+        lowDigits += 4;
+        p += 4;
+      }
+      c = p < n ? b[p] : -1;
       while (c >= ZERO && c <= NINE) {
-        low = low * 10 + (c - ZERO);
-        if (++lowDigits === 9) {
+        if (lowDigits === 9) {
           high = high * 1e9 + low;
           low = 0;
           lowDigits = 0;
         }
+        low = low * 10 + (c - ZERO);
+        lowDigits++;
         c = ++p < n ? b[p] : -1;
       }
       digits += p - from;
@@ -285,7 +305,7 @@ export class JsonCursor {
     this.pos = p;
 
     if (mode === NumberMode.Integer && (!integer || digits > 15)) throw UNUSUAL;
-    // Exact while digits <= 15: high then has at most 9 digits and lowDigits at most 6.
+    // Exact while digits <= 15: high * 10^lowDigits then stays below 10^15.
     const m = high === 0 ? low : high * EXACT_POW10[lowDigits] + low;
     if (m === 0) return negative ? -0 : 0;
     if (digits <= 15 && k >= -22 && k <= 22) {
