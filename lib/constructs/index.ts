@@ -23,6 +23,8 @@ export {
 export { ModelshipStack, type ModelshipStackProps } from './modelship-stack';
 export { OnnxRuntimeLayer, type OnnxRuntimeLayerProps } from './onnx-runtime-layer';
 export { PackageTrust, type PackageTrustBinding } from './package-trust';
+export { Hardening, HARDENED_MIN_LOG_RETENTION, type HardeningProps } from './hardening';
+export { type ProfileProps } from './private/profile';
 export { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/sizing';
 export { ECS_PRODUCTION_PORT, ECS_TEST_PORT, EcsGpuModel, type EcsGpuModelProps, TRITON_HTTP_PORT } from './ecs-gpu-model';
 export { SAGEMAKER_VARIANT_NAME, type SageMakerDataCaptureProps, SageMakerModel, type SageMakerModelProps } from './sagemaker-model';

@@ -10,6 +10,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ApiAuth } from '../../lib/constructs/api-auth';
 import { EcsGpuModel } from '../../lib/constructs/ecs-gpu-model';
@@ -96,6 +97,11 @@ beforeAll(async () => {
     auth: ApiAuth.jwt({ issuer: 'https://login.example.com', audience: ['modelship'], jwksFile: jwks }),
   });
   stacks.lean = new ModelshipStack(t.app, 'Lean', { packages: [pkg] });
+  const withTopic = t.stack('LeanWithTopic');
+  const topic = new sns.Topic(withTopic, 'OnCall');
+  new LambdaModel(withTopic, 'Model', { modelPackage: pkg, alarmTopic: topic });
+  new SageMakerModel(withTopic, 'Gpu', { modelPackage: gpu, alarmTopic: topic });
+  stacks.withTopic = withTopic;
   t.app.synth();
 });
 afterAll(() => t.cleanup());
@@ -210,6 +216,18 @@ describe('the hardened profile', () => {
 });
 
 describe('the default profile', () => {
+  test('alarmTopic: every alarm, Lambda and SageMaker, notifies it on alarm and on OK, with nothing hardened added', () => {
+    const template = Template.fromStack(stacks.withTopic);
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: { AlarmActions: unknown; OKActions: unknown } }).Properties,
+    );
+    expect(alarms.length).toBe(4);
+    for (const alarm of alarms) expect([alarm.AlarmActions, alarm.OKActions]).toEqual([[{ Ref: topic }], [{ Ref: topic }]]);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+  });
+
   test('stays lean: no VPC, no key, no topic; and fails exactly the five controls the profile is for', () => {
     const template = Template.fromStack(stacks.lean);
     for (const type of ['AWS::EC2::VPC', 'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::EC2::VPCEndpoint']) template.resourceCountIs(type, 0);
