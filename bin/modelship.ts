@@ -180,26 +180,17 @@ trustOptions(
     const { verifyPackageSignature } = await import('../lib/trust/verify-signature');
     for (const dir of dirs) {
       // The signature first: a package the policy refuses is not run at all.
-      let signed = '';
-      const signatureProblem =
-        policy === undefined
-          ? undefined
-          : await verifyPackageSignature(dir, policy).then(
-              (t) => {
-                signed = `, signed by ${t.keySource} (${t.files} files)`;
-                return undefined;
-              },
-              (err: Error) => err.message,
-            );
-      const report = signatureProblem === undefined ? await verifyPackage(dir) : undefined;
+      const signed = policy === undefined ? undefined : await verifyPackageSignature(dir, policy).catch((err: Error) => err);
+      const report = signed instanceof Error ? undefined : await verifyPackage(dir);
       if (report?.ok) {
+        const by = signed === undefined || signed instanceof Error ? '' : `, signed by ${signed.keySource} (${signed.files} files)`;
         console.log(
-          `ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce${signed}`,
+          `ok   ${dir}: ${report.manifest!.name}@${report.manifest!.version}, sha256 matches, ${report.samplesChecked} golden sample(s) reproduce${by}`,
         );
       } else {
         process.exitCode = 1;
         console.error(`FAIL ${dir}:`);
-        for (const p of report?.problems ?? [signatureProblem!]) console.error(`  - ${p}`);
+        for (const p of report?.problems ?? [(signed as Error).message]) console.error(`  - ${p}`);
       }
     }
   }),

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { readJsonFile } from '../util/read-json-file';
 import { PackageError } from './errors';
 import type { Manifest } from './manifest';
@@ -14,8 +15,7 @@ export const labelsSchema = z.array(z.string().max(1024)).min(1).max(100_000);
 export function parseLabels(value: unknown, source: string): string[] {
   const result = labelsSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new PackageError(`${source} is not a JSON array of label strings: ${problems.join('; ')}`);
+    throw new PackageError(`${source} is not a JSON array of label strings: ${schemaProblems(result.error)}`);
   }
   return result.data;
 }

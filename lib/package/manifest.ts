@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { DATATYPES } from '../protocol/datatypes';
 import { PackageError } from './errors';
 import { SHA256_HEX } from './hash';
@@ -128,8 +129,7 @@ export type ToleranceByDatatype = z.infer<typeof toleranceByDatatypeSchema>;
 export function parseManifest(value: unknown, source = MANIFEST_FILE): Manifest {
   const result = manifestSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new PackageError(`${source} is not a valid manifest: ${problems.join('; ')}`);
+    throw new PackageError(`${source} is not a valid manifest: ${schemaProblems(result.error)}`);
   }
   const m = result.data;
   for (const list of [m.inputs, m.outputs]) {

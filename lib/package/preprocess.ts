@@ -3,6 +3,7 @@
  * value range and channels). Kept in its own file so the manifest schema gains one line for it.
  */
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { UsageError } from '../errors';
 import { geometryFor } from './image-geometry';
 import type { Preprocess } from '../protocol/wire';
@@ -52,8 +53,7 @@ export function parsePreprocessOption(text: string): z.infer<typeof preprocessSc
   }
   const result = preprocessSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new UsageError(`--preprocess is not a valid preprocess: ${problems.join('; ')}`);
+    throw new UsageError(`--preprocess is not a valid preprocess: ${schemaProblems(result.error)}`);
   }
   return result.data;
 }

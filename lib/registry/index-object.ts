@@ -20,6 +20,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import compare from 'semver/functions/compare';
 import prerelease from 'semver/functions/prerelease';
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { SHA256_HEX } from '../package/hash';
 import { RegistryError } from './errors';
 import { indexKey, objectUri, type RegistryLocation } from './location';
@@ -82,8 +83,7 @@ export async function readIndex(client: S3Client, registry: RegistryLocation, na
   }
   const parsed = registryIndexSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new RegistryError(`${objectUri(registry.bucket, key)} is not a registry index: ${problems.join('; ')}`);
+    throw new RegistryError(`${objectUri(registry.bucket, key)} is not a registry index: ${schemaProblems(parsed.error)}`);
   }
   if (parsed.data.name !== name) {
     throw new RegistryError(`${objectUri(registry.bucket, key)} is the index of "${parsed.data.name}", not of "${name}"`);

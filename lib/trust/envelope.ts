@@ -5,6 +5,7 @@
  * Spec: https://github.com/secure-systems-lab/dsse/blob/master/envelope.md
  */
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { SignatureError } from './errors';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -37,8 +38,7 @@ export function parseEnvelope(text: string, source: string): Envelope {
   }
   const result = envelopeSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new SignatureError(`${source} is not a DSSE envelope: ${problems.join('; ')}`);
+    throw new SignatureError(`${source} is not a DSSE envelope: ${schemaProblems(result.error)}`);
   }
   if (result.data.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new SignatureError(`${source}: payloadType is "${result.data.payloadType}"; a package signature is "${IN_TOTO_PAYLOAD_TYPE}"`);

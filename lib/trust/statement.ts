@@ -12,6 +12,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
+import { schemaProblems } from '../util/schema-problems';
 import { SHA256_HEX, sha256File } from '../package/hash';
 import { MANIFEST_FILE, type Manifest } from '../package/manifest';
 import { packageFiles, SIGNATURE_FILE, SOURCE_FILE } from '../package/package-files';
@@ -96,8 +97,7 @@ export function parseStatement(payload: Buffer, source: string): PackageStatemen
   }
   const result = statementSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new SignatureError(`${source}: the signed payload is not a modelship package statement: ${problems.join('; ')}`);
+    throw new SignatureError(`${source}: the signed payload is not a modelship package statement: ${schemaProblems(result.error)}`);
   }
   return result.data;
 }

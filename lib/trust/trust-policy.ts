@@ -37,14 +37,17 @@ export async function trustPolicy(options: TrustOptions): Promise<TrustPolicy | 
   const files = options.publicKeyFiles ?? [];
   const kmsIds = options.kmsKeyIds ?? [];
   if (files.length === 0 && kmsIds.length === 0) return undefined;
-  const verifiers: Verifier[] = [];
-  for (const file of files) verifiers.push(await localVerifierFromFile(file));
-  if (kmsIds.length > 0) {
-    const { createKmsClient, kmsVerifier } = await import('./kms-keys');
-    const client = options.kmsClient ?? createKmsClient();
-    for (const id of kmsIds) verifiers.push(kmsVerifier(client, id));
-  }
-  return { verifiers };
+  const local: Verifier[] = [];
+  for (const file of files) local.push(await localVerifierFromFile(file));
+  return { verifiers: [...local, ...(await kmsVerifiers(kmsIds, options.kmsClient))] };
+}
+
+/** Verifiers for KMS keys; the KMS module and a client are loaded only when there are any. */
+async function kmsVerifiers(keyIds: readonly string[], client?: KMSClient): Promise<Verifier[]> {
+  if (keyIds.length === 0) return [];
+  const { createKmsClient, kmsVerifier } = await import('./kms-keys');
+  const kms = client ?? createKmsClient();
+  return keyIds.map((id) => kmsVerifier(kms, id));
 }
 
 /** The policy a function's environment holds, or undefined when it sets none. */
@@ -58,12 +61,10 @@ export async function trustPolicyFromEnv(env: Env = process.env, kmsClient?: KMS
   if (pems.trim() !== '' && blocks.length === 0) {
     throw new SignatureError(`${TRUST_ENV.PUBLIC_KEYS} holds no PEM public key block`);
   }
-  const verifiers: Verifier[] = blocks.map((pem, i) => localVerifier(pem, `${TRUST_ENV.PUBLIC_KEYS} key ${i + 1}`));
-  if (kms.length > 0) {
-    const { createKmsClient, kmsVerifier } = await import('./kms-keys');
-    const client = kmsClient ?? createKmsClient();
-    for (const id of kms) verifiers.push(kmsVerifier(client, id));
-  }
+  const verifiers = [
+    ...blocks.map((pem, i) => localVerifier(pem, `${TRUST_ENV.PUBLIC_KEYS} key ${i + 1}`)),
+    ...(await kmsVerifiers(kms, kmsClient)),
+  ];
   return verifiers.length === 0 ? undefined : { verifiers };
 }
 
