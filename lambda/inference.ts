@@ -2,12 +2,13 @@
  * Lambda front: API Gateway proxy events in, the shared router and engine behind. The package is read
  * and its session created once, during init: from MODEL_DIR, or fetched from the model registry and
  * checked against MODEL_SHA256 (see lib/registry/package-source.ts), and with a trust policy its signature
- * is checked first (lib/trust/check-from-env.ts); the handler itself makes no AWS call.
+ * is checked first (lib/trust/check-from-env.ts); then the first golden sample is answered and checked
+ * (lib/engine/warm-up.ts). The handler itself makes no AWS call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { InferenceEngine } from '../lib/engine/engine';
+import { loadWarmEngine } from '../lib/engine/warm-up';
 import { packageDirFromEnv } from '../lib/registry/package-source';
 import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
@@ -40,12 +41,13 @@ const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
     // With a trust policy (LambdaModel's `trust`), nothing of the package is read before its signature verifies.
     const signed = await checkSignature?.(dir);
     if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
-    return InferenceEngine.load(dir);
+    // Warmed during INIT, so the first request finds the session's first run done and its answer checked.
+    return loadWarmEngine(dir);
   })
-  .then((engine) => {
+  .then(({ engine, warmUp }) => {
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
     logger.appendKeys({ model: engine.name, modelVersion: engine.version });
-    logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes });
+    logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes, warmUp });
     return new ModelRouter([engine], { onResult: record });
   });
 

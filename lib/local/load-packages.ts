@@ -3,7 +3,8 @@
  * the others still load, and the refused one's routes answer 503 with the reason.
  */
 import { basename, resolve, sep } from 'node:path';
-import { InferenceEngine, type EngineOptions } from '../engine/engine';
+import type { EngineOptions, InferenceEngine } from '../engine/engine';
+import { loadWarmEngine } from '../engine/warm-up';
 import { readManifest } from '../package/manifest';
 import type { LoadFailure } from '../router/router';
 import type { TrustPolicy } from '../trust/trust-policy';
@@ -14,14 +15,17 @@ export interface LoadedPackages {
   readonly failures: LoadFailure[];
 }
 
-/** With `trust`, a package is loaded only once its signature verifies (lib/trust/verify-signature.ts). */
+/**
+ * With `trust`, a package is loaded only once its signature verifies (lib/trust/verify-signature.ts); every
+ * package is warmed up, and refused when its first golden sample no longer matches (lib/engine/warm-up.ts).
+ */
 export async function loadPackages(dirs: readonly string[], options: EngineOptions = {}, trust?: TrustPolicy): Promise<LoadedPackages> {
   const engines: InferenceEngine[] = [];
   const failures: LoadFailure[] = [];
   for (const dir of dirs) {
     try {
       if (trust !== undefined) await verifyPackageSignature(dir, trust);
-      engines.push(await InferenceEngine.load(dir, options));
+      engines.push((await loadWarmEngine(dir, options)).engine);
     } catch (err) {
       let name = basename(dir);
       let version: string | undefined;
