@@ -3,7 +3,8 @@
  * transport-neutral HttpRequest/HttpResponse the router speaks. Nothing else lives here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpRequest, HttpResponse } from '../lib/router/http';
+import { lambdaEventBodyRefusal, lambdaResultRefusal } from '../lib/protocol/payload-limits';
+import { errorResponse, type HttpRequest, type HttpResponse } from '../lib/router/http';
 
 export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 export type ApiGatewayResult = APIGatewayProxyResult & APIGatewayProxyStructuredResultV2;
@@ -29,18 +30,40 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | null | u
   return out;
 }
 
+/**
+ * A body over Lambda's payload limit never reaches a deployed function (API Gateway answers 500 for it);
+ * one that reaches this handler anyway, run outside Lambda, is refused as Lambda would refuse it, with a
+ * 413 that says why. The refusal is thrown when the router reads the body, inside its handle, so it
+ * becomes the router's own 413 answer, counted and logged like every other.
+ */
 export function requestFromEvent(event: ApiGatewayEvent): HttpRequest {
   const raw = event.body ?? '';
-  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  const base64 = event.isBase64Encoded === true;
+  const refused = lambdaEventBodyRefusal(raw, base64);
   const headers = lowerCaseHeaders(event.headers);
-  if (isV2(event)) {
-    return { method: event.requestContext.http.method, path: protocolPath(event.rawPath), headers, body };
+  const method = isV2(event) ? event.requestContext.http.method : event.httpMethod;
+  const path = protocolPath(isV2(event) ? event.rawPath : event.path);
+  if (refused !== undefined) {
+    return {
+      method,
+      path,
+      headers,
+      get body(): Uint8Array {
+        throw refused;
+      },
+    };
   }
-  return { method: event.httpMethod, path: protocolPath(event.path), headers, body };
+  return { method, path, headers, body: base64 ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8') };
 }
 
-/** Binary bodies (the binary tensor extension) go back base64-encoded, as both payload formats require. */
-export function resultFromResponse(response: HttpResponse): ApiGatewayResult {
+/**
+ * Binary bodies (the binary tensor extension) go back base64-encoded, as both payload formats require. An
+ * answer whose result would be over Lambda's payload limit goes back as a 413 that names its size: Lambda
+ * would fail the invocation instead, and API Gateway would answer an opaque 502.
+ */
+export function resultFromResponse(answer: HttpResponse): ApiGatewayResult {
+  const refused = lambdaResultRefusal(answer);
+  const response = refused === undefined ? answer : errorResponse(refused);
   const body = response.body;
   // Handed over as they are: the runtime only serializes them, and many responses share one headers object.
   const headers = response.headers;

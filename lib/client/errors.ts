@@ -29,6 +29,25 @@ export class HttpError extends ModelClientError {
 /** 401 (credentials missing or invalid) or 403 (not allowed). Never retried. */
 export class AuthError extends HttpError {}
 
+/**
+ * 413: the request, or the answer it would get, is over the server's payload limit: API Gateway's 10 MiB
+ * body, or Lambda's 6 MiB invoke payload (README.md, "Payload limits"). Never retried: the same call
+ * would be refused again. The message says what to change.
+ */
+export class PayloadTooLargeError extends HttpError {
+  constructor(
+    message: string,
+    status: number,
+    serverMessage: string | undefined,
+    headers: Readonly<Record<string, string>>,
+    attempts: number,
+    /** What to change: the binary protocol for a JSON call, a smaller batch for any. */
+    readonly hint: string,
+  ) {
+    super(message, status, serverMessage, headers, attempts);
+  }
+}
+
 /** 429 after every retry was spent (or when Retry-After asked for a longer wait than the retry bound). */
 export class RateLimitedError extends HttpError {
   constructor(

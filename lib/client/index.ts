@@ -1,5 +1,14 @@
 // ModelClient: typed calls to a v2 model server (local, API Gateway, or any Open Inference Protocol server).
-export { AuthError, HttpError, ModelClientError, NetworkError, RateLimitedError, ResponseError, TimeoutError } from './errors';
+export {
+  AuthError,
+  HttpError,
+  ModelClientError,
+  NetworkError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  ResponseError,
+  TimeoutError,
+} from './errors';
 export {
   ModelClient,
   type CallOptions,

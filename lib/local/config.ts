@@ -1,6 +1,6 @@
 /**
  * The `modelship serve --config FILE` configuration: usage plans, API keys, JWT settings, SigV4 access keys
- * and the body limit.
+ * and the payload limits.
  * The names and bounds follow API Gateway (usage plans, API keys, payload limit) so that a config tried
  * locally means the same thing when deployed.
  */
@@ -136,6 +136,8 @@ export const serverConfigSchema = z
     sigv4: sigv4Schema.optional(),
     /** Larger bodies get 413 before they are read to the end. */
     maxBodyBytes: z.number().int().min(1).default(DEFAULT_MAX_BODY_BYTES),
+    /** Hold cpu packages' model routes to Lambda's payload limits too, as deployed. */
+    lambdaPayloadLimits: z.boolean().default(true),
     /** The stage-wide throttle over all callers together, as API Gateway's stage default always is. */
     throttle: z
       .strictObject({ rateLimit: z.number().positive(), burstLimit: z.number().int().min(1) })
@@ -228,6 +230,12 @@ export interface ServerConfig {
   /** IAM (SigV4) access keys. @default - SigV4 is not accepted */
   readonly sigv4?: SigV4Config;
   readonly maxBodyBytes: number;
+  /**
+   * Whether a cpu package's model routes are also held to Lambda's 6 MiB invoke payload limits, on the
+   * request as its event would carry it and on the answer as its result would, as they are deployed
+   * (README.md, "Payload limits"). @default true
+   */
+  readonly lambdaPayloadLimits?: boolean;
   /** The stage-wide throttle, over every caller together. @default DEFAULT_STAGE_THROTTLE (lib/stage-throttle.ts) */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
@@ -302,6 +310,7 @@ export function parseServerConfig(value: unknown, source = 'server config', env:
     ...(jwt ? { jwt } : {}),
     ...(sigv4 ? { sigv4 } : {}),
     maxBodyBytes: c.maxBodyBytes,
+    lambdaPayloadLimits: c.lambdaPayloadLimits,
     throttle: c.throttle,
   };
 }
@@ -340,6 +349,7 @@ export function defaultDevConfig(): ServerConfig {
     plans: { [DEV_PLAN]: { ...DEV_PLAN_LIMITS } },
     apiKeys: [{ name: DEV_PLAN, value: randomBytes(32).toString('base64url'), plan: DEV_PLAN, enabled: true }],
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    lambdaPayloadLimits: true,
     throttle: { ...DEFAULT_STAGE_THROTTLE },
   };
 }

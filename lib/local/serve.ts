@@ -48,6 +48,31 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const MODEL_ROUTE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?/;
+
+/**
+ * Which paths a deployment sends to Lambda: those of a model whose package targets cpu (LambdaModel);
+ * gpu packages go to SageMaker or ECS, under API Gateway's limit alone. Without a version, the path names
+ * the newest, as the router picks it.
+ */
+function lambdaRoutes(router: ModelRouter): (path: string) => boolean {
+  const engines = router.engines();
+  return (path) => {
+    const m = MODEL_ROUTE.exec(path);
+    if (!m) return false;
+    let name: string;
+    let version: string | undefined;
+    try {
+      name = decodeURIComponent(m[1]);
+      version = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+    } catch {
+      return false;
+    }
+    const engine = engines.find((e) => e.name === name && (version === undefined || e.version === version));
+    return engine?.manifest.target === 'cpu';
+  };
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const fromUser = options.config ?? (options.configPath ? loadServerConfig(options.configPath) : undefined);
   const config = fromUser ?? defaultDevConfig();
@@ -61,6 +86,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // The stage throttle is one more plan, under a name no config plan can take (names have no spaces).
     limiter: new UsagePlanLimiter({ ...config.plans, [STAGE_THROTTLE_PLAN]: config.throttle ?? DEFAULT_STAGE_THROTTLE }, options.clock),
     maxBodyBytes: config.maxBodyBytes,
+    lambdaRoute: config.lambdaPayloadLimits === false ? undefined : lambdaRoutes(router),
     onRequest: options.onRequest,
     publicRoute: options.page === false ? undefined : pageRoute(),
     authenticatedRoute: openApiRoute(() => localOpenApiJson(router, config, url)),

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { ServerStartError } from '../errors';
 import { BadRequestError, PayloadTooLargeError } from '../protocol/errors';
+import { lambdaBodyRefusal, lambdaResultRefusal } from '../protocol/payload-limits';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../router/http';
 import type { ModelRouter } from '../router/router';
 import type { Authenticator } from './auth';
@@ -21,6 +22,12 @@ export interface LocalServerOptions {
   readonly limiter: UsagePlanLimiter;
   /** Bodies larger than this get 413. */
   readonly maxBodyBytes: number;
+  /**
+   * Whether a path goes to a Lambda function when deployed (a cpu package's model routes). Such a request
+   * and its answer are held to Lambda's payload limits too (lib/protocol/payload-limits.ts), a 413 over
+   * either, so that what works here works deployed. @default - no path is
+   */
+  readonly lambdaRoute?: (path: string) => boolean;
   /** How long an idle keep-alive connection stays open. @default 65000 ms, above common load balancers' 60 s */
   readonly keepAliveTimeoutMs?: number;
   /** Called once per answered request, for access logs. @default - nothing is logged */
@@ -238,8 +245,13 @@ export class LocalServer {
         if (who.plan !== undefined) this.options.limiter.take(who.id, who.plan);
         body ??= await readBody(req, this.options.maxBodyBytes);
         bytesIn = body.byteLength;
+        const lambda = this.options.lambdaRoute?.(path) === true;
+        const tooLarge = lambda ? lambdaBodyRefusal(body, headers['content-type']) : undefined;
+        if (tooLarge !== undefined) throw tooLarge;
         const request: HttpRequest = { method, path, headers, body };
         response = this.options.authenticatedRoute?.(method, path) ?? (await this.options.router.handle(request));
+        const resultTooLarge = lambda ? lambdaResultRefusal(response) : undefined;
+        if (resultTooLarge !== undefined) response = errorResponse(resultTooLarge);
       }
     } catch (err) {
       response = errorResponse(err);

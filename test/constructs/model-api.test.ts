@@ -11,9 +11,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiAuth } from '../../lib/constructs/api-auth';
 import { LambdaModel } from '../../lib/constructs/lambda-model';
-import { ModelApi } from '../../lib/constructs/model-api';
+import { BINARY_MEDIA_TYPES, ModelApi } from '../../lib/constructs/model-api';
 import type { IModelBackend, ModelBackendBinding, ModelBackendBindOptions } from '../../lib/constructs/model-backend';
 import { ModelPackage } from '../../lib/constructs/model-package';
+import { LAMBDA_BINARY_MEDIA_TYPES } from '../../lib/protocol/payload-limits';
 import { Construct } from 'constructs';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import {
@@ -189,6 +190,10 @@ describe('routes and defaults', () => {
       EndpointConfiguration: { Types: ['REGIONAL'] },
       BinaryMediaTypes: ['application/octet-stream', 'application/vnd.sagemaker-triton.binary+json'],
     });
+  });
+
+  test('the binary media types are those the Lambda payload limit counts as base64 (lib/protocol/payload-limits.ts)', () => {
+    expect(BINARY_MEDIA_TYPES).toEqual(LAMBDA_BINARY_MEDIA_TYPES);
   });
 
   test('the v2 routes of each model and the health routes, and nothing else', () => {
