@@ -1,6 +1,7 @@
 /**
  * Translation between API Gateway proxy events (REST API v1 and HTTP API v2 payloads) and the
- * transport-neutral HttpRequest/HttpResponse the router speaks. Nothing else lives here.
+ * transport-neutral HttpRequest/HttpResponse the router speaks, held to Lambda's payload limit on both
+ * sides (lib/protocol/payload-limits.ts). Nothing else lives here.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { lambdaEventBodyRefusal, lambdaResultRefusal } from '../lib/protocol/payload-limits';
