@@ -340,6 +340,7 @@ program
           console.log(`wrote Triton repository ${repo.modelDir}: ${batching}, ${c.instanceGroup.count} x ${c.instanceGroup.kind}`);
           console.log(`  ${repo.configPath}`);
           console.log(`  ${repo.modelPath}`);
+          for (const f of repo.warmupFiles) console.log(`  ${f}`);
           if (o.tar) {
             const artifact = await buildSageMakerArtifact(dir, o.tar, options);
             console.log(`wrote ${artifact.file}: ${artifact.bytes} bytes, sha256 ${artifact.sha256}`);

@@ -1,18 +1,17 @@
 /**
  * `writeTritonRepository`: a package becomes a Triton model repository entry,
- * `<outDir>/<name>/config.pbtxt` and `<outDir>/<name>/1/model.onnx`.
+ * `<outDir>/<name>/config.pbtxt`, `<outDir>/<name>/1/model.onnx`, and the warm-up inputs under
+ * `<outDir>/<name>/warmup/`.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { OutputExistsError } from '../errors';
-import { readManifest } from '../package/manifest';
 import { recoverInterruptedWrite, writeDirAtomically } from '../util/atomic-dir';
-import { buildModelConfig } from './model-config';
-import { renderModelConfig } from './pbtxt';
+import { tritonModelFiles } from './model-files';
 import type { TritonRepository, TritonRepositoryOptions } from './types';
-import { openVerifiedModel } from './verified-model';
+import { WARMUP_DIR } from './warmup';
 
 export const CONFIG_FILE = 'config.pbtxt';
 export const MODEL_VERSION_DIR = '1';
@@ -40,10 +39,7 @@ export async function writeTritonRepository(
   outDir: string,
   options: TritonRepositoryOptions = {},
 ): Promise<TritonRepository> {
-  const manifest = readManifest(packageDir);
-  const config = buildModelConfig(manifest, options);
-  const configText = renderModelConfig(config);
-  const model = await openVerifiedModel(packageDir, manifest);
+  const { manifest, config, configText, warmupFiles, model } = await tritonModelFiles(packageDir, options);
 
   const modelDir = join(outDir, manifest.name);
   await recoverInterruptedWrite(modelDir);
@@ -64,6 +60,8 @@ export async function writeTritonRepository(
       await mkdir(join(staging, MODEL_VERSION_DIR), { recursive: true });
       await pipeline(model.chunks(), createWriteStream(join(staging, MODEL_VERSION_DIR, TRITON_MODEL_FILE)));
       await writeFile(join(staging, CONFIG_FILE), configText);
+      if (warmupFiles.length > 0) await mkdir(join(staging, WARMUP_DIR));
+      for (const f of warmupFiles) await writeFile(join(staging, WARMUP_DIR, f.name), f.data);
     },
     { replace: exists, occupied },
   );
@@ -73,5 +71,6 @@ export async function writeTritonRepository(
     modelPath: join(modelDir, MODEL_VERSION_DIR, TRITON_MODEL_FILE),
     config,
     configText,
+    warmupFiles: warmupFiles.map((f) => join(modelDir, WARMUP_DIR, f.name)),
   };
 }

@@ -2,16 +2,14 @@
  * `buildSageMakerArtifact`: the model.tar.gz SageMaker's Triton container unpacks into its model
  * repository. The same package and options always give the same bytes.
  */
-import { readManifest } from '../package/manifest';
 import { writeDeterministicTarGz } from './deterministic-tar-gz';
-import { buildModelConfig } from './model-config';
-import { renderModelConfig } from './pbtxt';
+import { tritonModelFiles } from './model-files';
 import { CONFIG_FILE, MODEL_VERSION_DIR, TRITON_MODEL_FILE } from './repository';
 import type { SageMakerArtifact, TritonModelConfigOptions } from './types';
-import { openVerifiedModel } from './verified-model';
+import { WARMUP_DIR } from './warmup';
 
 /**
- * Writes `<name>/config.pbtxt` and `<name>/1/model.onnx`, in that order, to `outFile` as a
+ * Writes `<name>/config.pbtxt`, the warm-up inputs `<name>/warmup/*` and `<name>/1/model.onnx`, in that order, to `outFile` as a
  * deterministic .tar.gz and returns its sha256. The model is checked against the manifest's sha256
  * as it is read; a model that fails is refused with a PackageError and no file is left at `outFile`.
  */
@@ -20,11 +18,10 @@ export async function buildSageMakerArtifact(
   outFile: string,
   options: TritonModelConfigOptions = {},
 ): Promise<SageMakerArtifact> {
-  const manifest = readManifest(packageDir);
-  const configText = renderModelConfig(buildModelConfig(manifest, options));
-  const model = await openVerifiedModel(packageDir, manifest);
+  const { manifest, configText, warmupFiles, model } = await tritonModelFiles(packageDir, options);
   const entries = [
     { name: `${manifest.name}/${CONFIG_FILE}`, data: Buffer.from(configText, 'utf8') },
+    ...warmupFiles.map((f) => ({ name: `${manifest.name}/${WARMUP_DIR}/${f.name}`, data: f.data })),
     { name: `${manifest.name}/${MODEL_VERSION_DIR}/${TRITON_MODEL_FILE}`, size: model.bytes, chunks: model.chunks() },
   ];
   const { sha256, bytes } = await writeDeterministicTarGz(entries, outFile);

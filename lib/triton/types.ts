@@ -78,6 +78,23 @@ export interface TritonDynamicBatching {
   readonly maxQueueDelayMicroseconds: number;
 }
 
+/** One input of a warm-up sample (ModelWarmup.Input), read from a raw file under the model's `warmup/`. */
+export interface TritonWarmupInput {
+  readonly name: string;
+  readonly dataType: TritonDataType;
+  /** Without the batch dimension when the model batches. */
+  readonly dims: readonly number[];
+  /** The file under `warmup/` that holds the input's row-major bytes. */
+  readonly inputDataFile: string;
+}
+
+/** A warm-up request (ModelWarmup) Triton runs on every instance before it serves. */
+export interface TritonWarmupSample {
+  readonly name: string;
+  readonly batchSize: number;
+  readonly inputs: readonly TritonWarmupInput[];
+}
+
 /** The model configuration modelship writes; field for field what config.pbtxt holds. */
 export interface TritonModelConfig {
   readonly name: string;
@@ -89,6 +106,8 @@ export interface TritonModelConfig {
   /** Present only when maxBatchSize > 0. */
   readonly dynamicBatching?: TritonDynamicBatching;
   readonly instanceGroup: { readonly count: number; readonly kind: TritonInstanceKind };
+  /** From the package's first golden sample; absent for a package without samples. */
+  readonly modelWarmup?: readonly TritonWarmupSample[];
   /** Where it came from, written as a comment at the top of config.pbtxt. */
   readonly source: { readonly version: string; readonly sha256: string };
 }
@@ -102,6 +121,8 @@ export interface TritonRepository {
   readonly config: TritonModelConfig;
   /** The exact text of config.pbtxt. */
   readonly configText: string;
+  /** The warm-up input files written under `<modelDir>/warmup/`. */
+  readonly warmupFiles: readonly string[];
 }
 
 /** What `buildSageMakerArtifact` wrote. */

@@ -87,6 +87,20 @@ instance_group [
     kind: KIND_GPU
   }
 ]
+model_warmup [
+  {
+    name: "samples/0.request.json"
+    batch_size: 1
+    inputs {
+      key: "input"
+      value {
+        data_type: TYPE_FP32
+        dims: [ 784 ]
+        input_data_file: "input-0"
+      }
+    }
+  }
+]
 `);
     expect(config.max_batch_size).toBe(64);
     expect(config.input).toEqual([expect.objectContaining({ name: 'input', data_type: 'TYPE_FP32', dims: [784], reshape: null })]);
@@ -242,7 +256,11 @@ instance_group [
     const b = await makeTinyMlpPackage(tempDir());
     const options = { preferredBatchSizes: [32, 8], instanceCount: 2 };
     expect((await generate(a.dir, options)).text).toBe((await generate(b.dir, options)).text);
-    expect(renderModelConfig(buildModelConfig(readManifest(a.dir), options))).toBe((await generate(a.dir, options)).text);
+    // The warm-up is the one part read from the package's files rather than from its manifest; it comes last.
+    const written = (await generate(a.dir, options)).text;
+    const fromManifest = renderModelConfig(buildModelConfig(readManifest(a.dir), options));
+    expect(written.startsWith(fromManifest)).toBe(true);
+    expect(written.slice(fromManifest.length)).toMatch(/^model_warmup \[\n {2}\{\n {4}name: "samples\/0\.request\.json"\n/);
   });
 
   test('option values that are not valid are refused, naming the option', () => {

@@ -28,6 +28,12 @@ export interface DecodedModelConfig {
   dynamic_batching?: { preferred_batch_size: number[]; max_queue_delay_microseconds: number } | null;
   instance_group: Array<{ name: string; count: number; kind: string; gpus: number[] }>;
   default_model_filename: string;
+  model_warmup: Array<{
+    name: string;
+    batch_size: number;
+    count: number;
+    inputs: Record<string, { data_type: string; dims: number[]; input_data_file?: string; zero_data?: boolean; random_data?: boolean }>;
+  }>;
 }
 
 let modelConfigType: Type | undefined;

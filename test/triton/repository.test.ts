@@ -13,7 +13,7 @@ function flipByte(path: string, at: number): void {
 }
 
 describe('writeTritonRepository', () => {
-  test('writes <name>/config.pbtxt and <name>/1/model.onnx, the model a byte-for-byte copy', async () => {
+  test('writes <name>/config.pbtxt, <name>/warmup/input-0 and <name>/1/model.onnx, the model a byte-for-byte copy', async () => {
     // GIVEN a package
     const { dir } = await makeTinyMlpPackage();
     const out = tempDir();
@@ -22,8 +22,10 @@ describe('writeTritonRepository', () => {
     // THEN the repository holds exactly the config and version 1 of the model
     expect(repo.modelDir).toBe(join(out, 'tiny-mlp'));
     expect(readdirSync(out)).toEqual(['tiny-mlp']);
-    expect(readdirSync(join(out, 'tiny-mlp')).sort()).toEqual(['1', 'config.pbtxt']);
+    expect(readdirSync(join(out, 'tiny-mlp')).sort()).toEqual(['1', 'config.pbtxt', 'warmup']);
     expect(readdirSync(join(out, 'tiny-mlp', '1'))).toEqual(['model.onnx']);
+    expect(readdirSync(join(out, 'tiny-mlp', 'warmup'))).toEqual(['input-0']);
+    expect(repo.warmupFiles).toEqual([join(out, 'tiny-mlp', 'warmup', 'input-0')]);
     const model = readFileSync(join(out, 'tiny-mlp', '1', 'model.onnx'));
     expect(model.equals(readFileSync(join(dir, 'model.onnx')))).toBe(true);
     expect(sha256(model)).toBe(readManifest(dir).model.sha256);
@@ -60,7 +62,7 @@ describe('writeTritonRepository', () => {
     expect(existsSync(join(out, 'tiny-mlp', '2'))).toBe(true);
     // WHEN it is written with overwrite, THEN the stale version is gone
     await writeTritonRepository(dir, out, { overwrite: true });
-    expect(readdirSync(join(out, 'tiny-mlp')).sort()).toEqual(['1', 'config.pbtxt']);
+    expect(readdirSync(join(out, 'tiny-mlp')).sort()).toEqual(['1', 'config.pbtxt', 'warmup']);
   });
 
   test('overwrite keeps the old repository when the new model is refused', async () => {

@@ -81,17 +81,19 @@ describe('buildSageMakerArtifact', () => {
     expect(one.sha256).not.toBe(two.sha256);
   });
 
-  test('holds exactly <name>/config.pbtxt then <name>/1/model.onnx, with fixed metadata', async () => {
+  test('holds exactly <name>/config.pbtxt, <name>/warmup/input-0, then <name>/1/model.onnx, with fixed metadata', async () => {
     // GIVEN the mnist-mlp package and its repository
     const repo = await writeTritonRepository(MNIST, tempDir());
     // WHEN its artifact is built
     const artifact = await buildSageMakerArtifact(MNIST, join(tempDir(), 'model.tar.gz'));
     const entries = await readTar(artifact.file);
-    // THEN it holds the two files, in this order, with the repository's bytes
-    expect(artifact.entries).toEqual(['mnist-mlp/config.pbtxt', 'mnist-mlp/1/model.onnx']);
-    expect(entries.map((e) => e.header.name)).toEqual(['mnist-mlp/config.pbtxt', 'mnist-mlp/1/model.onnx']);
+    // THEN it holds the three files, in this order, with the repository's bytes
+    const names = ['mnist-mlp/config.pbtxt', 'mnist-mlp/warmup/input-0', 'mnist-mlp/1/model.onnx'];
+    expect(artifact.entries).toEqual(names);
+    expect(entries.map((e) => e.header.name)).toEqual(names);
     expect(entries[0].data.toString('utf8')).toBe(readFileSync(repo.configPath, 'utf8'));
-    expect(entries[1].data.equals(readFileSync(repo.modelPath))).toBe(true);
+    expect(entries[1].data.equals(readFileSync(repo.warmupFiles[0]))).toBe(true);
+    expect(entries[2].data.equals(readFileSync(repo.modelPath))).toBe(true);
     // AND every header is a plain file owned by 0:0 with no names, mode 0644 and mtime 0
     for (const { header } of entries) {
       expect(header).toEqual(
@@ -120,16 +122,18 @@ describe('buildSageMakerArtifact', () => {
     expect(head[9]).toBe(0xff); // OS: unknown
   });
 
-  test('GNU tar lists the same two entries, as root with mtime 1970', async () => {
+  test('GNU tar lists the same three entries, as root with mtime 1970', async () => {
     const artifact = await buildSageMakerArtifact(MNIST, join(tempDir(), 'model.tar.gz'));
     const listing = execFileSync('tar', ['--numeric-owner', '-tzvf', artifact.file], {
       encoding: 'utf8',
       env: { ...process.env, TZ: 'UTC' },
     });
     const lines = listing.trim().split('\n');
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^-rw-r--r-- 0\/0 +\d+ 1970-01-01 00:00 mnist-mlp\/config\.pbtxt$/);
-    expect(lines[1]).toMatch(/^-rw-r--r-- 0\/0 +318610 1970-01-01 00:00 mnist-mlp\/1\/model\.onnx$/);
+    // One row of the first golden sample: 784 float32s.
+    expect(lines[1]).toMatch(/^-rw-r--r-- 0\/0 +3136 1970-01-01 00:00 mnist-mlp\/warmup\/input-0$/);
+    expect(lines[2]).toMatch(/^-rw-r--r-- 0\/0 +318610 1970-01-01 00:00 mnist-mlp\/1\/model\.onnx$/);
   });
 
   test('a tampered package is refused and leaves no file behind', async () => {
