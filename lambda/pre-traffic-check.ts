@@ -1,7 +1,10 @@
 /**
- * What the canary's pre-traffic hook checks: a new Lambda version, invoked directly with API Gateway
- * events, must answer the package's golden samples within tolerance. No CodeDeploy here, so the check
- * runs the same against aws-sdk-client-mock in tests and against Lambda in a deployment.
+ * What a canary's pre-traffic check asks of the new deployment: it must answer the package's golden
+ * samples within tolerance. One loop sends the samples and compares the answers, whatever carries them:
+ * a Lambda invoke of the new version with API Gateway events (lambda/pre-traffic.ts, for LambdaModel), or
+ * HTTP to the ECS test listener, which routes to the new tasks only (lambda/ecs-lifecycle-hook.ts, for
+ * EcsGpuModel). No CodeDeploy or ECS here, so the check runs the same against aws-sdk-client-mock or a
+ * local HTTP server in tests as in a deployment.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +120,89 @@ function bodyText(result: ApiGatewayResult): string {
   return result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
 }
 
+/** One request of the check: the target's readiness, or one golden sample's inference. */
+export type GoldenRequest =
+  { readonly kind: 'ready'; readonly id: string } | { readonly kind: 'infer'; readonly id: string; readonly body: string };
+
+/** What the target answered: the HTTP status and the body as text. */
+export interface TargetAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * Sends one request to the target, waiting at most `timeoutMs`. A string says why no answer came (the
+ * call failed or timed out, or the target crashed): the check stops there.
+ */
+export type GoldenSender = (request: GoldenRequest, timeoutMs: number) => Promise<TargetAnswer | string>;
+
+export interface GoldenCheckOptions {
+  readonly golden: GoldenSet;
+  readonly send: GoldenSender;
+  /** Longest wait for one answer; longer counts as a failure. */
+  readonly timeoutMs: number;
+  /** Time the caller has left, in ms; each request gets at most that. Without it, only timeoutMs bounds a request. */
+  readonly timeLeftMs?: () => number;
+}
+
+/**
+ * Asks the target whether its model is ready, then sends each golden sample and compares the outputs
+ * with the recorded ones. Returns one line per problem, empty when every answer matches. Stops at the
+ * first request that gets no answer: the target is broken, and waiting out more timeouts would only
+ * delay the rollback.
+ */
+export async function checkGoldenSamples(options: GoldenCheckOptions): Promise<string[]> {
+  const { golden, send, timeoutMs, timeLeftMs } = options;
+  const calls: Array<{ what: string; request: GoldenRequest; sample?: GoldenSample }> = [
+    { what: 'ready', request: { kind: 'ready', id: 'ready' } },
+    ...golden.samples.map((sample, i) => ({
+      what: sample.request,
+      request: { kind: 'infer', id: `sample-${i}`, body: sample.body } as const,
+      sample,
+    })),
+  ];
+  const problems: string[] = [];
+  for (const call of calls) {
+    const budget = Math.min(timeoutMs, timeLeftMs?.() ?? timeoutMs);
+    if (budget <= 0) {
+      problems.push(`${call.what}: no time left to ask the target`);
+      break;
+    }
+    const answer = await send(call.request, budget);
+    if (typeof answer === 'string') {
+      problems.push(`${call.what}: ${answer}`);
+      break;
+    }
+    if (answer.status !== 200) {
+      problems.push(`${call.what}: status ${answer.status}: ${answer.body.slice(0, 500)}`);
+      continue;
+    }
+    if (call.sample === undefined) continue;
+    let outputs: readonly WireOutput[];
+    try {
+      outputs = (parseJson(answer.body, 'response body') as GoldenResponse).outputs;
+    } catch (err) {
+      problems.push(`${call.what}: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    if (!Array.isArray(outputs)) {
+      problems.push(`${call.what}: the response has no outputs array`);
+      continue;
+    }
+    problems.push(...compareOutputs(call.sample.expected, outputs, call.sample.tolerance).map((p) => `${call.what}: ${p}`));
+  }
+  return problems;
+}
+
+/** `Name: message`. Checked by shape, not instanceof: errors from Node's own fetch may come from another realm. */
+function describeError(err: unknown): string {
+  if (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string') {
+    const { name, message } = err as Error;
+    return `${typeof name === 'string' ? name : 'Error'}: ${message}`;
+  }
+  return String(err);
+}
+
 export interface CheckOptions {
   readonly client: LambdaClient;
   /** The qualified ARN of the version under test. */
@@ -131,58 +217,67 @@ export interface CheckOptions {
 }
 
 /**
- * Asks the version whether its model is ready, then sends each golden sample. Returns one line per
- * problem, empty when every answer matches. Stops at the first invoke that fails or times out: the
- * version is broken, and waiting out more timeouts would only delay the rollback.
+ * The golden check against a Lambda version: each request is an API Gateway event on the versioned
+ * route, as the `live` alias would get it, invoked directly on the version under test.
  */
-export async function checkVersion(options: CheckOptions): Promise<string[]> {
-  const { client, functionName, golden, timeoutMs, requestIdPrefix, timeLeftMs } = options;
+export function checkVersion(options: CheckOptions): Promise<string[]> {
+  const { client, functionName, golden, requestIdPrefix } = options;
   const base = `/v2/models/${encodeURIComponent(golden.name)}/versions/${encodeURIComponent(golden.version)}`;
-  const calls = [
-    { what: 'ready', event: proxyEvent('GET', `${base}/ready`, null, `${requestIdPrefix}-ready`), sample: undefined },
-    ...golden.samples.map((sample, i) => ({
-      what: sample.request,
-      event: proxyEvent('POST', `${base}/infer`, sample.body, `${requestIdPrefix}-sample-${i}`),
-      sample,
-    })),
-  ];
-  const problems: string[] = [];
-  for (const call of calls) {
-    const budget = Math.min(timeoutMs, timeLeftMs?.() ?? timeoutMs);
-    if (budget <= 0) {
-      problems.push(`${call.what}: no time left to invoke the version`);
-      break;
-    }
+  const send: GoldenSender = async (request, timeoutMs) => {
+    const requestId = `${requestIdPrefix}-${request.id}`;
+    const event =
+      request.kind === 'ready'
+        ? proxyEvent('GET', `${base}/ready`, null, requestId)
+        : proxyEvent('POST', `${base}/infer`, request.body, requestId);
     let out: InvokeCommandOutput;
     try {
-      out = await invokeWithin(client, functionName, call.event, budget);
+      out = await invokeWithin(client, functionName, event, timeoutMs);
     } catch (err) {
-      problems.push(`${call.what}: invoke failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      break;
+      return `invoke failed: ${describeError(err)}`;
     }
     const result = resultOf(out);
-    if (typeof result === 'string') {
-      problems.push(`${call.what}: ${result}`);
-      break;
-    }
-    const text = bodyText(result);
-    if (result.statusCode !== 200) {
-      problems.push(`${call.what}: status ${result.statusCode}: ${text.slice(0, 500)}`);
-      continue;
-    }
-    if (call.sample === undefined) continue;
-    let outputs: readonly WireOutput[];
+    return typeof result === 'string' ? result : { status: result.statusCode, body: bodyText(result) };
+  };
+  return checkGoldenSamples({ golden, send, timeoutMs: options.timeoutMs, timeLeftMs: options.timeLeftMs });
+}
+
+export interface TestListenerCheckOptions {
+  /** `http://<load balancer>:<test port>`: where the new tasks, and only they, answer. */
+  readonly baseUrl: string;
+  readonly golden: GoldenSet;
+  /** Longest wait for one answer; longer counts as a failure. */
+  readonly timeoutMs: number;
+  readonly timeLeftMs?: () => number;
+}
+
+/**
+ * The golden check against Triton behind a test listener. The paths are Triton's unversioned ones, the
+ * ones API Gateway's integration forwards every infer route to (lib/constructs/private/gpu-integrations.ts):
+ * Triton's own version of the model is its repository directory, `1`, not the package version.
+ */
+export function checkTestListener(options: TestListenerCheckOptions): Promise<string[]> {
+  const model = `${options.baseUrl.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(options.golden.name)}`;
+  const send: GoldenSender = async (request, timeoutMs) => {
+    const url = `${model}/${request.kind}`;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
     try {
-      outputs = (parseJson(text, 'response body') as GoldenResponse).outputs;
+      const res = await fetch(
+        url,
+        request.kind === 'ready'
+          ? { method: 'GET', signal: abort.signal }
+          : { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body, signal: abort.signal },
+      );
+      return { status: res.status, body: await res.text() };
     } catch (err) {
-      problems.push(`${call.what}: ${err instanceof Error ? err.message : String(err)}`);
-      continue;
+      if (abort.signal.aborted) return `no answer from ${url} within ${timeoutMs} ms`;
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a reset) is its cause.
+      const reason = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
+      const cause = reason === undefined ? '' : ` (${describeError(reason)})`;
+      return `request to ${url} failed: ${describeError(err)}${cause}`;
+    } finally {
+      clearTimeout(timer);
     }
-    if (!Array.isArray(outputs)) {
-      problems.push(`${call.what}: the response has no outputs array`);
-      continue;
-    }
-    problems.push(...compareOutputs(call.sample.expected, outputs, call.sample.tolerance).map((p) => `${call.what}: ${p}`));
-  }
-  return problems;
+  };
+  return checkGoldenSamples({ golden: options.golden, send, timeoutMs: options.timeoutMs, timeLeftMs: options.timeLeftMs });
 }

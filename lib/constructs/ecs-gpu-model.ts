@@ -1,17 +1,18 @@
 /**
  * A GPU model on ECS: Triton Inference Server on g5 instances with the ECS GPU-optimized AMI, reading
  * the package's Triton model repository from S3, behind an internal Network Load Balancer that API
- * Gateway reaches through a VPC link, rolled out blue/green by CodeDeploy with a canary.
+ * Gateway reaches through a VPC link, rolled out by ECS's own canary deployments once the new tasks
+ * answer the package's golden samples (lib/constructs/private/ecs-rollout.ts says why not CodeDeploy).
  */
 import { AssetHashType, Aws, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
@@ -21,6 +22,7 @@ import type { TritonModelConfigOptions } from '../triton/types';
 import type { IModelBackend, ModelBackendBinding } from './model-backend';
 import type { ModelPackage } from './model-package';
 import { ecsModelWidgets } from './private/dashboard';
+import { type EcsRollout, GoldenSampleHook, type RolloutServiceProps, rolloutServiceProps } from './private/ecs-rollout';
 import { ecsInferIntegration } from './private/gpu-integrations';
 import { notifyAlarms, type ProfileProps, resolveProfile } from './private/profile';
 import { acknowledge } from './private/nag';
@@ -36,7 +38,7 @@ const PRIVATE_SUBNETS: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVAT
 export const TRITON_HTTP_PORT = 8000;
 /** The load balancer's production listener port. */
 export const ECS_PRODUCTION_PORT = 80;
-/** The load balancer's test listener port: CodeDeploy routes it to the new tasks before any traffic. */
+/** The load balancer's test listener port: a deployment routes it to the new tasks before any production traffic. */
 export const ECS_TEST_PORT = 8080;
 
 /** Properties of an {@link EcsGpuModel}. */
@@ -89,12 +91,13 @@ export interface EcsGpuModelProps extends ProfileProps {
    */
   readonly targetCpuUtilization?: number;
   /**
-   * How CodeDeploy shifts traffic from the old tasks to the new ones.
-   * @default codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES
+   * How a new package's tasks take production traffic from the old ones, once they have answered the
+   * golden samples on the test listener.
+   * @default - canary: 10% for 5 minutes, then the rest; the old tasks kept 5 minutes more
    */
-  readonly deploymentConfig?: codedeploy.IEcsDeploymentConfig;
+  readonly rollout?: EcsRollout;
   /**
-   * How long Triton's logs are kept.
+   * How long Triton's logs, and the golden-sample hook's, are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
@@ -105,8 +108,9 @@ export interface EcsGpuModelProps extends ProfileProps {
  * `addModel`: API Gateway reaches the internal load balancer through {@link vpcLink}.
  *
  * The repository goes to S3 under a prefix named by its content hash, so every change to the package
- * gives a new task definition. The service's deployment controller is CodeDeploy: a new task
- * definition rolls out as a blue/green deployment of the deployment group (README: "Deploy GPU models").
+ * gives a new task definition, and `cdk deploy` starts an ECS deployment of it: the new tasks join the
+ * other target group, the test listener moves to them, the golden-sample hook checks them, and only then
+ * does production traffic shift, by canary or linear steps (README: "Deploy GPU models").
  */
 export class EcsGpuModel extends Construct implements IModelBackend {
   /** The package being served. */
@@ -131,7 +135,7 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   readonly taskRole: iam.Role;
   /** The Triton container. */
   readonly container: ecs.ContainerDefinition;
-  /** The ECS service, whose deployments CodeDeploy controls. */
+  /** The ECS service, with ECS's own deployment controller. */
   readonly service: ecs.Ec2Service;
   /** The internal Network Load Balancer. */
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
@@ -141,12 +145,14 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   readonly testListener: elbv2.NetworkListener;
   /** The target group serving production traffic at first. */
   readonly blueTargetGroup: elbv2.NetworkTargetGroup;
-  /** The target group a deployment's new tasks join. */
+  /** The other target group: a deployment's new tasks join whichever of the two holds no tasks. */
   readonly greenTargetGroup: elbv2.NetworkTargetGroup;
   /** The API Gateway VPC link to the load balancer. */
   readonly vpcLink: apigw.VpcLink;
-  /** The CodeDeploy deployment group. */
-  readonly deploymentGroup: codedeploy.EcsDeploymentGroup;
+  /** The POST_TEST_TRAFFIC_SHIFT lifecycle hook: the golden samples against the new tasks on the test listener. */
+  readonly goldenSampleHook: lambda.IFunction;
+  /** The role ECS uses to move the listeners between the target groups. */
+  readonly loadBalancerRole: iam.Role;
   /** Alarms on unhealthy targets in either target group; they roll a deployment back. */
   readonly unhealthyAlarms: readonly cloudwatch.Alarm[];
   /** Triton's log group. */
@@ -173,6 +179,7 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     const max = props.maxCapacity ?? min * 2;
     checkCapacity(min, max, 1000);
     checkInteger('targetCpuUtilization', props.targetCpuUtilization, 1, 100);
+    const rollout = rolloutServiceProps(props.rollout);
     this.modelPackage = pkg;
     this.instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE);
 
@@ -207,12 +214,33 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       testListener: this.testListener,
     } = this.loadBalancing());
 
-    this.service = this.tritonService(min, max, props.targetCpuUtilization ?? 70);
-    // Tasks start only once their repository is in S3.
-    this.service.node.addDependency(repository.upload);
-
-    ({ unhealthyAlarms: this.unhealthyAlarms, deploymentGroup: this.deploymentGroup } = this.blueGreen(props.deploymentConfig));
+    this.unhealthyAlarms = this.unhealthyTargetAlarms();
     notifyAlarms(resolveProfile(this, props), this.unhealthyAlarms);
+    const hook = new GoldenSampleHook(this, 'GoldenSampleHook', {
+      modelPackage: pkg,
+      vpc: this.vpc,
+      vpcSubnets: PRIVATE_SUBNETS,
+      testListenerUrl: `http://${this.loadBalancer.loadBalancerDnsName}:${ECS_TEST_PORT}`,
+      testListenerPort: ECS_TEST_PORT,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.goldenSampleHook = hook.function;
+    this.loadBalancerRole = new iam.Role(this, 'LoadBalancerRole', {
+      assumedBy: new iam.ServicePrincipal('ecs.amazonaws.com'),
+      description: `ECS: moves ${pkg.name}'s listeners between its two target groups during a deployment`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonECSInfrastructureRolePolicyForLoadBalancers')],
+    });
+    acknowledge(this.loadBalancerRole, [
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]',
+        reason:
+          'AmazonECSInfrastructureRolePolicyForLoadBalancers is the AWS-maintained policy ECS documents for the role that shifts traffic in blue/green, canary and linear deployments',
+      },
+    ]);
+
+    this.service = this.tritonService(min, max, props.targetCpuUtilization ?? 70, rollout, hook.target);
+    // Tasks start only once their repository is in S3, and a deployment starts only once ECS may invoke the hook.
+    this.service.node.addDependency(repository.upload, hook.invokeRole);
 
     this.vpcLink = new apigw.VpcLink(this, 'VpcLink', {
       targets: [this.loadBalancer],
@@ -441,8 +469,19 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     return { loadBalancer, blueTargetGroup, greenTargetGroup, listener, testListener };
   }
 
-  /** The service, in the blue target group at first, its tasks reachable on Triton's port from the VPC only. */
-  private tritonService(min: number, max: number, targetCpuUtilization: number): ecs.Ec2Service {
+  /**
+   * The service, in the blue target group at first, its tasks reachable on Triton's port from the VPC
+   * only. A deployment puts the new tasks in the other group, moves the test listener to them, runs the
+   * golden-sample hook, then shifts the production listener by the rollout's steps; an unhealthy-target
+   * alarm rolls it back at any point until the bake time is over.
+   */
+  private tritonService(
+    min: number,
+    max: number,
+    targetCpuUtilization: number,
+    rollout: RolloutServiceProps,
+    hook: ecs.IDeploymentLifecycleHookTarget,
+  ): ecs.Ec2Service {
     const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: this.vpc,
       description: `Triton tasks of ${this.modelName}: port ${TRITON_HTTP_PORT} from the VPC (the load balancer), nothing else`,
@@ -462,13 +501,31 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       desiredCount: min,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
-      deploymentController: { type: ecs.DeploymentControllerType.CODE_DEPLOY },
+      deploymentController: { type: ecs.DeploymentControllerType.ECS },
+      ...rollout,
+      deploymentAlarms: { alarmNames: this.unhealthyAlarms.map((a) => a.alarmName), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      // Tasks that never start (Triton exits on a bad repository) register no target, so no alarm sees them;
+      // the circuit breaker does, within minutes instead of ECS's hours of retries ("Amazon ECS deployment
+      // failure detection": it and the alarms both apply to blue/green deployments).
+      circuitBreaker: { enable: true, rollback: true },
+      lifecycleHooks: [hook],
       capacityProviderStrategies: [{ capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 }],
       securityGroups: [taskSecurityGroup],
       vpcSubnets: PRIVATE_SUBNETS,
       healthCheckGracePeriod: Duration.seconds(300),
     });
-    service.attachToNetworkTargetGroup(this.blueTargetGroup);
+    service
+      .loadBalancerTarget({
+        containerName: this.container.containerName,
+        containerPort: TRITON_HTTP_PORT,
+        alternateTarget: new ecs.AlternateTarget('GreenTargetGroup', {
+          alternateTargetGroup: this.greenTargetGroup,
+          productionListener: ecs.ListenerRuleConfiguration.networkListener(this.listener),
+          testListener: ecs.ListenerRuleConfiguration.networkListener(this.testListener),
+          role: this.loadBalancerRole,
+        }),
+      })
+      .attachToNetworkTargetGroup(this.blueTargetGroup);
     service
       .autoScaleTaskCount({ minCapacity: min, maxCapacity: max })
       .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: targetCpuUtilization });
@@ -476,14 +533,11 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   }
 
   /**
-   * The blue/green wiring: CodeDeploy swaps the target groups behind the listeners, and an unhealthy
-   * target in either group rolls the deployment back.
+   * An unhealthy target in either target group, two minutes running: the deployment in progress rolls
+   * back. ECS alternates which group the new tasks join, so both are watched.
    */
-  private blueGreen(deploymentConfig: codedeploy.IEcsDeploymentConfig | undefined): {
-    unhealthyAlarms: cloudwatch.Alarm[];
-    deploymentGroup: codedeploy.EcsDeploymentGroup;
-  } {
-    const unhealthyAlarms = (
+  private unhealthyTargetAlarms(): cloudwatch.Alarm[] {
+    return (
       [
         ['BlueUnhealthyAlarm', this.blueTargetGroup],
         ['GreenUnhealthyAlarm', this.greenTargetGroup],
@@ -499,25 +553,6 @@ export class EcsGpuModel extends Construct implements IModelBackend {
           alarmDescription: `${this.modelName}: a Triton task failed /v2/health/ready; a deployment in progress rolls back`,
         }),
     );
-    const deploymentGroup = new codedeploy.EcsDeploymentGroup(this, 'Deployment', {
-      service: this.service,
-      blueGreenDeploymentConfig: {
-        blueTargetGroup: this.blueTargetGroup,
-        greenTargetGroup: this.greenTargetGroup,
-        listener: this.listener,
-        testListener: this.testListener,
-      },
-      deploymentConfig: deploymentConfig ?? codedeploy.EcsDeploymentConfig.CANARY_10PERCENT_5MINUTES,
-      alarms: unhealthyAlarms,
-      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
-    });
-    acknowledge(deploymentGroup, [
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECS]',
-        reason: 'AWSCodeDeployRoleForECS is the AWS-maintained service role policy for ECS blue/green deployments',
-      },
-    ]);
-    return { unhealthyAlarms, deploymentGroup };
   }
 
   private bucketLogicalId(bucket: s3.Bucket): string {
@@ -540,8 +575,8 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   }
 
   /**
-   * Targets failing Triton's readiness check, in the blue and the green target group together: CodeDeploy
-   * swaps which one serves production at every deployment. A group with no data counts as none.
+   * Targets failing Triton's readiness check, in the blue and the green target group together: which one
+   * serves production swaps at every deployment. A group with no data counts as none.
    * @default - average over 5 minutes
    */
   metricUnhealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {

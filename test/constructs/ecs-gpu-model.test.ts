@@ -1,14 +1,14 @@
 /**
  * EcsGpuModel: capacity, the Triton task and its repository in S3, the load balancer and VPC link,
- * the CodeDeploy blue/green canary, scaling and the task role, as fine-grained template assertions.
- * Every stack is built before the first synth, and each is synthesized once.
+ * ECS's own canary deployments with the golden-sample lifecycle hook, scaling and the task role, as
+ * fine-grained template assertions. Every stack is built before the first synth, and each is
+ * synthesized once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -61,7 +61,7 @@ beforeAll(async () => {
       minCapacity: 2,
       maxCapacity: 5,
       targetCpuUtilization: 50,
-      deploymentConfig: codedeploy.EcsDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTES,
+      rollout: { strategy: 'linear', percent: 20, interval: Duration.minutes(2), bakeTime: Duration.minutes(15) },
       logRetention: logs.RetentionDays.ONE_WEEK,
     });
     custom = { stack, model, vpc, template: undefined as never };
@@ -337,40 +337,62 @@ describe('least privilege', () => {
   });
 });
 
-describe('rollout and scaling', () => {
-  test('default: the CODE_DEPLOY controller and a deployment group shifting ECS canary 10% for 5 minutes, rolled back by unhealthy-target alarms', () => {
+describe('rollout', () => {
+  test('default: the ECS controller shifts production 10% for 5 minutes, then the rest, and keeps the old tasks 5 minutes more', () => {
     const m = defaults.model;
-    defaults.template.hasResourceProperties('AWS::ECS::Service', {
-      DeploymentController: { Type: 'CODE_DEPLOY' },
-      DeploymentConfiguration: { MinimumHealthyPercent: 100, MaximumPercent: 200 },
+    const service = only(defaults.template, 'AWS::ECS::Service').props;
+    expect(service).toMatchObject({
+      DeploymentController: { Type: 'ECS' },
       DesiredCount: 1,
       HealthCheckGracePeriodSeconds: 300,
-      LoadBalancers: [{ ContainerName: 'triton', ContainerPort: 8000, TargetGroupArn: { Ref: idOf(defaults.stack, m.blueTargetGroup) } }],
     });
-    const alarms = m.unhealthyAlarms.map((a) => idOf(defaults.stack, a));
-    defaults.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
-      DeploymentConfigName: 'CodeDeployDefault.ECSCanary10Percent5Minutes',
-      DeploymentStyle: { DeploymentOption: 'WITH_TRAFFIC_CONTROL', DeploymentType: 'BLUE_GREEN' },
-      AlarmConfiguration: { Enabled: true, Alarms: alarms.map((id) => ({ Name: { Ref: id } })) },
-      AutoRollbackConfiguration: {
-        Enabled: true,
-        Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST', 'DEPLOYMENT_STOP_ON_ALARM'],
+    expect(service.DeploymentConfiguration).toMatchObject({
+      MinimumHealthyPercent: 100,
+      MaximumPercent: 200,
+      Strategy: 'CANARY',
+      CanaryConfiguration: { CanaryPercent: 10, CanaryBakeTimeInMinutes: 5 },
+      BakeTimeInMinutes: 5,
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+    });
+    expect(service.DeploymentConfiguration).not.toHaveProperty('LinearConfiguration');
+    // No CodeDeploy: CloudFormation itself starts the deployment when the task definition changes.
+    defaults.template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
+    defaults.template.resourceCountIs('AWS::CodeDeploy::Application', 0);
+    expect(m.node.tryFindChild('Deployment')).toBeUndefined();
+  });
+
+  test('the blue group serves at first; the green group is the alternate, with the production and the test listener, moved by a role of its own', () => {
+    const m = defaults.model;
+    const service = only(defaults.template, 'AWS::ECS::Service').props;
+    const role = idOf(defaults.stack, m.loadBalancerRole);
+    expect(service.LoadBalancers).toEqual([
+      {
+        ContainerName: 'triton',
+        ContainerPort: 8000,
+        TargetGroupArn: { Ref: idOf(defaults.stack, m.blueTargetGroup) },
+        AdvancedConfiguration: {
+          AlternateTargetGroupArn: { Ref: idOf(defaults.stack, m.greenTargetGroup) },
+          ProductionListenerRule: { Ref: idOf(defaults.stack, m.listener) },
+          TestListenerRule: { Ref: idOf(defaults.stack, m.testListener) },
+          RoleArn: { 'Fn::GetAtt': [role, 'Arn'] },
+        },
       },
-      BlueGreenDeploymentConfiguration: Match.objectLike({
-        TerminateBlueInstancesOnDeploymentSuccess: Match.objectLike({ Action: 'TERMINATE' }),
-      }),
-      LoadBalancerInfo: {
-        TargetGroupPairInfoList: [
-          {
-            ProdTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.listener) }] },
-            TestTrafficRoute: { ListenerArns: [{ Ref: idOf(defaults.stack, m.testListener) }] },
-            TargetGroups: [
-              { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.blueTargetGroup), 'TargetGroupName'] } },
-              { Name: { 'Fn::GetAtt': [idOf(defaults.stack, m.greenTargetGroup), 'TargetGroupName'] } },
-            ],
-          },
-        ],
-      },
+    ]);
+    expect(findResources(defaults.template, 'AWS::IAM::Role')[role].Properties).toMatchObject({
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Principal: { Service: 'ecs.amazonaws.com' } }] },
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers']] },
+      ],
+    });
+  });
+
+  test('the unhealthy-target alarms of both groups, and the circuit breaker, roll a deployment back', () => {
+    const m = defaults.model;
+    const service = only(defaults.template, 'AWS::ECS::Service').props;
+    expect((service.DeploymentConfiguration as Record<string, unknown>).Alarms).toEqual({
+      AlarmNames: m.unhealthyAlarms.map((a) => ({ Ref: idOf(defaults.stack, a) })),
+      Enable: true,
+      Rollback: true,
     });
     for (const tg of [m.blueTargetGroup, m.greenTargetGroup]) {
       defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -387,12 +409,106 @@ describe('rollout and scaling', () => {
     }
   });
 
-  test('GIVEN a deployment config THEN it is used', () => {
-    custom.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
-      DeploymentConfigName: 'CodeDeployDefault.ECSLinear10PercentEvery1Minutes',
+  test('GIVEN a linear rollout THEN its step, interval and bake time are used', () => {
+    const service = only(custom.template, 'AWS::ECS::Service').props;
+    expect(service.DeploymentConfiguration).toMatchObject({
+      Strategy: 'LINEAR',
+      LinearConfiguration: { StepPercent: 20, StepBakeTimeInMinutes: 2 },
+      BakeTimeInMinutes: 15,
+    });
+    expect(service.DeploymentConfiguration).not.toHaveProperty('CanaryConfiguration');
+  });
+});
+
+describe('the golden-sample lifecycle hook', () => {
+  function hookFunction(): { id: string; props: Readonly<Record<string, unknown>> } {
+    const id = idOf(defaults.stack, defaults.model.goldenSampleHook);
+    return { id, props: findResources(defaults.template, 'AWS::Lambda::Function')[id].Properties };
+  }
+
+  test('runs at POST_TEST_TRAFFIC_SHIFT: the test listener is on the new tasks, production has not moved', () => {
+    const service = only(defaults.template, 'AWS::ECS::Service').props;
+    const hooks = (service.DeploymentConfiguration as { LifecycleHooks: unknown[] }).LifecycleHooks;
+    expect(hooks).toEqual([
+      {
+        HookTargetArn: { 'Fn::GetAtt': [hookFunction().id, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^ModelGoldenSampleHookInvokeRole/) as unknown, 'Arn'] },
+        LifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'],
+      },
+    ]);
+  });
+
+  test('ECS may invoke the hook and nothing else; the service waits for that grant', () => {
+    const roleId = (
+      (only(defaults.template, 'AWS::ECS::Service').props.DeploymentConfiguration as { LifecycleHooks: Array<{ RoleArn: unknown }> })
+        .LifecycleHooks[0].RoleArn as { 'Fn::GetAtt': [string, string] }
+    )['Fn::GetAtt'][0];
+    expect(findResources(defaults.template, 'AWS::IAM::Role')[roleId].Properties).toMatchObject({
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Principal: { Service: 'ecs.amazonaws.com' } }] },
+    });
+    expect(roleStatements(defaults.template, roleId)).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [hookFunction().id, 'Arn'] } },
+    ]);
+    const deps = Object.values(defaults.template.findResources('AWS::ECS::Service'))[0].DependsOn as string[];
+    expect(deps).toEqual(expect.arrayContaining([roleId, expect.stringMatching(/^ModelGoldenSampleHookInvokeRoleDefaultPolicy/)]));
+  });
+
+  test("the hook asks the test listener, with a request timeout of API Gateway's and time for every sample", () => {
+    const { props } = hookFunction();
+    const lb = idOf(defaults.stack, defaults.model.loadBalancer);
+    const samples = pkg.manifest.samples.length;
+    expect(props).toMatchObject({
+      Handler: 'index.handler',
+      Architectures: ['arm64'],
+      Timeout: (samples + 1) * 29 + 30,
+      Environment: {
+        Variables: {
+          TEST_LISTENER_URL: { 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [lb, 'DNSName'] }, ':8080']] },
+          GOLDEN_DIR: '/var/task/golden',
+          REQUEST_TIMEOUT_MS: '29000',
+          POWERTOOLS_SERVICE_NAME: 'tiny-gpu-ecs-lifecycle-hook',
+        },
+      },
     });
   });
 
+  test('in the private subnets, with a security group that reaches the test listener port and nothing else', () => {
+    const { props } = hookFunction();
+    const vpcConfig = props.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: Array<{ 'Fn::GetAtt': [string, string] }> };
+    expect(vpcConfig.SubnetIds).toHaveLength(2);
+    expect(vpcConfig.SecurityGroupIds).toHaveLength(1);
+    const sg = findResources(defaults.template, 'AWS::EC2::SecurityGroup')[vpcConfig.SecurityGroupIds[0]['Fn::GetAtt'][0]].Properties;
+    expect(sg.SecurityGroupEgress).toEqual([
+      {
+        IpProtocol: 'tcp',
+        FromPort: 8080,
+        ToPort: 8080,
+        CidrIp: { 'Fn::GetAtt': [expect.any(String) as unknown, 'CidrBlock'] },
+        Description: 'To the test listener',
+      },
+    ]);
+    expect(sg.SecurityGroupIngress).toBeUndefined();
+  });
+
+  test("the hook's role writes its logs and attaches it to the VPC; it calls no other AWS API", () => {
+    const role = (hookFunction().props.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const actions = roleStatements(defaults.template, role).flatMap<string>((st) => [st.Action].flat());
+    expect(actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('ec2:'))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents', 'ec2:CreateNetworkInterface']));
+  });
+
+  test("the golden samples ship in the hook's own asset, never in the tasks under test", () => {
+    const staged = defaults.model.goldenSampleHook.node
+      .findAll()
+      .map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath)
+      .find((p) => p !== undefined)!;
+    const files = readdirSync(join(staged, 'golden'), { recursive: true }).map(String).sort();
+    expect(files).toEqual(expect.arrayContaining(['modelship.json', ...pkg.goldenFiles.filter((f) => f !== 'modelship.json')]));
+    expect(files).not.toContain('model.onnx');
+  });
+});
+
+describe('scaling', () => {
   test('service auto scaling: tasks from min to max, tracking 70% CPU by default', () => {
     defaults.template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       ServiceNamespace: 'ecs',
@@ -464,6 +580,12 @@ describe('refused props', () => {
     [{ memoryReservationMiB: 64 }, /memoryReservationMiB must be an integer from 128/],
     [{ minCapacity: 4, maxCapacity: 3 }, /maxCapacity \(3\) cannot be below minCapacity \(4\)/],
     [{ targetCpuUtilization: 150 }, /targetCpuUtilization must be an integer from 1 to 100; got 150/],
+    [{ rollout: { percent: 0.05 } }, /rollout.percent of a canary rollout must be a multiple of 0.1 from 0.1 to 100; got 0.05/],
+    [{ rollout: { percent: 12.34 } }, /rollout.percent of a canary rollout must be a multiple of 0.1 .*got 12.34/],
+    [{ rollout: { strategy: 'linear', percent: 2 } }, /rollout.percent of a linear rollout must be a multiple of 0.1 from 3 to 100; got 2/],
+    [{ rollout: { interval: Duration.seconds(90) } }, /rollout.interval must be whole minutes from 0 to 1440; got 1 minute 30 seconds/],
+    [{ rollout: { bakeTime: Duration.hours(25) } }, /rollout.bakeTime must be whole minutes from 0 to 1440; got 1 day 1 hour/],
+    [{ rollout: { strategy: 'blue-green' } }, /rollout.strategy must be 'canary' or 'linear'; got "blue-green"/],
   ])('%j', (props, message) => {
     expect(make(props)).toThrow(message);
   });

@@ -47,6 +47,8 @@ export interface HandlerFunctionProps {
   readonly currentVersionOptions?: lambda.VersionOptions;
   /** The stack's hardened profile, when on: encrypted logs, the VPC, X-Ray. */
   readonly profile?: Profile;
+  /** A VPC of the caller's own, for a function that must reach something inside it; not with the hardened profile, which places functions itself. */
+  readonly network?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 }
 
 export interface HandlerFunction {
@@ -65,7 +67,13 @@ export function handlerFunction(scope: Construct, props: HandlerFunctionProps): 
       description: props.roleDescription,
     });
   logGroup.grantWrite(role);
-  const placement = profile.hardening?.functionPlacement();
+  const hardened = profile.hardening?.functionPlacement();
+  if (hardened !== undefined && props.network !== undefined) {
+    throw new Error(
+      `${props.ids.function}: the hardened profile places functions in its own VPC; a network of the caller's cannot be given too`,
+    );
+  }
+  const placement = hardened ?? props.network;
   if (placement !== undefined) {
     // What Lambda needs to attach the function to the VPC. The role is this function's own or the caller's;
     // aws-cdk-lib adds these only to roles it creates itself.
@@ -83,7 +91,7 @@ export function handlerFunction(scope: Construct, props: HandlerFunctionProps): 
       }),
     );
   }
-  const tracing = placement?.tracing ?? props.tracing;
+  const tracing = hardened?.tracing ?? props.tracing;
   if (placement !== undefined || (tracing !== undefined && tracing !== lambda.Tracing.DISABLED)) {
     acknowledge(role, [{ id: 'AwsSolutions-IAM5[Resource::*]', reason: TRACING_AND_VPC_WILDCARD }]);
   }

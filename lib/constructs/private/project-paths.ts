@@ -10,7 +10,7 @@ import { modelshipRoot } from '../../util/own-files';
 export { modelshipRoot };
 
 /** The Lambda handlers modelship ships. */
-export type HandlerName = 'inference' | 'pre-traffic' | 'jwt-authorizer';
+export type HandlerName = 'inference' | 'pre-traffic' | 'ecs-lifecycle-hook' | 'jwt-authorizer';
 
 /**
  * One of modelship's own entry points: `<dir>/<name>.ts` in a source checkout, `dist/<dir>/<name>.js`
