@@ -31,31 +31,39 @@ export interface BenchModel {
   readonly fallback: boolean;
 }
 
-/** An MLP with mnist-mlp's signature: input [batch,784] -> Dense(100, relu) -> Dense(10) -> softmax. */
-function syntheticMnistMlpOnnx(seed = 42): Uint8Array {
+/**
+ * An MLP with mnist-mlp's signature: input [batch,784] -> Dense(h, relu) for each h of `hidden` -> Dense(10)
+ * -> softmax, with seeded Glorot weights. [100] is mnist-mlp's own shape.
+ */
+export function syntheticMlpOnnx(hidden: readonly number[] = [100], seed = 42): Uint8Array {
   const random = seededRandom(seed);
   const glorot = (fanIn: number, fanOut: number) => {
     const limit = Math.sqrt(6 / (fanIn + fanOut));
-    return Float32Array.from({ length: fanIn * fanOut }, () => (random() * 2 - 1) * limit);
+    const w = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < w.length; i++) w[i] = (random() * 2 - 1) * limit;
+    return w;
   };
+  const widths = [784, ...hidden, 10];
+  const initializers = [];
+  const nodes = [];
+  let x = 'input';
+  for (let l = 0; l < widths.length - 1; l++) {
+    const [fanIn, fanOut] = [widths[l], widths[l + 1]];
+    initializers.push({ name: `W${l}`, dims: [fanIn, fanOut], data: glorot(fanIn, fanOut) });
+    initializers.push({ name: `b${l}`, dims: [fanOut], data: new Float32Array(fanOut) });
+    nodes.push({ opType: 'MatMul', inputs: [x, `W${l}`], outputs: [`m${l}`] });
+    const last = l === widths.length - 2;
+    nodes.push({ opType: 'Add', inputs: [`m${l}`, `b${l}`], outputs: [last ? 'logits' : `a${l}`] });
+    if (!last) nodes.push({ opType: 'Relu', inputs: [`a${l}`], outputs: [`h${l}`] });
+    x = `h${l}`;
+  }
+  nodes.push({ opType: 'Softmax', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: -1 } });
   return encodeOnnxModel({
-    name: 'mnist-mlp-synthetic',
+    name: 'mlp-synthetic',
     inputs: [{ name: 'input', datatype: 'FP32', shape: ['batch', 784] }],
     outputs: [{ name: 'probabilities', datatype: 'FP32', shape: ['batch', 10] }],
-    initializers: [
-      { name: 'W1', dims: [784, 100], data: glorot(784, 100) },
-      { name: 'b1', dims: [100], data: new Float32Array(100) },
-      { name: 'W2', dims: [100, 10], data: glorot(100, 10) },
-      { name: 'b2', dims: [10], data: new Float32Array(10) },
-    ],
-    nodes: [
-      { opType: 'MatMul', inputs: ['input', 'W1'], outputs: ['h0'] },
-      { opType: 'Add', inputs: ['h0', 'b1'], outputs: ['h1'] },
-      { opType: 'Relu', inputs: ['h1'], outputs: ['h'] },
-      { opType: 'MatMul', inputs: ['h', 'W2'], outputs: ['l0'] },
-      { opType: 'Add', inputs: ['l0', 'b2'], outputs: ['logits'] },
-      { opType: 'Softmax', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: -1 } },
-    ],
+    initializers,
+    nodes,
   });
 }
 
@@ -67,7 +75,7 @@ export async function resolveBenchModel(root = process.cwd()): Promise<BenchMode
     fallback = true;
     const parent = mkdtempSync(join(tmpdir(), 'modelship-bench-'));
     const modelPath = join(parent, 'mnist-mlp-synthetic.onnx');
-    writeFileSync(modelPath, syntheticMnistMlpOnnx());
+    writeFileSync(modelPath, syntheticMlpOnnx());
     dir = join(parent, 'mnist-mlp-synthetic');
     await createPackage({
       modelPath,
@@ -77,6 +85,11 @@ export async function resolveBenchModel(root = process.cwd()): Promise<BenchMode
       description: 'bench fallback: mnist-mlp signature, random weights',
     });
   }
+  return benchModelAt(dir, fallback);
+}
+
+/** The bench's view of a package with one FP32 input of shape [-1, N]. */
+export function benchModelAt(dir: string, fallback = false): BenchModel {
   const manifest = readManifest(dir);
   const input = manifest.inputs[0];
   if (

@@ -56,7 +56,7 @@ function postOnce(url: string, body: Buffer, headers: Record<string, string>): P
 
 const KEY_LINE = /^API key \(generated[^)]*\): (\S+)\s*$/;
 
-async function coldModelship(model: BenchModel, cli: string): Promise<{ total: number; ready: number }> {
+export async function coldModelship(model: BenchModel, cli: string): Promise<{ total: number; ready: number }> {
   const port = await freePort();
   const body = requestBodies(model, 1);
   const t0 = performance.now();

@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { threadOptionsFromEnv } from '../lib/engine/session-options';
 import { loadWarmEngine } from '../lib/engine/warm-up';
 import { packageDirFromEnv } from '../lib/registry/package-source';
 import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
@@ -42,7 +43,7 @@ const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
     const signed = await checkSignature?.(dir);
     if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
     // Warmed during INIT, so the first request finds the session's first run done and its answer checked.
-    return loadWarmEngine(dir);
+    return loadWarmEngine(dir, { sessionOptions: threadOptionsFromEnv() });
   })
   .then(({ engine, warmUp }) => {
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });

@@ -20,6 +20,7 @@ import { SIGNATURE_FILE } from '../package/package-files';
 import { addEnvironment } from './private/handler-function';
 import { lambdaModelWidgets } from './private/dashboard';
 import { handlerFunction } from './private/handler-function';
+import { inferenceExternalModules } from './private/inference-bundle';
 import { acknowledge } from './private/nag';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { registryPackageEnvironment } from './private/registry-package';
@@ -35,7 +36,9 @@ import {
   LAMBDA_UNZIPPED_LIMIT_BYTES,
   MAX_MEMORY_MIB,
   MIN_MEMORY_MIB,
+  ortThreadsForMemory,
 } from './private/sizing';
+import { ORT_THREADS_ENV } from '../engine/session-options';
 import { checkDuration, checkInteger, checkPositive } from './private/validate';
 
 /** Where the package's files sit in the function's code, and so under /var/task. */
@@ -254,14 +257,14 @@ export class LambdaModel extends Construct implements IModelBackend {
       description: `${pkg.name} ${pkg.version} (${hashed} sha256 ${sha256.slice(0, 12)}): Open Inference Protocol v2 on onnxruntime-node`,
       environment: {
         ...(registry === undefined ? { MODEL_DIR: `/var/task/${MODEL_DIR_IN_ASSET}` } : registryPackageEnvironment(pkg, registry)),
+        ...(Token.isUnresolved(this.memorySize) ? {} : { [ORT_THREADS_ENV]: String(ortThreadsForMemory(this.memorySize)) }),
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? pkg.name,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? 'modelship',
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       },
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, description: `${pkg.name} ${pkg.version}` },
       bundling: {
-        // Its native binding is loaded by a computed path, so it can never be bundled: it is in the layer.
-        externalModules: ['onnxruntime-node'],
+        externalModules: inferenceExternalModules({ registry: registry !== undefined, trustModules: props.trust?.modules ?? [] }),
         copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET } : undefined,
       },
     });

@@ -34,11 +34,16 @@ export abstract class PackageTrust {
     return new KmsKeyTrust(key);
   }
 
+  /** npm modules the check loads at init, which the function's bundle must hold. */
+  abstract readonly modules: readonly string[];
+
   /** Grants `role` what checking needs, and returns the environment that makes the function check. */
   abstract bind(role: iam.IGrantable): PackageTrustBinding;
 }
 
 class PublicKeyTrust extends PackageTrust {
+  readonly modules: readonly string[] = [];
+
   constructor(private readonly pems: readonly string[]) {
     super();
   }
@@ -49,6 +54,8 @@ class PublicKeyTrust extends PackageTrust {
 }
 
 class KmsKeyTrust extends PackageTrust {
+  readonly modules: readonly string[] = ['@aws-sdk/client-kms'];
+
   constructor(private readonly key: kms.IKey) {
     super();
   }

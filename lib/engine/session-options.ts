@@ -8,6 +8,23 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { Manifest } from '../package/manifest';
+import { type Env, readEnv } from '../util/env';
+
+/** The intra-op thread count a Lambda function's memory gives (LambdaModel sets it; lib/constructs/private/sizing.ts). */
+export const ORT_THREADS_ENV = 'MODEL_ORT_THREADS';
+
+/**
+ * The thread counts `env` sets, or none (onnxruntime's defaults). One inter-op thread: the models run
+ * one node after another, and a second pool would only take a core from the first.
+ */
+export function threadOptionsFromEnv(env: Env = process.env): ort.InferenceSession.SessionOptions {
+  const raw = readEnv(env, ORT_THREADS_ENV);
+  if (raw === undefined) return {};
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`${ORT_THREADS_ENV} must be a whole number of threads, at least 1; got '${raw}'`);
+  return { intraOpNumThreads: threads, interOpNumThreads: 1 };
+}
 
 const DEQUANTIZED_AT_LOAD: ReadonlyArray<NonNullable<Manifest['compression']>['method']> = ['int8-weights', 'int8-dynamic'];
 

@@ -3,7 +3,7 @@
  * its pre-traffic hook are told where the tarball is and which sha256 it must have, each may read exactly
  * that one object, a new sha256 makes a new version, and cdk-nag finds nothing unacknowledged.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -117,6 +117,11 @@ describe('the function', () => {
     const code = Stack.of(fn).resolve(fn.code) as { s3Key: string };
     const asset = join(t.outdir, `asset.${code.s3Key.replace(/\.zip$/, '')}`);
     expect(readdirSync(asset).sort()).toEqual(['index.js']);
+    // The S3 client it fetches with is bundled (lib/constructs/private/inference-bundle.ts); KMS, unused, is not.
+    const bundle = readFileSync(join(asset, 'index.js'), 'utf8');
+    expect(bundle).not.toContain('require("@aws-sdk/client-s3")');
+    expect(bundle).toContain('"GetObjectCommand"');
+    expect(bundle).toContain('require("@aws-sdk/client-kms")');
   });
 
   test('memory, timeout and /tmp are sized from modelBytes', () => {

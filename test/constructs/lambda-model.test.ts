@@ -92,6 +92,7 @@ describe('defaults', () => {
       Environment: {
         Variables: {
           MODEL_DIR: '/var/task/model',
+          MODEL_ORT_THREADS: '1',
           POWERTOOLS_SERVICE_NAME: 'tiny-mlp',
           POWERTOOLS_METRICS_NAMESPACE: 'modelship',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -307,6 +308,8 @@ describe('every prop', () => {
       Environment: {
         Variables: {
           MODEL_DIR: '/var/task/model',
+          // 2048 MB buys 1.16 vCPUs.
+          MODEL_ORT_THREADS: '1',
           POWERTOOLS_SERVICE_NAME: 'digits',
           POWERTOOLS_METRICS_NAMESPACE: 'acme/models',
           POWERTOOLS_LOG_LEVEL: 'DEBUG',

@@ -12,7 +12,7 @@ import { PackageTrust } from '../../lib/constructs/package-trust';
 import { generateLocalKeyPair, localSigner } from '../../lib/trust/local-keys';
 import { signPackage } from '../../lib/trust/sign-package';
 import { makeTinyMlpPackage, tempDir } from '../helpers/fixtures';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { findResources, lambdaFunctions, projectContext, roleStatements, testApp, type TestApp } from './synth-helpers';
@@ -88,4 +88,26 @@ test('a PEM that is not an accepted public key is refused at synth', () => {
     'PackageTrust.publicKey key 1 is a rsa key; package signatures use ECDSA P-256 or Ed25519 keys',
   );
   expect(() => PackageTrust.publicKey('nonsense')).toThrow(/^PackageTrust\.publicKey key 1 is not a public key in PEM form/);
+});
+
+describe('the inference bundle holds the KMS client only when the policy is a KMS key', () => {
+  function bundle(template: Template): string {
+    const code = lambdaFunctions(template).find((f) => f.Properties.Environment.Variables.MODEL_DIR)!.Properties.Code;
+    return readFileSync(join(t.outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+  }
+
+  test('a public key: the KMS and S3 clients are left out, and the bundle is at most 300 KB', () => {
+    const text = bundle(byKey);
+    expect(text).toContain('require("@aws-sdk/client-kms")');
+    expect(text).toContain('require("@aws-sdk/client-s3")');
+    expect(text).not.toContain('"VerifyCommand"');
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(300_000);
+  });
+
+  test('a KMS key: the KMS client is bundled, the S3 client still left out', () => {
+    const text = bundle(byKms);
+    expect(text).not.toContain('require("@aws-sdk/client-kms")');
+    expect(text).toContain('"VerifyCommand"');
+    expect(text).toContain('require("@aws-sdk/client-s3")');
+  });
 });

@@ -38,6 +38,19 @@ export function defaultMemorySize(modelBytes: number): number {
   return Math.min(MAX_MEMORY_MIB, Math.max(MEMORY_FLOOR_MIB, stepped));
 }
 
+/** Lambda's CPU share: one vCPU's worth per 1,769 MB of memory, at most 6 vCPUs (at 10,240 MB). */
+export const MEMORY_MIB_PER_VCPU = 1769;
+const MAX_VCPUS = 6;
+
+/**
+ * onnxruntime's intra-op threads for a function of `memoryMiB`: the vCPUs its memory buys, to the nearest
+ * whole one, from 1 to 6. onnxruntime's own default counts the host's cores, which Lambda shows more of
+ * than the share it gives: threads beyond the share only wait for each other.
+ */
+export function ortThreadsForMemory(memoryMiB: number): number {
+  return Math.min(MAX_VCPUS, Math.max(1, Math.round(memoryMiB / MEMORY_MIB_PER_VCPU)));
+}
+
 /** Timeout for a model of this size: 10 s plus 1 s per 10 MiB, at most API Gateway's 29 s. */
 export function defaultTimeout(modelBytes: number): Duration {
   const seconds = TIMEOUT_BASE_SECONDS + Math.ceil(modelBytes / MiB / TIMEOUT_MIB_PER_SECOND);

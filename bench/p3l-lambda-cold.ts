@@ -1,0 +1,163 @@
+/**
+ * P3L: the synthesized Lambda asset, laid out as Lambda lays it out (bench/lambda-layout.ts), cold and warm.
+ *
+ * - cold, modelship: spawn of `node lambda-runner.js cold` in the layout -> the handler module loaded (INIT:
+ *   package read, sha256, session, warm-up) -> one REST API infer event answered -> its `answered` line.
+ * - cold, minimal: spawn of bench/minimal-cold.js copied into the same layout, finding onnxruntime-node in the
+ *   layer through NODE_PATH: load it, read /var/task/model's model, create the session, run once -> `done`.
+ * - first after INIT: in one process, INIT awaited (a ready event), then the first infer event, against the
+ *   median of the next warm ones.
+ * - first request, before and after warm-up: bench/first-request.js in a fresh process, the engine loaded
+ *   without the warm-up and with it, first inferResponse against the warm median. Same body throughout.
+ *
+ * Both cold sides alternate, one unmeasured run each first, so they see the same page cache.
+ */
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, progress, quantile, round, spawnNode, waitExit, waitForLine } from './common';
+import { type LambdaLayout, lambdaProcessEnv, synthLambdaLayout } from './lambda-layout';
+import { type BenchModel, requestBodies } from './model';
+
+export interface SpreadStats {
+  readonly runs: number;
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly samplesMs: readonly number[];
+}
+
+export interface LambdaColdFigures {
+  readonly repeats: number;
+  readonly memorySize: number;
+  /** The synthesized function's index.js. */
+  readonly handlerBundleBytes: number;
+  readonly modelship: SpreadStats & { readonly ratio: number };
+  readonly minimal: SpreadStats;
+  /** First infer event after INIT, and the warm median after it (ms), in the layout. */
+  readonly firstAfterInit: { readonly firstMs: number; readonly warmMs: number; readonly ratio: number };
+  /** bench/first-request.js: the first inferResponse after a load, without and with the warm-up. */
+  readonly firstRequest: {
+    readonly withoutWarmUp: { readonly firstMs: number; readonly warmMs: number };
+    readonly withWarmUp: { readonly firstMs: number; readonly warmMs: number };
+  };
+}
+
+export function spread(samples: readonly number[]): SpreadStats {
+  return {
+    runs: samples.length,
+    medianMs: round(median(samples), 1),
+    p90Ms: round(quantile(samples, 0.9), 1),
+    samplesMs: samples.map((s) => round(s, 1)),
+  };
+}
+
+/** What a runner in `layout` reads: a REST API ready event and infer event for the bench body. */
+export function writeEvents(layout: LambdaLayout, model: BenchModel): string {
+  const body = requestBodies(model, 1).json;
+  const event = (method: string, path: string, b: Buffer | null) => ({
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers: b ? { 'content-type': 'application/json' } : {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    requestContext: { requestId: 'bench', stage: 'prod' },
+    body: b ? b.toString('utf8') : null,
+    isBase64Encoded: false,
+  });
+  const file = join(layout.root, 'events.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ ready: event('GET', '/v2/health/ready', null), infer: event('POST', `/v2/models/${model.name}/infer`, body) }),
+  );
+  copyFileSync(join(__dirname, 'lambda-runner.js'), join(layout.root, 'lambda-runner.js'));
+  copyFileSync(join(__dirname, 'minimal-cold.js'), join(layout.root, 'minimal-cold.js'));
+  return file;
+}
+
+function runIn(layout: LambdaLayout, model: BenchModel, script: string, args: readonly string[]) {
+  return spawnNode(join(layout.root, script), args, lambdaProcessEnv(layout, model.name));
+}
+
+export async function coldLambda(layout: LambdaLayout, model: BenchModel, events: string): Promise<number> {
+  const t0 = performance.now();
+  const child = runIn(layout, model, 'lambda-runner.js', ['cold', events]);
+  const status = await waitForLine(child, (l) => /^answered (\d+)$/.exec(l)?.[1], 120_000, 'lambda-runner cold');
+  const ms = performance.now() - t0;
+  await waitExit(child);
+  if (status !== '200') throw new Error(`the Lambda layout answered the first event with ${status}`);
+  return ms;
+}
+
+export async function coldLambdaMinimal(layout: LambdaLayout, model: BenchModel): Promise<number> {
+  const t0 = performance.now();
+  const child = runIn(layout, model, 'minimal-cold.js', [
+    join(layout.task, 'model', 'model.onnx'),
+    model.inputName,
+    String(model.features),
+  ]);
+  await waitForLine(child, (l) => (l.startsWith('done') ? true : undefined), 120_000, 'minimal-cold (Lambda layout)');
+  const ms = performance.now() - t0;
+  const code = await waitExit(child);
+  if (code !== 0) throw new Error(`minimal-cold exited with ${code}`);
+  return ms;
+}
+
+async function jsonLine(child: ReturnType<typeof spawnNode>, what: string): Promise<{ firstMs: number; warmMs: number[] }> {
+  // The handler's own logs are JSON lines on stdout too: the result is the one line marked as such.
+  const line = await waitForLine(child, (l) => (l.startsWith('result ') ? l.slice('result '.length) : undefined), 120_000, what);
+  await waitExit(child);
+  return JSON.parse(line) as { firstMs: number; warmMs: number[] };
+}
+
+export async function benchLambdaCold(model: BenchModel, repeats = 7): Promise<LambdaColdFigures> {
+  const outdir = mkdtempSync(join(tmpdir(), 'modelship-bench-cdk-'));
+  const layout = synthLambdaLayout(model.dir, outdir);
+  try {
+    const events = writeEvents(layout, model);
+    const bar = progress(`P3L Lambda layout (${repeats} x 2 cold runs, then warm)`, repeats + 3);
+    await coldLambda(layout, model, events);
+    await coldLambdaMinimal(layout, model);
+    bar.tick();
+    const ms: number[] = [];
+    const min: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const a = async () => ms.push(await coldLambda(layout, model, events));
+      const b = async () => min.push(await coldLambdaMinimal(layout, model));
+      if (i % 2 === 0) await a().then(b);
+      else await b().then(a);
+      bar.tick();
+    }
+    const inLayout = await jsonLine(runIn(layout, model, 'lambda-runner.js', ['warm', events, '50']), 'lambda-runner warm');
+    bar.tick();
+    const bodyFile = join(layout.root, 'body.json');
+    writeFileSync(bodyFile, requestBodies(model, 1).json);
+    const firstOf = async (mode: 'warm' | 'none') => {
+      const runs: Array<{ firstMs: number; warmMs: number[] }> = [];
+      for (let i = 0; i < repeats; i++) {
+        runs.push(await jsonLine(spawnNode(join(__dirname, 'first-request.js'), [model.dir, mode, bodyFile, '50']), 'first-request'));
+      }
+      return { firstMs: round(median(runs.map((r) => r.firstMs)), 3), warmMs: round(median(runs.flatMap((r) => r.warmMs)), 3) };
+    };
+    const withoutWarmUp = await firstOf('none');
+    const withWarmUp = await firstOf('warm');
+    bar.tick();
+    bar.stop();
+    const warm = median(inLayout.warmMs);
+    return {
+      repeats,
+      memorySize: layout.memorySize,
+      handlerBundleBytes: statSync(join(layout.task, 'index.js')).size,
+      modelship: { ...spread(ms), ratio: round(median(ms) / median(min), 3) },
+      minimal: spread(min),
+      firstAfterInit: { firstMs: round(inLayout.firstMs, 3), warmMs: round(warm, 3), ratio: round(inLayout.firstMs / warm, 3) },
+      firstRequest: { withoutWarmUp, withWarmUp },
+    };
+  } finally {
+    layout.remove();
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
