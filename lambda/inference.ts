@@ -7,7 +7,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { InferenceEngine } from '../lib/engine/engine';
 import { threadOptionsFromEnv } from '../lib/engine/session-options';
 import { loadWarmEngine } from '../lib/engine/warm-up';
 import { packageDirFromEnv } from '../lib/registry/package-source';
@@ -36,6 +39,37 @@ function record(event: RouteEvent): void {
 
 const checkSignature = signatureCheckFromEnv();
 
+/**
+ * The engine's warm-up leaves this front's own code cold: event decoding, routing and result encoding.
+ * One golden request through them at INIT, on a router that reports to nothing, so no metric counts it.
+ */
+async function warmFront(engine: InferenceEngine): Promise<void> {
+  const sample = engine.manifest.samples[0];
+  if (sample === undefined) return;
+  const path = `/v2/models/${engine.name}/infer`;
+  const event: ApiGatewayEvent = {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: 'POST',
+    headers: { 'content-type': 'application/json' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      requestId: 'warm-up',
+      httpMethod: 'POST',
+      path,
+      resourcePath: path,
+      stage: 'init',
+    } as APIGatewayProxyEvent['requestContext'],
+    body: await readFile(join(engine.dir, sample.request), 'utf8'),
+    isBase64Encoded: false,
+  };
+  resultFromResponse(await new ModelRouter([engine]).handle(requestFromEvent(event)));
+}
+
 // Started at module load so that the model is read and the session created during Lambda's init phase.
 const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
   .then(async (dir) => {
@@ -45,9 +79,10 @@ const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
     // Warmed during INIT, so the first request finds the session's first run done and its answer checked.
     return loadWarmEngine(dir, { sessionOptions: threadOptionsFromEnv() });
   })
-  .then(({ engine, warmUp }) => {
+  .then(async ({ engine, warmUp }) => {
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
     logger.appendKeys({ model: engine.name, modelVersion: engine.version });
+    await warmFront(engine);
     logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes, warmUp });
     return new ModelRouter([engine], { onResult: record });
   });
