@@ -93,8 +93,11 @@ export async function handler(event: ApiGatewayEvent, context?: Context): Promis
   logger.appendKeys({ requestId: event.requestContext?.requestId });
   try {
     const response = await router.handle(requestFromEvent(event));
-    logger.debug('answered', { status: response.status });
-    return resultFromResponse(response);
+    const result = resultFromResponse(response);
+    // The router counted the answer it made; one over Lambda's payload limit leaves as a 413 instead.
+    if (result.statusCode !== response.status) logger.warn('answer replaced', { status: response.status, sent: result.statusCode });
+    logger.debug('answered', { status: result.statusCode });
+    return result;
   } finally {
     if (pendingMetrics) metrics.publishStoredMetrics();
     pendingMetrics = false;
