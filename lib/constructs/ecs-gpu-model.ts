@@ -24,7 +24,18 @@ import type { ModelPackage } from './model-package';
 import { ecsModelWidgets } from './private/dashboard';
 import { type EcsRollout, GoldenSampleHook, type RolloutServiceProps, rolloutServiceProps } from './private/ecs-rollout';
 import { ecsInferIntegration } from './private/gpu-integrations';
-import { notifyAlarms, type ProfileProps, resolveProfile } from './private/profile';
+import {
+  ecsAccessLogsBucket,
+  mixedCapacity,
+  hardenedInstanceTypes,
+  hardenedRepositoryBucketProps,
+  hardenLoadBalancer,
+  hardenRepositoryBucket,
+  TRITON_SCRATCH_PATH,
+  TRITON_SCRATCH_VOLUME,
+  TRITON_USER,
+} from './private/ecs-hardening';
+import { logRetention, notifyAlarms, type Profile, profileLogGroup, type ProfileProps, resolveProfile } from './private/profile';
 import { acknowledge } from './private/nag';
 import { MANIFEST_MOCK_METHOD, manifestMocks } from './private/protocol-templates';
 import { tritonRepositoryBundling } from './private/triton-build';
@@ -46,8 +57,9 @@ export interface EcsGpuModelProps extends ProfileProps {
   /** The package to serve; its target must be gpu. */
   readonly modelPackage: ModelPackage;
   /**
-   * The VPC of the instances, the tasks and the load balancer.
-   * @default - A new VPC is created: two availability zones, one NAT gateway, flow logs to CloudWatch Logs.
+   * The VPC of the instances, the tasks and the load balancer. Not with `hardened`: the profile's VPC is used.
+   * @default - A new VPC is created: two availability zones, one NAT gateway, flow logs to CloudWatch Logs;
+   * with `hardened`, the profile's isolated VPC
    */
   readonly vpc?: ec2.IVpc;
   /**
@@ -55,6 +67,14 @@ export interface EcsGpuModelProps extends ProfileProps {
    * @default ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE)
    */
   readonly instanceType?: ec2.InstanceType;
+  /**
+   * Further instance types the Auto Scaling group may launch when `instanceType` is short, by a mixed
+   * instances policy; each must offer the task's GPUs and memory.
+   * @default - none; with `hardened`, the same size of the neighbouring family (g5.xlarge: g4dn.xlarge,
+   * whose T4 has 16 GB of GPU memory to the A10G's 24), since Control Tower's CT.AUTOSCALING.PR.6 asks
+   * for two types
+   */
+  readonly additionalInstanceTypes?: readonly ec2.InstanceType[];
   /**
    * GPUs each task reserves.
    * @default 1
@@ -66,7 +86,9 @@ export interface EcsGpuModelProps extends ProfileProps {
    */
   readonly memoryReservationMiB?: number;
   /**
-   * The Triton server image. Pulled by the ECS agent at deployment, never at synth.
+   * The Triton server image. Pulled by the ECS agent at deployment, never at synth. Required with
+   * `hardened`, whose instances have no route to nvcr.io: a copy of the Triton image in ECR
+   * (`ecs.ContainerImage.fromEcrRepository`), pulled through the profile's ECR endpoints.
    * @default - ecs.ContainerImage.fromRegistry('nvcr.io/nvidia/tritonserver:24.09-py3')
    */
   readonly image?: ecs.ContainerImage;
@@ -98,7 +120,7 @@ export interface EcsGpuModelProps extends ProfileProps {
   readonly rollout?: EcsRollout;
   /**
    * How long Triton's logs, and the golden-sample hook's, are kept.
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default logs.RetentionDays.ONE_MONTH; with `hardened`, a year (and no less is accepted)
    */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -157,16 +179,14 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   readonly unhealthyAlarms: readonly cloudwatch.Alarm[];
   /** Triton's log group. */
   readonly logGroup: logs.LogGroup;
+  /** With `hardened`: the bucket of the repository bucket's server access logs and the load balancer's access logs. */
+  readonly accessLogsBucket?: s3.Bucket;
+  private readonly profile: Profile;
+  /** Where the instances, the tasks, the load balancer and the hook go. */
+  private readonly subnets: ec2.SubnetSelection;
 
   constructor(scope: Construct, id: string, props: EcsGpuModelProps) {
     super(scope, id);
-    if (props.hardened) {
-      // Control Tower asks far more of the ECS path (EC2 launch templates, Auto Scaling, the load balancer,
-      // the Triton repository bucket, the task definition) than the profile covers yet.
-      throw new Error(
-        `EcsGpuModel ${id}: the hardened profile does not cover ECS yet; serve gpu packages on SageMakerModel in a hardened stack`,
-      );
-    }
     const pkg = props.modelPackage;
     if (pkg.manifest.target !== 'gpu') {
       throw new Error(`EcsGpuModel serves gpu packages; ${pkg.name} ${pkg.version} (${pkg.directory}) targets ${pkg.manifest.target}`);
@@ -182,16 +202,41 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     const rollout = rolloutServiceProps(props.rollout);
     this.modelPackage = pkg;
     this.instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE);
+    this.profile = resolveProfile(this, props);
+    const hardening = this.profile.hardening;
+    if (hardening !== undefined) {
+      if (props.vpc !== undefined) {
+        throw new Error(
+          `EcsGpuModel ${id} vpc: the hardened profile places the model in its own VPC; pass yours as Hardening.of(stack, { vpc })`,
+        );
+      }
+      if (props.image === undefined) {
+        throw new Error(
+          `EcsGpuModel ${id} image: the hardened profile's instances have no route to ${DEFAULT_ECS_TRITON_IMAGE}; copy it to ECR and pass ecs.ContainerImage.fromEcrRepository(...)`,
+        );
+      }
+    }
+    const retention = logRetention(this.profile, props.logRetention, `EcsGpuModel ${id} logRetention`);
+    const instanceTypes =
+      hardening !== undefined
+        ? hardenedInstanceTypes(`EcsGpuModel ${id}`, this.instanceType, props.additionalInstanceTypes)
+        : props.additionalInstanceTypes === undefined
+          ? undefined
+          : [this.instanceType, ...props.additionalInstanceTypes];
 
-    if (props.vpc !== undefined) {
+    if (hardening !== undefined) {
+      this.vpc = hardening.vpc;
+      this.accessLogsBucket = ecsAccessLogsBucket(this);
+    } else if (props.vpc !== undefined) {
       this.vpc = props.vpc;
     } else {
       const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
       vpc.addFlowLog('FlowLog');
       this.vpc = vpc;
     }
+    this.subnets = hardening?.functionPlacement().vpcSubnets ?? PRIVATE_SUBNETS;
 
-    const repository = this.tritonRepository(props.tritonConfig);
+    const repository = this.tritonRepository(props.tritonConfig, retention);
     this.repositoryBucket = repository.bucket;
     this.modelRepositoryUrl = `s3://${this.repositoryBucket.bucketName}/${repository.prefix}`;
 
@@ -199,13 +244,13 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       cluster: this.cluster,
       autoScalingGroup: this.autoScalingGroup,
       capacityProvider: this.capacityProvider,
-    } = this.gpuCapacity(min, max));
+    } = this.gpuCapacity(min, max, instanceTypes));
     ({
       taskRole: this.taskRole,
       logGroup: this.logGroup,
       taskDefinition: this.taskDefinition,
       container: this.container,
-    } = this.tritonTask(repository.prefix, { gpuCount, memory, image: props.image, logRetention: props.logRetention }));
+    } = this.tritonTask(repository.prefix, { gpuCount, memory, image: props.image, logRetention: retention }));
     ({
       loadBalancer: this.loadBalancer,
       blueTargetGroup: this.blueTargetGroup,
@@ -215,14 +260,15 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     } = this.loadBalancing());
 
     this.unhealthyAlarms = this.unhealthyTargetAlarms();
-    notifyAlarms(resolveProfile(this, props), this.unhealthyAlarms);
+    notifyAlarms(this.profile, this.unhealthyAlarms);
     const hook = new GoldenSampleHook(this, 'GoldenSampleHook', {
       modelPackage: pkg,
       vpc: this.vpc,
-      vpcSubnets: PRIVATE_SUBNETS,
+      vpcSubnets: this.subnets,
+      profile: this.profile,
       testListenerUrl: `http://${this.loadBalancer.loadBalancerDnsName}:${ECS_TEST_PORT}`,
       testListenerPort: ECS_TEST_PORT,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logRetention: retention,
     });
     this.goldenSampleHook = hook.function;
     this.loadBalancerRole = new iam.Role(this, 'LoadBalancerRole', {
@@ -252,7 +298,10 @@ export class EcsGpuModel extends Construct implements IModelBackend {
    * The Triton model repository: written by lib/triton at synth, and unpacked into a bucket of its own
    * under a prefix named by its content hash.
    */
-  private tritonRepository(tritonConfig: TritonModelConfigOptions | undefined): {
+  private tritonRepository(
+    tritonConfig: TritonModelConfigOptions | undefined,
+    retention: logs.RetentionDays,
+  ): {
     bucket: s3.Bucket;
     prefix: string;
     upload: s3deploy.BucketDeployment;
@@ -263,13 +312,16 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       assetHashType: AssetHashType.OUTPUT,
       bundling: tritonRepositoryBundling(pkg.directory, tritonConfig ?? {}),
     });
+    const hardening = this.profile.hardening;
     const bucket = new s3.Bucket(this, 'RepositoryBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       versioned: false,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(hardening !== undefined && hardenedRepositoryBucketProps(hardening, this.accessLogsBucket!)),
     });
+    if (hardening !== undefined) hardenRepositoryBucket(bucket);
     acknowledge(bucket, [
       {
         id: 'AwsSolutions-S1',
@@ -286,6 +338,12 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       prune: false,
       retainOnDelete: true,
       memoryLimit: 1024,
+      // The handler reaches S3 through the profile's gateway endpoint; its logs are the profile's kind.
+      ...(hardening !== undefined && {
+        vpc: this.vpc,
+        vpcSubnets: this.subnets,
+        logGroup: profileLogGroup(this, 'RepositoryUploadLogGroup', this.profile, retention),
+      }),
       ephemeralStorageSize: Size.mebibytes(Math.min(10240, Math.max(1024, Math.ceil((pkg.manifest.model.bytes * 3) / 2 ** 20)))),
     });
     // The handler is a stack-wide singleton of aws-cdk-lib; its findings are acknowledged where it sits.
@@ -310,6 +368,18 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       },
       { id: 'AwsSolutions-L1', reason: "aws-cdk-lib chooses and updates the BucketDeployment handler's runtime" },
     ]);
+    if (hardening !== undefined) {
+      acknowledge(upload.handlerRole.node.scope as Construct, [
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+          reason: "aws-cdk-lib's BucketDeployment handler attaches to the profile's VPC with the AWS-managed VPC access policy",
+        },
+        ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((action) => ({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: "aws-cdk-lib's BucketDeployment handler writes objects that S3 encrypts with the profile's key, on this one key",
+        })),
+      ]);
+    }
     return { bucket, prefix, upload };
   }
 
@@ -317,25 +387,39 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   private gpuCapacity(
     min: number,
     max: number,
+    instanceTypes: readonly ec2.InstanceType[] | undefined,
   ): { cluster: ecs.Cluster; autoScalingGroup: autoscaling.AutoScalingGroup; capacityProvider: ecs.AsgCapacityProvider } {
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    const autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Capacity', {
-      vpc: this.vpc,
-      vpcSubnets: PRIVATE_SUBNETS,
-      instanceType: this.instanceType,
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
-      minCapacity: min,
-      maxCapacity: max,
-      requireImdsv2: true,
-      // The Triton image alone is over 10 GB.
-      blockDevices: [
-        {
-          deviceName: '/dev/xvda',
-          volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }),
-        },
-      ],
-    });
-    acknowledge(autoScalingGroup, [
+    // The Triton image alone is over 10 GB.
+    const blockDevices = [
+      {
+        deviceName: '/dev/xvda',
+        volume: autoscaling.BlockDeviceVolume.ebs(100, { encrypted: true, volumeType: autoscaling.EbsDeviceVolumeType.GP3 }),
+      },
+    ];
+    const hardening = this.profile.hardening;
+    const autoScalingGroup =
+      hardening !== undefined || instanceTypes !== undefined
+        ? mixedCapacity(this, {
+            vpc: this.vpc,
+            hardening,
+            instanceTypes: instanceTypes!,
+            subnets: this.subnets,
+            minCapacity: min,
+            maxCapacity: max,
+            blockDevices,
+          })
+        : new autoscaling.AutoScalingGroup(this, 'Capacity', {
+            vpc: this.vpc,
+            vpcSubnets: PRIVATE_SUBNETS,
+            instanceType: this.instanceType,
+            machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
+            minCapacity: min,
+            maxCapacity: max,
+            requireImdsv2: true,
+            blockDevices,
+          });
+    const agentAcknowledgements = [
       {
         id: 'AwsSolutions-AS3',
         reason: 'Scaling is driven by the ECS capacity provider, whose events ECS reports; no separate notification topic is needed',
@@ -349,7 +433,19 @@ export class EcsGpuModel extends Construct implements IModelBackend {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'ecs:DiscoverPollEndpoint and ecr:GetAuthorizationToken, which the ECS agent needs, have no resource-level permissions',
       },
-    ]);
+    ];
+    acknowledge(autoScalingGroup, agentAcknowledgements);
+    if (instanceTypes !== undefined) {
+      acknowledge(autoScalingGroup, [
+        {
+          id: 'AwsSolutions-EC26',
+          reason:
+            "The launch template's one block device is encrypted; cdk-nag does not follow a mixed instances policy to its launch template",
+        },
+      ]);
+    }
+    // A launch template's role is the model's own construct, outside the group.
+    if (instanceTypes !== undefined) acknowledge(autoScalingGroup.role, agentAcknowledgements);
     const capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', { autoScalingGroup });
     cluster.addAsgCapacityProvider(capacityProvider);
     return { cluster, autoScalingGroup, capacityProvider };
@@ -358,7 +454,7 @@ export class EcsGpuModel extends Construct implements IModelBackend {
   /** The Triton task: its role (this repository's objects only), its logs and its container. */
   private tritonTask(
     prefix: string,
-    props: { gpuCount: number; memory: number; image?: ecs.ContainerImage; logRetention?: logs.RetentionDays },
+    props: { gpuCount: number; memory: number; image?: ecs.ContainerImage; logRetention: logs.RetentionDays },
   ): {
     taskRole: iam.Role;
     logGroup: logs.LogGroup;
@@ -392,14 +488,24 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       },
     ]);
 
-    const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.AWS_VPC, taskRole });
+    const hardening = this.profile.hardening;
+    // The objects are encrypted with the profile's key: S3 decrypts them for the role.
+    hardening?.key.grantDecrypt(taskRole);
+    const logGroup = profileLogGroup(this, 'LogGroup', this.profile, props.logRetention);
+    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.AWS_VPC,
+      taskRole,
+      volumes: hardening === undefined ? undefined : [TRITON_SCRATCH_VOLUME],
+    });
     const container = taskDefinition.addContainer('triton', {
       image: props.image ?? ecs.ContainerImage.fromRegistry(DEFAULT_ECS_TRITON_IMAGE),
       command: ['tritonserver', `--model-repository=${this.modelRepositoryUrl}`, '--exit-on-error=true'],
       environment: { AWS_REGION: Aws.REGION, AWS_DEFAULT_REGION: Aws.REGION },
       gpuCount: props.gpuCount,
       memoryReservationMiB: props.memory,
+      // The profile's task settings (CT.ECS.PR.3, PR.6, PR.7): a memory use past the reservation ends the
+      // task instead of starving the instance's agent.
+      ...(hardening !== undefined && { user: TRITON_USER, readonlyRootFilesystem: true, memoryLimitMiB: props.memory }),
       portMappings: [{ containerPort: TRITON_HTTP_PORT, protocol: ecs.Protocol.TCP }],
       healthCheck: {
         command: ['CMD-SHELL', `curl -sf http://localhost:${TRITON_HTTP_PORT}/v2/health/ready || exit 1`],
@@ -410,12 +516,23 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: pkg.name, logGroup }),
     });
+    if (hardening !== undefined) {
+      container.addMountPoints({ sourceVolume: TRITON_SCRATCH_VOLUME.name, containerPath: TRITON_SCRATCH_PATH, readOnly: false });
+    }
     acknowledge(taskDefinition, [
       {
         id: 'AwsSolutions-ECS2',
         reason: "The only environment variables are AWS_REGION and AWS_DEFAULT_REGION, which Triton's S3 client needs; nothing secret",
       },
     ]);
+    if (hardening !== undefined) {
+      acknowledge(taskDefinition, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'ecr:GetAuthorizationToken, with which the ECS agent pulls the ECR image, has no resource-level permissions',
+        },
+      ]);
+    }
     return { taskRole, logGroup, taskDefinition, container };
   }
 
@@ -430,8 +547,9 @@ export class EcsGpuModel extends Construct implements IModelBackend {
     const loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,
       internetFacing: false,
-      vpcSubnets: PRIVATE_SUBNETS,
+      vpcSubnets: this.subnets,
     });
+    if (this.accessLogsBucket !== undefined) hardenLoadBalancer(loadBalancer, this.accessLogsBucket);
     acknowledge(loadBalancer, [
       {
         id: 'AwsSolutions-ELB2',
@@ -511,7 +629,7 @@ export class EcsGpuModel extends Construct implements IModelBackend {
       lifecycleHooks: [hook],
       capacityProviderStrategies: [{ capacityProvider: this.capacityProvider.capacityProviderName, weight: 1 }],
       securityGroups: [taskSecurityGroup],
-      vpcSubnets: PRIVATE_SUBNETS,
+      vpcSubnets: this.subnets,
       healthCheckGracePeriod: Duration.seconds(300),
     });
     service

@@ -12,12 +12,13 @@
  *
  * One per stack, created by the first construct that asks for it, or up front with your own VPC or topic.
  */
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 
@@ -63,6 +64,9 @@ export class Hardening extends Construct {
   readonly vpc: ec2.IVpc;
   /** The functions' security group: outbound only, and the subnets have no route out but the endpoints. */
   readonly functionSecurityGroup: ec2.SecurityGroup;
+  /** The interface endpoints' security group; none when the VPC is the caller's own. */
+  private endpointSecurityGroup?: ec2.SecurityGroup;
+  private containerEndpointsAdded = false;
 
   private constructor(scope: Construct, id: string, props: HardeningProps) {
     super(scope, id);
@@ -88,16 +92,7 @@ export class Hardening extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
-    // Control Tower's CT.KMS.PR.3: grants on the key only for AWS services acting on AWS resources.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    denyGrantsButForAwsServices(this.key);
     this.alarmTopic =
       props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { masterKey: this.key, enforceSSL: true, displayName: 'modelship alarms' });
 
@@ -127,11 +122,11 @@ export class Hardening extends Construct {
 
   /** The endpoints the functions call, reachable on 443 from the functions' security group only. */
   private addEndpoints(vpc: ec2.Vpc): void {
-    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+    const endpointSecurityGroup = (this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
       description: 'modelship VPC endpoints: HTTPS from the functions only',
       allowAllOutbound: false,
-    });
+    }));
     endpointSecurityGroup.addIngressRule(this.functionSecurityGroup, ec2.Port.tcp(443), 'HTTPS from modelship functions');
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
@@ -144,6 +139,30 @@ export class Hardening extends Construct {
     };
     for (const [id, service] of Object.entries(services)) {
       vpc.addInterfaceEndpoint(id, { service, privateDnsEnabled: true, securityGroups: [endpointSecurityGroup], open: false });
+    }
+  }
+
+  /**
+   * What ECS container instances call with no route out of the VPC: ECR (the image's manifest, then its
+   * layers from S3 through the gateway endpoint), ECS and its agent and telemetry endpoints; CloudWatch
+   * Logs is there already. Added once per stack, on the first call; every call lets `client` reach every
+   * endpoint on 443. With a VPC of your own nothing is added: it must reach these services itself.
+   */
+  allowContainerInstances(client: ec2.ISecurityGroup): void {
+    const group = this.endpointSecurityGroup;
+    if (group === undefined) return;
+    group.addIngressRule(client, ec2.Port.tcp(443), 'HTTPS from ECS container instances');
+    if (this.containerEndpointsAdded) return;
+    this.containerEndpointsAdded = true;
+    const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
+      EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+      EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+      Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+      EcsAgent: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+      EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+    };
+    for (const [id, service] of Object.entries(services)) {
+      (this.vpc as ec2.Vpc).addInterfaceEndpoint(id, { service, privateDnsEnabled: true, securityGroups: [group], open: false });
     }
   }
 
@@ -167,4 +186,50 @@ export class Hardening extends Construct {
 /** `retention`, or a year when it is shorter: the profile's floor. Infinite retention stays. */
 export function atLeastAYear(retention: logs.RetentionDays): logs.RetentionDays {
   return retention !== logs.RetentionDays.INFINITE && retention < HARDENED_MIN_LOG_RETENTION ? HARDENED_MIN_LOG_RETENTION : retention;
+}
+
+/**
+ * CT.S3.PR.4: the bucket's events go to EventBridge. Set on the bucket's own CloudFormation resource,
+ * where aws-cdk-lib's `eventBridgeEnabled` would add a custom-resource Lambda outside any VPC
+ * (CT.LAMBDA.PR.3). EventBridge delivers S3's events to the default bus at no charge.
+ */
+export function bucketEventsToEventBridge(bucket: s3.Bucket): void {
+  (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+}
+
+/**
+ * A bucket that receives S3 server access logs and load balancer access logs, as the S3 controls ask of
+ * every bucket but one: versioned, object lock on (no default retention: log delivery refuses a bucket
+ * with one), its own access logged into itself under `self/`, expiring by a lifecycle rule, its events to
+ * EventBridge. Encrypted with SSE-S3, because S3 server access log delivery supports no other default
+ * encryption; that makes it the one bucket CT.S3.PR.10 (SSE-KMS) fails, by design.
+ */
+export function hardenedLogBucket(scope: Construct, id: string, props: { expiration: Duration; removalPolicy: RemovalPolicy }): s3.Bucket {
+  const bucket = new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: true,
+    objectLockEnabled: true,
+    serverAccessLogsPrefix: 'self/',
+    lifecycleRules: [{ id: 'expire-logs', expiration: props.expiration, noncurrentVersionExpiration: props.expiration }],
+    removalPolicy: props.removalPolicy,
+  });
+  bucketEventsToEventBridge(bucket);
+  return bucket;
+}
+
+/** Control Tower's CT.KMS.PR.3: grants on the key only for AWS services acting on AWS resources. */
+export function denyGrantsButForAwsServices(key: kms.Key): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    }),
+  );
 }

@@ -27,6 +27,7 @@ export { Hardening, HARDENED_MIN_LOG_RETENTION, type HardeningProps } from './ha
 export { type ProfileProps } from './private/profile';
 export { LAMBDA_UNZIPPED_LIMIT_BYTES } from './private/sizing';
 export { ECS_PRODUCTION_PORT, ECS_TEST_PORT, EcsGpuModel, type EcsGpuModelProps, TRITON_HTTP_PORT } from './ecs-gpu-model';
+export { type EcsRollout } from './private/ecs-rollout';
 export { SAGEMAKER_VARIANT_NAME, type SageMakerDataCaptureProps, SageMakerModel, type SageMakerModelProps } from './sagemaker-model';
 export { SageMakerCapacity, SageMakerTrafficRouting, type SageMakerTrafficStepProps } from './sagemaker-traffic-routing';
 export { DEFAULT_ECS_TRITON_IMAGE, DEFAULT_SAGEMAKER_TRITON_TAG, SAGEMAKER_TRITON_ACCOUNTS } from './private/triton-images';

@@ -14,6 +14,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { EcsGpuModel } from '../../lib/constructs/ecs-gpu-model';
 import { ModelPackage } from '../../lib/constructs/model-package';
+import { WARMUP_DIR } from '../../lib/triton/warmup';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { makeGpuPackage } from './gpu-fixtures';
 import { findResources, projectContext, roleStatements, testApp, type TestApp } from './synth-helpers';
@@ -263,7 +264,7 @@ describe('the Triton task', () => {
     });
   });
 
-  test('the staged repository is what lib/triton writes: <name>/config.pbtxt and <name>/1/model.onnx', () => {
+  test('the staged repository is what lib/triton writes: <name>/config.pbtxt, <name>/1/model.onnx and the warm-up input', () => {
     const staged = defaults.model.node
       .findAll()
       .map((c) => (c as { absoluteStagedPath?: string }).absoluteStagedPath)
@@ -273,6 +274,9 @@ describe('the Triton task', () => {
       'tiny-gpu/1',
       'tiny-gpu/1/model.onnx',
       'tiny-gpu/config.pbtxt',
+      // The first golden sample's one input (x), which config.pbtxt's model_warmup names.
+      `tiny-gpu/${WARMUP_DIR}`,
+      `tiny-gpu/${WARMUP_DIR}/input-0`,
     ]);
     expect(readFileSync(join(staged, 'tiny-gpu', 'config.pbtxt'), 'utf8')).toMatch(/^platform: "onnxruntime_onnx"$/m);
   });

@@ -23,6 +23,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelPackage } from '../model-package';
 import { handlerFunction } from './handler-function';
+import type { Profile } from './profile';
 import { GOLDEN_DIR } from './pre-traffic-hook';
 import { API_GATEWAY_TIMEOUT_SECONDS } from './sizing';
 
@@ -98,6 +99,8 @@ export interface GoldenSampleHookProps {
   readonly modelPackage: ModelPackage;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
+  /** The hardened profile, when on: it places the function in its VPC, with X-Ray and its log group. */
+  readonly profile?: Profile;
   /** `http://<load balancer>:<port>` of the test listener. */
   readonly testListenerUrl: string;
   readonly testListenerPort: number;
@@ -115,7 +118,8 @@ const MAX_HOOK_TIMEOUT_SECONDS = 900;
 export class GoldenSampleHook extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.IRole;
-  readonly securityGroup: ec2.SecurityGroup;
+  /** Out to the test listener only; none under the profile, whose functions' group it shares. */
+  readonly securityGroup?: ec2.SecurityGroup;
   /** The role ECS assumes to invoke the function. */
   readonly invokeRole: iam.Role;
   /** What the service's `lifecycleHooks` takes. */
@@ -124,12 +128,15 @@ export class GoldenSampleHook extends Construct {
   constructor(scope: Construct, id: string, props: GoldenSampleHookProps) {
     super(scope, id);
     const pkg = props.modelPackage;
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: `Golden-sample hook of ${pkg.name}: out to the test listener (port ${props.testListenerPort}) only`,
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(props.testListenerPort), 'To the test listener');
+    const hardened = props.profile?.hardening !== undefined;
+    if (!hardened) {
+      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: props.vpc,
+        description: `Golden-sample hook of ${pkg.name}: out to the test listener (port ${props.testListenerPort}) only`,
+        allowAllOutbound: false,
+      });
+      this.securityGroup.addEgressRule(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(props.testListenerPort), 'To the test listener');
+    }
     // A request waits at most as long as API Gateway would wait for Triton: a slower answer fails in production too.
     const requestTimeout = Duration.seconds(API_GATEWAY_TIMEOUT_SECONDS);
     const requests = pkg.manifest.samples.length + 1;
@@ -149,7 +156,8 @@ export class GoldenSampleHook extends Construct {
         REQUEST_TIMEOUT_MS: String(requestTimeout.toMilliseconds()),
         POWERTOOLS_SERVICE_NAME: `${pkg.name}-ecs-lifecycle-hook`,
       },
-      network: { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: [this.securityGroup] },
+      profile: props.profile,
+      network: this.securityGroup && { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: [this.securityGroup] },
       bundling: { externalModules: [], copy: { sourceDir: pkg.directory, files: pkg.goldenFiles, into: GOLDEN_DIR } },
     });
     this.function = made.function;
