@@ -139,7 +139,7 @@ describe('the artifact', () => {
       .find((p) => p !== undefined)!;
     const direct = join(mkdtempSync(join(tmpdir(), 'modelship-artifact-')), 'model.tar.gz');
     const built = await buildSageMakerArtifact(pkg.directory, direct);
-    expect(built.entries).toEqual(['tiny-gpu/config.pbtxt', 'tiny-gpu/1/model.onnx']);
+    expect(built.entries).toEqual(['tiny-gpu/config.pbtxt', 'tiny-gpu/warmup/input-0', 'tiny-gpu/1/model.onnx']);
     expect(readFileSync(staged).equals(readFileSync(direct))).toBe(true);
   });
 
