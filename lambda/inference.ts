@@ -40,8 +40,9 @@ function record(event: RouteEvent): void {
 const checkSignature = signatureCheckFromEnv();
 
 /**
- * The engine's warm-up leaves this front's own code cold: event decoding, routing and result encoding.
- * One golden request through them at INIT, on a router that reports to nothing, so no metric counts it.
+ * The engine's warm-up leaves this front's own code cold: event decoding, routing, result encoding and
+ * the metrics. One golden request through them at INIT, whose metrics are built and then dropped, so
+ * none is published for it.
  */
 async function warmFront(engine: InferenceEngine): Promise<void> {
   const sample = engine.manifest.samples[0];
@@ -67,7 +68,10 @@ async function warmFront(engine: InferenceEngine): Promise<void> {
     body: await readFile(join(engine.dir, sample.request), 'utf8'),
     isBase64Encoded: false,
   };
-  resultFromResponse(await new ModelRouter([engine]).handle(requestFromEvent(event)));
+  resultFromResponse(await new ModelRouter([engine], { onResult: record }).handle(requestFromEvent(event)));
+  metrics.serializeMetrics();
+  metrics.clearMetrics();
+  pendingMetrics = false;
 }
 
 // Started at module load so that the model is read and the session created during Lambda's init phase.
