@@ -73,3 +73,30 @@ export function resultFromResponse(answer: HttpResponse): ApiGatewayResult {
   const base64 = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64');
   return { statusCode: response.status, headers, body: base64, isBase64Encoded: true };
 }
+
+/**
+ * A REST API (v1) proxy event for a JSON request, as API Gateway sends it: what the pre-traffic check sends
+ * a new version, and what the inference handler sends itself to warm its own code at init.
+ */
+export function restProxyEvent(
+  method: 'GET' | 'POST',
+  path: string,
+  body: string | null,
+  requestId: string,
+  stage: string,
+): APIGatewayProxyEvent {
+  return {
+    resource: path,
+    path,
+    httpMethod: method,
+    headers: body === null ? {} : { 'content-type': 'application/json' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: { requestId, stage, httpMethod: method, path, resourcePath: path } as APIGatewayProxyEvent['requestContext'],
+    body,
+    isBase64Encoded: false,
+  };
+}

@@ -9,14 +9,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import type { InferenceEngine } from '../lib/engine/engine';
 import { threadOptionsFromEnv } from '../lib/engine/session-options';
 import { loadWarmEngine } from '../lib/engine/warm-up';
 import { packageDirFromEnv } from '../lib/registry/package-source';
 import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
-import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, resultFromResponse } from './api-gateway';
+import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, restProxyEvent, resultFromResponse } from './api-gateway';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'modelship' });
 const metrics = new Metrics({
@@ -47,27 +47,8 @@ const checkSignature = signatureCheckFromEnv();
 async function warmFront(engine: InferenceEngine): Promise<void> {
   const sample = engine.manifest.samples[0];
   if (sample === undefined) return;
-  const path = `/v2/models/${engine.name}/infer`;
-  const event: ApiGatewayEvent = {
-    resource: '/{proxy+}',
-    path,
-    httpMethod: 'POST',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      requestId: 'warm-up',
-      httpMethod: 'POST',
-      path,
-      resourcePath: path,
-      stage: 'init',
-    } as APIGatewayProxyEvent['requestContext'],
-    body: await readFile(join(engine.dir, sample.request), 'utf8'),
-    isBase64Encoded: false,
-  };
+  const body = await readFile(join(engine.dir, sample.request), 'utf8');
+  const event = restProxyEvent('POST', `/v2/models/${engine.name}/infer`, body, 'warm-up', 'init');
   resultFromResponse(await new ModelRouter([engine], { onResult: record }).handle(requestFromEvent(event)));
   metrics.serializeMetrics();
   metrics.clearMetrics();

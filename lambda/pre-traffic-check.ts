@@ -13,7 +13,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { compareOutputs, type GoldenResponse, type WireOutput } from '../lib/package/golden';
 import { readManifest, type ToleranceByDatatype } from '../lib/package/manifest';
 import { parseJson } from '../lib/protocol/json';
-import type { ApiGatewayResult } from './api-gateway';
+import { type ApiGatewayResult, restProxyEvent } from './api-gateway';
 
 /** One golden sample, read from the hook's asset. */
 export interface GoldenSample {
@@ -40,30 +40,6 @@ export function readGoldenSet(dir: string): GoldenSet {
     return { request: s.request, body: readFileSync(join(dir, s.request), 'utf8'), expected: golden.outputs, tolerance: s.tolerance };
   });
   return { name: manifest.name, version: manifest.version, samples };
-}
-
-/** A REST API (v1) proxy event, as API Gateway would send for this request to the `live` alias. */
-function proxyEvent(method: 'GET' | 'POST', path: string, body: string | null, requestId: string): APIGatewayProxyEvent {
-  return {
-    resource: path,
-    path,
-    httpMethod: method,
-    headers: body === null ? {} : { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      requestId,
-      stage: 'pre-traffic',
-      httpMethod: method,
-      path,
-      resourcePath: path,
-    } as APIGatewayProxyEvent['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
 }
 
 /** The invoke took longer than the hook allows. */
@@ -227,8 +203,8 @@ export function checkVersion(options: CheckOptions): Promise<string[]> {
     const requestId = `${requestIdPrefix}-${request.id}`;
     const event =
       request.kind === 'ready'
-        ? proxyEvent('GET', `${base}/ready`, null, requestId)
-        : proxyEvent('POST', `${base}/infer`, request.body, requestId);
+        ? restProxyEvent('GET', `${base}/ready`, null, requestId, 'pre-traffic')
+        : restProxyEvent('POST', `${base}/infer`, request.body, requestId, 'pre-traffic');
     let out: InvokeCommandOutput;
     try {
       out = await invokeWithin(client, functionName, event, timeoutMs);
