@@ -1,8 +1,8 @@
 /**
  * P1 warm overhead: what the engine adds to onnxruntime per call, in one process, with no HTTP.
  *
- * - raw:    our own InferenceSession on the same model bytes and options, `session.run(feeds)` with the feeds
- *           built once beforehand. The floor: every v2 front pays this.
+ * - raw:    the engine's own InferenceSession, `session.run(feeds)` with the feeds built once beforehand.
+ *           The floor: every v2 front pays this.
  * - json:   `inferResponse(engine, body, headers)`, what the router runs for POST .../infer, with a v2 JSON
  *           body: UTF-8 + JSON parse, validation against the manifest, typed-array fill, run, JSON encode.
  * - binary: `inferResponse` with Triton's binary extension (Inference-Header-Content-Length, FP32 bytes
@@ -15,18 +15,18 @@
  *           here because every call answers the same request; a server answering new requests gets no hits.
  *
  * The variants alternate in blocks, in a shuffled order each round, so drift (turbo, thermal, GC, other
- * processes) lands on all of them alike, and each block starts after a full GC, so that no variant pays for
- * another's garbage. Every call is timed on its own; the figure is the median per call.
+ * processes) lands on all of them alike. Every call is timed on its own; the figure is the median per call.
+ * No full GC is forced between blocks, though that would keep one variant's garbage out of the next block:
+ * after a forced full GC, every call of the following block measured slower (raw session.run by about 3 µs,
+ * the binary path by 7 µs at batch 1), and stayed slower for the whole block, which no server, forcing no
+ * GC, ever pays. Young garbage dies in its own block's scavenges either way.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { InferenceEngine } from '../lib/engine/engine';
-import { readManifest } from '../lib/package/manifest';
 import { seededRandom } from '../lib/package/seeded-random';
 import type { HttpResponse } from '../lib/router/http';
 import { inferResponse } from '../lib/router/router';
-import { collectGarbage, mean, median, progress, quantile, round, shuffled } from './common';
+import { mean, median, progress, quantile, round, shuffled } from './common';
 import { type BenchModel, requestBodies } from './model';
 
 export type OverheadVariant = 'raw' | 'json' | 'binary' | 'binaryUnaligned' | 'naive';
@@ -130,18 +130,15 @@ export async function benchOverhead(
   plans: readonly OverheadPlan[] = DEFAULT_OVERHEAD_PLANS,
 ): Promise<OverheadFigures[]> {
   const engine = await InferenceEngine.load(model.dir);
-  const manifest = readManifest(model.dir);
-  // The same bytes and the same session options as InferenceEngine.load uses.
-  const session = await ort.InferenceSession.create(readFileSync(join(model.dir, manifest.model.file)), {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-  });
+  // The engine's own session, which TypeScript's `private` hides but does not lock. A second session on
+  // the same bytes would be a second intra-op thread pool on the same 2 cores, and alternating between
+  // the two pools measured 8-15 µs of contention per call that neither front pays in production.
+  const session = (engine as unknown as { readonly session: ort.InferenceSession }).session;
   const figures: OverheadFigures[] = [];
   try {
     for (const plan of plans) figures.push(await benchBatch(model, engine, session, plan));
   } finally {
     await engine.release();
-    await session.release();
   }
   return figures;
 }
@@ -192,7 +189,6 @@ async function benchBatch(
   const random = seededRandom(plan.batch * 7919 + 1);
   for (let r = 0; r < plan.rounds; r++) {
     for (const v of shuffled(OVERHEAD_VARIANTS, random)) {
-      collectGarbage();
       const call = calls[v];
       const t = times[v];
       const start = r * plan.callsPerBlock;

@@ -8,6 +8,7 @@
 import type { DatatypeInfo, TensorData } from './datatypes';
 import { halfBitsFromNumbers } from './fp16';
 import { JsonCursor, NumberMode, UNUSUAL } from './json-cursor';
+import { allocateElements } from './tensor-fill';
 
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
@@ -118,7 +119,7 @@ function rows(c: JsonCursor, shape: readonly number[], level: number, w: TensorW
 export function scanTensorData(c: JsonCursor, info: DatatypeInfo, shape: readonly number[], count: number): TensorData {
   // FP16 is read as doubles and rounded once at the end, as fillFromJson does.
   const fp16 = info.datatype === 'FP16';
-  const w = new TensorWriter(c, info, fp16 ? new Float64Array(count) : info.allocate(count));
+  const w = new TensorWriter(c, info, fp16 ? new Float64Array(count) : allocateElements(info, count));
   const mode = floatModeOf(info);
   c.expect(OPEN_BRACKET);
   const first = c.peek();

@@ -1,0 +1,119 @@
+/**
+ * The fast decoder keeps the last all-binary request header per signature, and reuses what it decoded to
+ * when the next header has the same bytes (lib/protocol/scan-request.ts, HeaderMemo). These tests hold a
+ * reused header to the general decoder: each body's own tensors, the same errors for a binary section
+ * that no longer fits, and the limits and content type of the request at hand rather than the first one's.
+ */
+import { decodeInferRequest, decodeInferRequestGeneral } from '../../lib/protocol/decode';
+import { encodeInferRequest } from '../../lib/protocol/client-codec';
+import { DATATYPE_INFO } from '../../lib/protocol/datatypes';
+import { BadRequestError } from '../../lib/protocol/errors';
+import { DEFAULT_TENSOR_LIMITS } from '../../lib/protocol/limits';
+import type { InferRequest, ModelSignature, Tensor } from '../../lib/protocol/types';
+import { SeededRandom } from '../../lib/package/seeded-random';
+import { SIGNATURES } from './request-bodies';
+
+type Headers = Record<string, string>;
+
+function outcome(decode: () => InferRequest): unknown {
+  try {
+    const r = decode();
+    return {
+      id: r.id,
+      sagemaker: r.sagemaker,
+      outputs: r.outputs,
+      inputs: r.inputs.map((t) => ({
+        name: t.name,
+        datatype: t.datatype,
+        shape: t.shape,
+        data: Array.isArray(t.data) ? t.data : Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex'),
+      })),
+    };
+  } catch (err) {
+    return { error: (err as Error).constructor.name, message: (err as Error).message };
+  }
+}
+
+/** Random tensors for every input of a signature, each -1 dimension given `batch`. */
+function tensors(r: SeededRandom, signature: ModelSignature, batch: number): Tensor[] {
+  return signature.inputs.map((spec) => {
+    const shape = spec.shape.map((d) => (d === -1 ? batch : d));
+    const n = shape.reduce((a, b) => a * b, 1);
+    const info = DATATYPE_INFO[spec.datatype];
+    if (spec.datatype === 'BYTES')
+      return { name: spec.name, datatype: spec.datatype, shape, data: Array.from({ length: n }, (_, i) => `s${i}`) };
+    const data = info.allocate(n) as Uint8Array;
+    const bytes = new Uint8Array(data.buffer);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = r.int(256);
+    if (spec.datatype === 'BOOL') for (let i = 0; i < n; i++) data[i] &= 1;
+    return { name: spec.name, datatype: spec.datatype, shape, data: data as Tensor['data'] };
+  });
+}
+
+/** The same header with other bytes after it: `edit` changes the binary section. */
+function withBinary(body: Uint8Array, headers: Headers, edit: (binary: Buffer) => Buffer): Uint8Array {
+  const headerLength = Number(headers['inference-header-content-length'] ?? /json-header-size=(\d+)/.exec(headers['content-type'])![1]);
+  return Buffer.concat([body.subarray(0, headerLength), edit(Buffer.from(body.subarray(headerLength)))]);
+}
+
+const encode = (inputs: Tensor[], sagemaker = false) => encodeInferRequest(inputs, { binaryInputs: true, binaryOutputs: true, sagemaker });
+
+describe('a repeated all-binary request header', () => {
+  test('is decoded once and reused: the second request shares the first one decoded outputs', () => {
+    const sig = SIGNATURES[0];
+    const r = new SeededRandom(5);
+    const first = encode(tensors(r, sig, 2));
+    const second = withBinary(first.body, first.headers, (b) => Buffer.from(b.map(() => r.int(256))));
+    const a = decodeInferRequest(first.body, first.headers, sig);
+    const b = decodeInferRequest(second, first.headers, sig);
+    expect(b.outputs).toBe(a.outputs);
+    expect(b.inputs[0].data).not.toEqual(a.inputs[0].data);
+    // A header that differs in one byte (another batch size) is decoded afresh.
+    const other = encode(tensors(r, sig, 3));
+    expect(decodeInferRequest(other.body, other.headers, sig).outputs).not.toBe(a.outputs);
+  });
+
+  test('2,400 bodies behind headers seen just before: each decodes to its own tensors, or to the general decoder error', () => {
+    const r = new SeededRandom(11);
+    const edits: [string, (b: Buffer) => Buffer][] = [
+      ['the same bytes', (b) => b],
+      ['other bytes', (b) => Buffer.from(b.map(() => r.int(256)))],
+      ['one byte short', (b) => b.subarray(0, b.length - 1)],
+      ['one byte more', (b) => Buffer.concat([b, Buffer.of(1)])],
+      ['empty', () => Buffer.alloc(0)],
+    ];
+    let compared = 0;
+    let errors = 0;
+    for (let i = 0; i < 480; i++) {
+      const sig = SIGNATURES[i % SIGNATURES.length];
+      const first = encode(tensors(r, sig, 1 + r.int(3)), r.int(4) === 0);
+      decodeInferRequest(first.body, first.headers, sig);
+      for (const [how, edit] of edits) {
+        const body = withBinary(first.body, first.headers, edit);
+        const fast = outcome(() => decodeInferRequest(body, first.headers, sig));
+        const general = outcome(() => decodeInferRequestGeneral(body, first.headers, sig));
+        if ((general as { error?: string }).error) errors++;
+        expect({ how, fast }).toEqual({ how, fast: general });
+        compared++;
+      }
+    }
+    expect(compared).toBe(2400);
+    // Random bytes break BOOL and BYTES inputs, and the short, long and empty sections break every body.
+    expect(errors).toBeGreaterThan(1400);
+  });
+
+  test('answers to the limits and the content type of the request at hand', () => {
+    const sig = SIGNATURES[0];
+    const r = new SeededRandom(7);
+    const plain = encode(tensors(r, sig, 4));
+    expect(decodeInferRequest(plain.body, plain.headers, sig).sagemaker).toBe(false);
+    const tight = { ...DEFAULT_TENSOR_LIMITS, maxElements: 8 };
+    expect(() => decodeInferRequest(plain.body, plain.headers, sig, tight)).toThrow(
+      new BadRequestError("input 'pixels': shape [4,4] holds 16 elements, more than the limit of 8"),
+    );
+    const headerLength = plain.headers['inference-header-content-length'];
+    const sagemaker = { 'content-type': `application/vnd.sagemaker-triton.binary+json;json-header-size=${headerLength}` };
+    expect(decodeInferRequest(plain.body, sagemaker, sig).sagemaker).toBe(true);
+    expect(decodeInferRequest(plain.body, plain.headers, sig).sagemaker).toBe(false);
+  });
+});
