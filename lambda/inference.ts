@@ -59,7 +59,8 @@ async function warmFront(engine: InferenceEngine): Promise<void> {
 const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
   .then(async (dir) => {
     // With a trust policy (LambdaModel's `trust`), nothing of the package is read before its signature verifies.
-    const signed = await checkSignature?.(dir);
+    // The model is left to loadWarmEngine to hash, against the manifest the signature covers.
+    const signed = await checkSignature?.(dir, { modelHashedByLoader: true });
     if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
     // Warmed during INIT, so the first request finds the session's first run done and its answer checked.
     return loadWarmEngine(dir, { sessionOptions: threadOptionsFromEnv() });

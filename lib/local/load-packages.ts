@@ -8,7 +8,6 @@ import { loadWarmEngine } from '../engine/warm-up';
 import { readManifest } from '../package/manifest';
 import type { LoadFailure } from '../router/router';
 import type { TrustPolicy } from '../trust/trust-policy';
-import { verifyPackageSignature } from '../trust/verify-signature';
 
 export interface LoadedPackages {
   readonly engines: InferenceEngine[];
@@ -24,7 +23,12 @@ export async function loadPackages(dirs: readonly string[], options: EngineOptio
   const failures: LoadFailure[] = [];
   for (const dir of dirs) {
     try {
-      if (trust !== undefined) await verifyPackageSignature(dir, trust);
+      if (trust !== undefined) {
+        // Loaded only with a policy: serve without one starts without the trust code.
+        const { verifyPackageSignature } = await import('../trust/verify-signature');
+        // loadWarmEngine hashes the model as it loads it, against the manifest the signature covers.
+        await verifyPackageSignature(dir, trust, { modelHashedByLoader: true });
+      }
       engines.push((await loadWarmEngine(dir, options)).engine);
     } catch (err) {
       let name = basename(dir);

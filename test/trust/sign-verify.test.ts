@@ -15,6 +15,7 @@ import { signPackage } from '../../lib/trust/sign-package';
 import { PACKAGE_PREDICATE_TYPE, packageStatement, STATEMENT_TYPE } from '../../lib/trust/statement';
 import { trustPolicy, type TrustPolicy } from '../../lib/trust/trust-policy';
 import { verifyPackageSignature } from '../../lib/trust/verify-signature';
+import { loadPackages } from '../../lib/local/load-packages';
 import { makeTinyMlpPackage, tempDir, type FixturePackage } from '../helpers/fixtures';
 
 interface KeyFiles {
@@ -220,6 +221,73 @@ describe('refusals, each naming the file and the check', () => {
     writeFileSync(path, 'not json');
     expect((await refusal(verifyPackageSignature(dir, await policyOf(ecdsa)))).message).toMatch(
       new RegExp(`^${path} is not JSON \\(.*\\), so it is not a DSSE envelope$`),
+    );
+  });
+});
+
+describe('a loader that hashes the model itself (modelHashedByLoader)', () => {
+  let signedDir: string;
+  beforeAll(async () => {
+    signedDir = copyOfPackage();
+    await signPackage(signedDir, await localSigner(ecdsa.privatePath));
+  });
+  function copyOfSigned(): string {
+    const dir = tempDir('modelship-signed-');
+    cpSync(signedDir, dir, { recursive: true });
+    return dir;
+  }
+
+  test('leaves a changed model to the loader, which refuses it against the signed manifest', async () => {
+    const dir = copyOfSigned();
+    const model = readFileSync(join(dir, 'model.onnx'));
+    model[model.length - 3] ^= 0x01;
+    writeFileSync(join(dir, 'model.onnx'), model);
+    // The check itself passes: it did not hash the model...
+    await expect(verifyPackageSignature(dir, await policyOf(ecdsa), { modelHashedByLoader: true })).resolves.toMatchObject({
+      name: 'tiny-mlp',
+    });
+    // ...and serve's loader, which passes the option, refuses the package on the model's sha256.
+    const loaded = await loadPackages([dir], {}, await policyOf(ecdsa));
+    expect(loaded.engines).toEqual([]);
+    expect(loaded.failures[0].reason).toMatch(/^model\.onnx .*sha256/);
+  });
+
+  test('an intact signed package loads', async () => {
+    const loaded = await loadPackages([copyOfSigned()], {}, await policyOf(ecdsa));
+    expect(loaded.failures).toEqual([]);
+    expect(loaded.engines.map((e) => `${e.name}@${e.version}`)).toEqual(['tiny-mlp@1.0.0']);
+    await Promise.all(loaded.engines.map((e) => e.release()));
+  });
+
+  test('still hashes and checks the manifest, and every other signed file', async () => {
+    const dir = copyOfSigned();
+    const manifestPath = join(dir, 'modelship.json');
+    writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace('"1.0.0"', '"1.0.1"'));
+    const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa), { modelHashedByLoader: true }));
+    expect(err.message).toMatch(new RegExp(`^${manifestPath}: digest check failed: sha256 [0-9a-f]{64}, but the signature says`));
+    const other = copyOfSigned();
+    writeFileSync(join(other, 'labels.json'), '["x","y","z"]');
+    const labels = await refusal(verifyPackageSignature(other, await policyOf(ecdsa), { modelHashedByLoader: true }));
+    expect(labels.message).toMatch(/labels\.json: digest check failed: sha256 [0-9a-f]{64}, but the signature says/);
+  });
+
+  test("refuses a statement whose model digest is not the signed manifest's", async () => {
+    // GIVEN a statement signed by the trusted key whose model subject names another digest than the manifest's
+    const dir = copyOfPackage();
+    const statement = await packageStatement(dir, readManifest(dir));
+    const subject = statement.subject.map((s) => (s.name === 'model.onnx' ? { ...s, digest: { sha256: 'a'.repeat(64) } } : s));
+    const payload = Buffer.from(JSON.stringify({ ...statement, subject }));
+    const { sig, keyId } = await (await localSigner(ecdsa.privatePath)).sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    const envelope = {
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      payload: payload.toString('base64'),
+      signatures: [{ keyid: keyId, sig: sig.toString('base64') }],
+    };
+    writeFileSync(join(dir, SIGNATURE_FILE), JSON.stringify(envelope));
+    // THEN the check refuses it without hashing the model, naming both digests
+    const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa), { modelHashedByLoader: true }));
+    expect(err.message).toBe(
+      `${join(dir, 'model.onnx')}: digest check failed: the signature says sha256 ${'a'.repeat(64)}, but the signed modelship.json says ${readManifest(dir).model.sha256}`,
     );
   });
 });
