@@ -3,9 +3,12 @@
  * when the next header has the same bytes (lib/protocol/scan-request.ts, HeaderMemo). These tests hold a
  * reused header to the general decoder: each body's own tensors, the same errors for a binary section
  * that no longer fits, and the limits and content type of the request at hand rather than the first one's.
+ * The encoder likewise copies the last all-binary answer header (lib/protocol/encode.ts), held here to an
+ * answer encoded afresh.
  */
 import { decodeInferRequest, decodeInferRequestGeneral } from '../../lib/protocol/decode';
 import { encodeInferRequest } from '../../lib/protocol/client-codec';
+import { encodeInferResponse } from '../../lib/protocol/encode';
 import { DATATYPE_INFO } from '../../lib/protocol/datatypes';
 import { BadRequestError } from '../../lib/protocol/errors';
 import { DEFAULT_TENSOR_LIMITS } from '../../lib/protocol/limits';
@@ -115,5 +118,58 @@ describe('a repeated all-binary request header', () => {
     const sagemaker = { 'content-type': `application/vnd.sagemaker-triton.binary+json;json-header-size=${headerLength}` };
     expect(decodeInferRequest(plain.body, sagemaker, sig).sagemaker).toBe(true);
     expect(decodeInferRequest(plain.body, plain.headers, sig).sagemaker).toBe(false);
+  });
+});
+
+describe('a repeated all-binary answer header', () => {
+  const result = (data: Float32Array, shape: number[], id?: string) => ({
+    modelName: 'm',
+    modelVersion: '1.0.0',
+    id,
+    outputs: [
+      { name: 'probabilities', datatype: 'FP32' as const, shape, data },
+      { name: 'label', datatype: 'INT64' as const, shape: [shape[0]], data: new BigInt64Array(shape[0]).fill(7n) },
+    ],
+  });
+  const asked = Object.freeze([
+    { name: 'probabilities', binary: true },
+    { name: 'label', binary: true },
+  ]);
+  /** The same answer encoded afresh: a new outputs array is never the one the last header was written for. */
+  const afresh = (r: ReturnType<typeof result>, sagemaker = false) =>
+    encodeInferResponse(r, { outputs: asked.map((o) => ({ ...o })), sagemaker });
+
+  test('is written once and copied after: same bytes and headers as an answer encoded afresh, each with its own data', () => {
+    const r = new SeededRandom(3);
+    const cases: [Float32Array, number[], string | undefined, boolean][] = [];
+    for (let i = 0; i < 300; i++) {
+      const batch = 1 + r.int(3);
+      cases.push([
+        Float32Array.from({ length: batch * 3 }, () => r.next()),
+        [batch, 3],
+        r.int(3) === 0 ? `id-${r.int(2)}` : undefined,
+        r.int(4) === 0,
+      ]);
+    }
+    let reused = 0;
+    for (const [data, shape, id, sagemaker] of cases) {
+      const first = encodeInferResponse(result(data, shape, id), { outputs: asked, sagemaker });
+      const other = Float32Array.from(data, (v) => v + 1);
+      const second = encodeInferResponse(result(other, shape, id), { outputs: asked, sagemaker });
+      if (second.headers === first.headers) reused++;
+      const fresh = afresh(result(other, shape, id), sagemaker);
+      expect(Buffer.from(second.body as Uint8Array)).toEqual(Buffer.from(fresh.body as Uint8Array));
+      expect(second.headers).toEqual(fresh.headers);
+      expect(Buffer.from(first.body as Uint8Array)).toEqual(Buffer.from(afresh(result(data, shape, id), sagemaker).body as Uint8Array));
+    }
+    // Answers of other shapes, ids and content types one after another, as one client's requests come:
+    // each must be what encoding it afresh gives.
+    const expected = cases.map(([data, shape, id, sagemaker]) => afresh(result(data, shape, id), sagemaker));
+    const got = cases.map(([data, shape, id, sagemaker]) => encodeInferResponse(result(data, shape, id), { outputs: asked, sagemaker }));
+    expect(got.map((g) => [g.headers, Buffer.from(g.body as Uint8Array).toString('hex')])).toEqual(
+      expected.map((e) => [e.headers, Buffer.from(e.body as Uint8Array).toString('hex')]),
+    );
+    // Every repeat of an answer reused its header object, so the comparison above ran on the copying path.
+    expect(reused).toBe(300);
   });
 });
