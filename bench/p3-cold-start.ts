@@ -12,8 +12,12 @@
  *   line arrives on stdout (printed right after run resolves); process exit is not counted, just as the
  *   server's lifetime after the answer is not.
  *
- * Both sides see the same page cache: one unmeasured warmup run each, then the runs alternate, which side
- * goes first swapping every pair.
+ * - minimal server, for scale (no target): P2's hand-written node:http + ORT server, spawn -> listening -> one
+ *   batch-1 JSON POST -> 200. What a server pays that the minimal script does not (node:http, listen, one
+ *   request on a fresh connection), so the part of modelship's figure that is HTTP itself.
+ *
+ * All sides see the same page cache: one unmeasured warmup run each, then the runs rotate, each side going
+ * first, second and third in turn.
  */
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -35,7 +39,9 @@ export interface ColdFigures {
   readonly repeats: number;
   readonly modelship: ColdStats & { readonly readyMedianMs: number };
   readonly minimal: ColdStats;
-  readonly measures: { readonly modelship: string; readonly minimal: string };
+  /** P2's hand-written node:http + ORT server, spawn -> first 200: how much of modelship's figure is HTTP itself. Reported, not a target. */
+  readonly minimalServer: ColdStats;
+  readonly measures: { readonly modelship: string; readonly minimal: string; readonly minimalServer: string };
 }
 
 function postOnce(url: string, body: Buffer, headers: Record<string, string>): Promise<number> {
@@ -86,33 +92,53 @@ async function coldMinimal(model: BenchModel, script: string, modelPath: string)
   return total;
 }
 
+const URL_LINE = /^\{"url":"([^"]+)"\}$/;
+
+async function coldMinimalServer(model: BenchModel, script: string, modelPath: string): Promise<number> {
+  const body = requestBodies(model, 1);
+  const t0 = performance.now();
+  const child = spawnNode(script, [modelPath]);
+  try {
+    const url = await waitForLine(child, (line) => URL_LINE.exec(line)?.[1], 60_000, 'minimal-server');
+    const status = await postOnce(`${url}/v2/models/${model.name}/infer`, body.json, body.jsonHeaders);
+    const total = performance.now() - t0;
+    if (status !== 200) throw new Error(`minimal-server answered the first inference with ${status}`);
+    return total;
+  } finally {
+    await stopChild(child);
+  }
+}
+
 export async function benchColdStart(model: BenchModel, repeats = 7): Promise<ColdFigures> {
   const cli = join(__dirname, '..', 'bin', 'modelship.js');
   const script = join(__dirname, 'minimal-cold.js');
+  const serverScript = join(__dirname, 'minimal-server.js');
   const modelPath = join(model.dir, readManifest(model.dir).model.file);
-  const bar = progress(`P3 cold start (${repeats} x 2 runs)`, repeats + 1);
+  const bar = progress(`P3 cold start (${repeats} x 3 runs)`, repeats + 1);
   await coldModelship(model, cli);
   await coldMinimal(model, script, modelPath);
+  await coldMinimalServer(model, serverScript, modelPath);
   bar.tick();
   const ms: number[] = [];
   const ready: number[] = [];
   const min: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const runModelship = async () => {
+  const minServer: number[] = [];
+  const sides = [
+    async () => {
       const r = await coldModelship(model, cli);
       ms.push(r.total);
       ready.push(r.ready);
-    };
-    const runMinimal = async () => {
+    },
+    async () => {
       min.push(await coldMinimal(model, script, modelPath));
-    };
-    if (i % 2 === 0) {
-      await runModelship();
-      await runMinimal();
-    } else {
-      await runMinimal();
-      await runModelship();
-    }
+    },
+    async () => {
+      minServer.push(await coldMinimalServer(model, serverScript, modelPath));
+    },
+  ];
+  for (let i = 0; i < repeats; i++) {
+    // Each side goes first, second and third in turn.
+    for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]();
     bar.tick();
   }
   bar.stop();
@@ -129,11 +155,14 @@ export async function benchColdStart(model: BenchModel, repeats = 7): Promise<Co
     repeats,
     modelship: { ...stats(ms), readyMedianMs: round(median(ready), 1) },
     minimal: stats(min),
+    minimalServer: stats(minServer),
     measures: {
       modelship:
         'spawn of `node dist/bin/modelship.js serve DIR --port P --quiet` -> banner (server listening) -> one batch-1 JSON POST .../infer with the printed dev key on a new connection -> 200 response fully read',
       minimal:
         'spawn of `node dist/bench/minimal-cold.js MODEL.onnx` (require onnxruntime-node, read model, InferenceSession.create, one batch-1 run) -> its `done` line read from stdout',
+      minimalServer:
+        'spawn of `node dist/bench/minimal-server.js MODEL.onnx` (P2 baseline: node:http + ORT, no auth or validation) -> its url line (listening) -> one batch-1 JSON POST on a new connection -> 200 response fully read',
     },
   };
 }

@@ -186,6 +186,16 @@ function p3Rows(f: ColdFigures): TargetRow[] {
       target: '≤ 1.15x',
       met: f.modelship.ratio <= 1.15,
     },
+    ...(f.minimalServer
+      ? [
+          {
+            id: 'P3',
+            variant: 'for scale: hand-written node:http + ort server (P2 baseline): spawn -> first 200',
+            figure: `${fmt(f.minimalServer.medianMs)} ms`,
+            ratio: f.minimalServer.ratio,
+          },
+        ]
+      : []),
   ];
 }
 
