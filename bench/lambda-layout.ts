@@ -25,7 +25,8 @@ interface CfnFunction {
   readonly Properties: { readonly Code: { readonly S3Key: string }; readonly Environment?: { Variables: Record<string, string> } };
 }
 
-function assetDir(outdir: string, code: { S3Key: string }): string {
+/** Where `cdk.out` holds the unzipped asset that `code` names. */
+export function assetDir(outdir: string, code: { S3Key: string }): string {
   return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
 }
 
@@ -34,6 +35,11 @@ export function lambdaNodePath(root: string): string {
   return ['/opt/nodejs/node24/node_modules', '/opt/nodejs/node_modules', '/var/runtime/node_modules', '/var/runtime', '/var/task']
     .map((p) => join(root, p))
     .join(':');
+}
+
+/** A template's function variables, with /var/task moved to `task`. */
+export function environmentUnder(variables: Readonly<Record<string, string>>, task: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, v.replace(/^\/var\/task/, task)]));
 }
 
 /** Lays out the assets of a synthesized function and its one layer under a fresh temp root. */
@@ -48,18 +54,20 @@ export function layOut(outdir: string, template: { Resources: Record<string, { T
   // Lambda unpacks the function zip into /var/task and each layer zip into /opt.
   cpSync(assetDir(outdir, fn.Properties.Code), task, { recursive: true });
   cpSync(assetDir(outdir, layer.Properties.Content), join(root, 'opt'), { recursive: true });
-  const variables = fn.Properties.Environment?.Variables ?? {};
   return {
     root,
     task,
-    environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, v.replace(/^\/var\/task/, task)])),
+    environment: environmentUnder(fn.Properties.Environment?.Variables ?? {}, task),
     memorySize: fn.Properties.MemorySize,
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
 }
 
 /** The environment Lambda gives a function process, for `layout`. */
-export function lambdaProcessEnv(layout: LambdaLayout, functionName: string): Record<string, string> {
+export function lambdaProcessEnv(
+  layout: Pick<LambdaLayout, 'root' | 'task' | 'environment'>,
+  functionName: string,
+): Record<string, string> {
   return {
     PATH: join(process.execPath, '..'),
     HOME: layout.root,

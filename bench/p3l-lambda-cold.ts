@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, progress, quantile, round, spawnNode, waitExit, waitForLine } from './common';
 import { type LambdaLayout, lambdaProcessEnv, synthLambdaLayout } from './lambda-layout';
+import { restProxyEvent } from '../lambda/api-gateway';
 import { type BenchModel, requestBodies } from './model';
 
 export interface SpreadStats {
@@ -53,26 +54,12 @@ export function spread(samples: readonly number[]): SpreadStats {
 
 /** What a runner in `layout` reads: a REST API ready event and infer event for the bench body. */
 export function writeEvents(layout: LambdaLayout, model: BenchModel): string {
-  const body = requestBodies(model, 1).json;
-  const event = (method: string, path: string, b: Buffer | null) => ({
-    resource: '/{proxy+}',
-    path,
-    httpMethod: method,
-    headers: b ? { 'content-type': 'application/json' } : {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) },
-    stageVariables: null,
-    requestContext: { requestId: 'bench', stage: 'prod' },
-    body: b ? b.toString('utf8') : null,
-    isBase64Encoded: false,
-  });
+  const body = requestBodies(model, 1).json.toString('utf8');
+  // The events API Gateway sends for the model's resources, as the pre-traffic check builds them.
+  const ready = restProxyEvent('GET', '/v2/health/ready', null, 'bench', 'prod');
+  const infer = restProxyEvent('POST', `/v2/models/${model.name}/infer`, body, 'bench', 'prod');
   const file = join(layout.root, 'events.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ ready: event('GET', '/v2/health/ready', null), infer: event('POST', `/v2/models/${model.name}/infer`, body) }),
-  );
+  writeFileSync(file, JSON.stringify({ ready, infer }));
   copyFileSync(join(__dirname, 'lambda-runner.js'), join(layout.root, 'lambda-runner.js'));
   copyFileSync(join(__dirname, 'minimal-cold.js'), join(layout.root, 'minimal-cold.js'));
   return file;

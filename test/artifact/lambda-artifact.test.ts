@@ -20,6 +20,7 @@ import { sha256 } from '../../lib/package/hash';
 import { signPackage } from '../../lib/trust/sign-package';
 import { diskBytes } from '../../lib/constructs/private/sizing';
 import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
+import { assetDir, environmentUnder, lambdaProcessEnv } from '../../bench/lambda-layout';
 import { httpApiEvent, restEvent } from '../contract/fronts';
 import { makeTinyMlpPackage } from '../helpers/fixtures';
 import { findResources, lambdaFunctions, testApp, type TestApp } from '../constructs/synth-helpers';
@@ -41,22 +42,11 @@ interface Deployed {
 let t: TestApp;
 const deployed: Record<string, Deployed> = {};
 
-function assetDir(outdir: string, code: { S3Key: string }): string {
-  return join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-}
-
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
     .sort();
-}
-
-/** Lambda's NODE_PATH for Node.js 24, under `root`. */
-function lambdaNodePath(root: string): string {
-  return ['/opt/nodejs/node24/node_modules', '/opt/nodejs/node_modules', '/var/runtime/node_modules', '/var/runtime', '/var/task']
-    .map((p) => join(root, p))
-    .join(':');
 }
 
 const RUNNER = `
@@ -83,20 +73,7 @@ function invoke(d: Deployed, events: Array<APIGatewayProxyEvent | APIGatewayProx
   const outFile = join(d.root, 'out.json');
   writeFileSync(eventsFile, JSON.stringify(events));
   rmSync(outFile, { force: true });
-  const env: Record<string, string> = {
-    PATH: dirname(process.execPath),
-    HOME: d.root,
-    LANG: 'en_US.UTF-8',
-    TZ: ':UTC',
-    NODE_PATH: lambdaNodePath(d.root),
-    LAMBDA_TASK_ROOT: task,
-    LAMBDA_RUNTIME_DIR: join(d.root, 'var', 'runtime'),
-    AWS_LAMBDA_FUNCTION_NAME: d.pkg.name,
-    AWS_REGION: 'eu-west-1',
-    // The template's variables, with /var/task moved under the temp root.
-    ...Object.fromEntries(Object.entries(d.environment).map(([k, v]) => [k, v.replace(/^\/var\/task/, task)])),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  };
+  const env = lambdaProcessEnv({ root: d.root, task, environment: environmentUnder(d.environment, task) }, d.pkg.name);
   const child = spawnSync(process.execPath, [join(d.root, 'runner.js'), eventsFile, outFile], {
     cwd: task,
     env,
