@@ -14,6 +14,7 @@
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { decodeInferResponse, encodeInferRequest } from '../protocol/client-codec';
+import { lambdaBodyRefusal } from '../protocol/payload-limits';
 import type { ModelMetadata, Tensor } from '../protocol/types';
 import { systemClock, type Clock, type Sleep } from '../util/clock';
 import { VERSION } from '../version';
@@ -362,6 +363,11 @@ export class ModelClient {
       }
       const { status } = answer;
       if ((status >= 200 && status < 300) || spec.accept?.includes(status)) return answer;
+      // A 500 to a body over Lambda's invoke limit is most likely API Gateway's answer when Lambda refused
+      // the event (README.md, "Payload limits"): sending the same megabytes again meets the same refusal.
+      const overLambda =
+        status === 500 && spec.body !== undefined ? lambdaBodyRefusal(spec.body, spec.headers?.['content-type']) : undefined;
+      if (overLambda) throw this.overLambdaLimit(answer, what, attempt, overLambda.message, spec.protocol);
       const retryable = status === 429 || status >= 500;
       const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], this.clock.now());
       if (retryable && retriesLeft && (retryAfterMs === undefined || retryAfterMs <= this.retry.maxDelayMs)) {
@@ -370,6 +376,26 @@ export class ModelClient {
       }
       throw this.httpError(answer, what, attempt, retryAfterMs, spec.protocol);
     }
+  }
+
+  private overLambdaLimit(
+    answer: Answer,
+    what: string,
+    attempts: number,
+    refusal: string,
+    protocol: RequestSpec['protocol'],
+  ): PayloadTooLargeError {
+    const message = serverMessage(answer.body);
+    const hint = payloadHint(protocol);
+    const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+    return new PayloadTooLargeError(
+      `${what} answered ${answer.status}${tries}${message !== undefined ? `: ${message}` : ''}, and not retried: ${refusal}, which a Lambda-backed route answers with a 500`,
+      answer.status,
+      message,
+      answer.headers,
+      attempts,
+      hint,
+    );
   }
 
   private httpError(

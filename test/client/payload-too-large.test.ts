@@ -1,8 +1,11 @@
 /**
  * ModelClient against the real local server when a call is over a payload limit: a 413 is a
  * PayloadTooLargeError (an HttpError) with the server's message, sent once and never retried, and with
- * advice that fits the call: the binary protocol for a JSON call, a smaller batch for a binary one.
+ * advice that fits the call: the binary protocol for a JSON call, a smaller batch for a binary one. A 500
+ * to a body over Lambda's invoke limit, API Gateway's answer when Lambda refuses the event, is one too.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HttpError, ModelClient, PayloadTooLargeError } from '../../lib/client';
 import { parseServerConfig } from '../../lib/local/config';
 import { startServer, type RunningServer } from '../../lib/local/serve';
@@ -99,4 +102,51 @@ test('GIVEN a 413 whose message gives no advice (the body limit) WHEN a JSON cal
     `POST /v2/models/tiny-mlp/infer answered 413: ${e.serverMessage} (send the tensors with protocol: 'binary', or a smaller batch)`,
   );
   expect(sent).toBe(1);
+});
+
+describe('a 500 to a body over Lambda’s invoke limit (what API Gateway answers when Lambda refuses the event)', () => {
+  // A stand-in for API Gateway in front of Lambda: a 500 with ModelApi's DEFAULT_5XX body for every call.
+  let gateway: Server;
+  let gatewayUrl: string;
+  beforeAll(async () => {
+    gateway = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":"Internal server error"}');
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
+
+  const values = (n: number) => ({ x: { data: new Float32Array(n).fill(1 / 3), shape: [1, n] } });
+
+  test('GIVEN a JSON body over the limit WHEN the answer is a 500 THEN PayloadTooLargeError, sent once, naming the limit', async () => {
+    const err = await client(gatewayUrl, 'json')
+      .infer('m', values(600_000))
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(PayloadTooLargeError);
+    const e = err as PayloadTooLargeError;
+    expect(sent).toBe(1);
+    expect(e.attempts).toBe(1);
+    expect(e.status).toBe(500);
+    expect(e.message).toMatch(
+      /^POST \/v2\/models\/m\/infer answered 500: Internal server error, and not retried: the body would take \d+ bytes in the Lambda event; the limit is 6225920 .*, which a Lambda-backed route answers with a 500$/,
+    );
+    expect(e.hint).toBe("send the tensors with protocol: 'binary', or a smaller batch");
+  });
+
+  test('GIVEN a body under the limit WHEN the answer is a 500 THEN it is retried, and the error is a plain HttpError', async () => {
+    const err = await client(gatewayUrl, 'json')
+      .infer('m', values(1_000))
+      .catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(HttpError);
+    expect(err).not.toBeInstanceOf(PayloadTooLargeError);
+    expect(sent).toBe(4);
+    expect((err as HttpError).attempts).toBe(4);
+  });
 });
