@@ -5,17 +5,18 @@
  * - serve: spawn of `modelship serve` -> the first 200 to a batch-1 JSON infer (bench/p3-cold-start.ts);
  * - Lambda layout: the synthesized LambdaModel asset at /var/task + /opt, spawn -> INIT -> first event
  *   answered (bench/p3l-lambda-cold.ts).
- * Median and p90 of `repeats` runs each, after one unmeasured run of each.
+ * Median and p90 of `repeats` runs each, after one unmeasured run of each, and the median of where the
+ * Lambda INIT's time went (model read, sha256, session, warm-up), from the handler's 'model loaded' log line.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPackage } from '../lib/package/create';
-import { progress, round } from './common';
+import { median, progress, round } from './common';
 import { synthLambdaLayout } from './lambda-layout';
 import { type BenchModel, benchModelAt, syntheticMlpOnnx } from './model';
 import { coldModelship } from './p3-cold-start';
-import { coldLambda, spread, type SpreadStats, writeEvents } from './p3l-lambda-cold';
+import { coldLambda, type InitSplit, spread, type SpreadStats, writeEvents } from './p3l-lambda-cold';
 
 /** Hidden widths h for 784 -> h -> h -> 10, so that the fp32 weights come to about 5, 50 and 200 MB. */
 export const COLD_START_SIZES = [
@@ -30,6 +31,8 @@ export interface SizeColdFigures {
   readonly memorySize: number;
   readonly serve: SpreadStats;
   readonly lambda: SpreadStats;
+  /** Medians over the Lambda runs of where INIT's time went, as the handler logs it. */
+  readonly lambdaInit?: InitSplit;
 }
 
 export async function benchColdStartSizes(repeats = 7): Promise<SizeColdFigures[]> {
@@ -55,9 +58,14 @@ export async function benchColdStartSizes(repeats = 7): Promise<SizeColdFigures[
         bar.tick();
         const serve: number[] = [];
         const lambda: number[] = [];
+        const splits: InitSplit[] = [];
         for (let i = 0; i < repeats; i++) {
           const a = async () => serve.push((await coldModelship(model, cli)).total);
-          const b = async () => lambda.push(await coldLambda(layout, model, events));
+          const b = async () => {
+            const r = await coldLambda(layout, model, events);
+            lambda.push(r.ms);
+            if (r.init) splits.push(r.init);
+          };
           if (i % 2 === 0) await a().then(b);
           else await b().then(a);
           bar.tick();
@@ -69,6 +77,16 @@ export async function benchColdStartSizes(repeats = 7): Promise<SizeColdFigures[
           memorySize: layout.memorySize,
           serve: spread(serve),
           lambda: spread(lambda),
+          ...(splits.length
+            ? {
+                lambdaInit: {
+                  readMs: round(median(splits.map((x) => x.readMs)), 1),
+                  hashMs: round(median(splits.map((x) => x.hashMs)), 1),
+                  sessionMs: round(median(splits.map((x) => x.sessionMs)), 1),
+                  warmUpMs: round(median(splits.map((x) => x.warmUpMs)), 1),
+                },
+              }
+            : {}),
         });
       } finally {
         layout.remove();

@@ -69,14 +69,34 @@ function runIn(layout: LambdaLayout, model: BenchModel, script: string, args: re
   return spawnNode(join(layout.root, script), args, lambdaProcessEnv(layout, model.name));
 }
 
-export async function coldLambda(layout: LambdaLayout, model: BenchModel, events: string): Promise<number> {
+/** Where INIT's time went, from the handler's 'model loaded' log line (ms). */
+export interface InitSplit {
+  readonly readMs: number;
+  readonly hashMs: number;
+  readonly sessionMs: number;
+  readonly warmUpMs: number;
+}
+
+export async function coldLambda(layout: LambdaLayout, model: BenchModel, events: string): Promise<{ ms: number; init?: InitSplit }> {
   const t0 = performance.now();
   const child = runIn(layout, model, 'lambda-runner.js', ['cold', events]);
-  const status = await waitForLine(child, (l) => /^answered (\d+)$/.exec(l)?.[1], 120_000, 'lambda-runner cold');
+  let init: InitSplit | undefined;
+  const status = await waitForLine(
+    child,
+    (l) => {
+      if (l.includes('"model loaded"')) {
+        const logged = JSON.parse(l) as { load: Omit<InitSplit, 'warmUpMs'>; warmUp: { durationMs: number } };
+        init = { ...logged.load, warmUpMs: logged.warmUp.durationMs };
+      }
+      return /^answered (\d+)$/.exec(l)?.[1];
+    },
+    120_000,
+    'lambda-runner cold',
+  );
   const ms = performance.now() - t0;
   await waitExit(child);
   if (status !== '200') throw new Error(`the Lambda layout answered the first event with ${status}`);
-  return ms;
+  return { ms, init };
 }
 
 export async function coldLambdaMinimal(layout: LambdaLayout, model: BenchModel): Promise<number> {
@@ -112,7 +132,7 @@ export async function benchLambdaCold(model: BenchModel, repeats = 7): Promise<L
     const ms: number[] = [];
     const min: number[] = [];
     for (let i = 0; i < repeats; i++) {
-      const a = async () => ms.push(await coldLambda(layout, model, events));
+      const a = async () => ms.push((await coldLambda(layout, model, events)).ms);
       const b = async () => min.push(await coldLambdaMinimal(layout, model));
       if (i % 2 === 0) await a().then(b);
       else await b().then(a);

@@ -251,6 +251,15 @@ function sizeRows(figures: readonly SizeColdFigures[]): TargetRow[] {
       variant: `${f.label}: Lambda layout (${f.memorySize} MB), start -> INIT -> first event answered`,
       figure: `median ${fmt(f.lambda.medianMs)} ms, p90 ${fmt(f.lambda.p90Ms)} ms`,
     },
+    ...(f.lambdaInit
+      ? [
+          {
+            id: 'COLD',
+            variant: `${f.label}: Lambda INIT, median of each part`,
+            figure: `read ${fmt(f.lambdaInit.readMs)} ms, sha256 ${fmt(f.lambdaInit.hashMs)} ms, session ${fmt(f.lambdaInit.sessionMs)} ms, warm-up ${fmt(f.lambdaInit.warmUpMs)} ms`,
+          },
+        ]
+      : []),
   ]);
 }
 

@@ -69,7 +69,12 @@ const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });
     logger.appendKeys({ model: engine.name, modelVersion: engine.version });
     await warmFront(engine);
-    logger.info('model loaded', { sha256: engine.manifest.model.sha256, bytes: engine.manifest.model.bytes, warmUp });
+    logger.info('model loaded', {
+      sha256: engine.manifest.model.sha256,
+      bytes: engine.manifest.model.bytes,
+      load: engine.loadTimings,
+      warmUp,
+    });
     return new ModelRouter([engine], { onResult: record });
   });
 

@@ -23,6 +23,13 @@ export interface EngineOptions {
   readonly sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
+/** Where a load's time went (ms): reading the model file, checking its sha256, creating the session. */
+export interface LoadTimings {
+  readonly readMs: number;
+  readonly hashMs: number;
+  readonly sessionMs: number;
+}
+
 export class InferenceEngine {
   /**
    * Loads a package directory: reads the manifest, reads the model once, checks its size and sha256
@@ -33,13 +40,16 @@ export class InferenceEngine {
     const manifest = readManifest(dir);
     const labels = readLabels(dir, manifest);
     const modelPath = join(dir, manifest.model.file);
+    const started = performance.now();
     let bytes: Buffer;
     try {
       bytes = await readFile(modelPath);
     } catch (err) {
       throw new PackageError(`${modelPath} cannot be read: ${(err as Error).message}`);
     }
+    const read = performance.now();
     checkModelBytes(bytes, manifest.model, modelPath);
+    const hashed = performance.now();
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { ...sessionOptionsFor(manifest), ...options.sessionOptions });
@@ -47,7 +57,8 @@ export class InferenceEngine {
       throw new PackageError(`${modelPath} is not a model onnxruntime can load: ${(err as Error).message}`);
     }
     checkSessionMatchesManifest(session, manifest, modelPath);
-    return new InferenceEngine(dir, manifest, session, labels);
+    const timings = { readMs: read - started, hashMs: hashed - read, sessionMs: performance.now() - hashed };
+    return new InferenceEngine(dir, manifest, session, timings, labels);
   }
 
   readonly name: string;
@@ -59,6 +70,8 @@ export class InferenceEngine {
     /** What requests are decoded and checked against before they reach infer. */
     readonly manifest: Manifest,
     private readonly session: ort.InferenceSession,
+    /** Where the load's time went; the Lambda front logs it at INIT. */
+    readonly loadTimings: LoadTimings,
     /** The class labels of the package's labels.json, when it has one. */
     readonly labels?: readonly string[],
   ) {

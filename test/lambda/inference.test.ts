@@ -102,6 +102,11 @@ test('emits EMF latency and error metrics with model and version dimensions, and
   // AND the init log line is structured and names the model
   const loaded = out.lines().find((l) => l.message === 'model loaded');
   expect(loaded).toMatchObject({ level: 'INFO', model: 'tiny-mlp', modelVersion: '1.0.0' });
+  // with where INIT's time went: the model read, its sha256 checked, the session created, the warm-up
+  const { load: timings, warmUp } = loaded as unknown as { load: Record<string, number>; warmUp: { durationMs: number; checked: boolean } };
+  expect(Object.keys(timings).sort()).toEqual(['hashMs', 'readMs', 'sessionMs']);
+  for (const ms of [...Object.values(timings), warmUp.durationMs]) expect(ms).toBeGreaterThan(0);
+  expect(warmUp.checked).toBe(true);
 });
 
 test('keys each log line with the API Gateway request id', async () => {
