@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import type { InferenceEngine } from '../lib/engine/engine';
 import { threadOptionsFromEnv } from '../lib/engine/session-options';
 import { loadWarmEngine } from '../lib/engine/warm-up';
-import { packageDirFromEnv } from '../lib/registry/package-source';
+import { packageDirFromEnv, registryPackageFromEnv } from '../lib/registry/package-source';
 import { signatureCheckFromEnv } from '../lib/trust/check-from-env';
 import { ModelRouter, type RouteEvent } from '../lib/router/router';
 import { type ApiGatewayEvent, type ApiGatewayResult, requestFromEvent, restProxyEvent, resultFromResponse } from './api-gateway';
@@ -55,6 +55,9 @@ async function warmFront(engine: InferenceEngine): Promise<void> {
   pendingMetrics = false;
 }
 
+/** Whether the package is the one in the function's asset, not one fetched from a registry at INIT. */
+const fromAsset = registryPackageFromEnv() === undefined;
+
 // Started at module load so that the model is read and the session created during Lambda's init phase.
 const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
   .then(async (dir) => {
@@ -63,7 +66,8 @@ const ready: Promise<ModelRouter> = packageDirFromEnv('MODEL_DIR')
     const signed = await checkSignature?.(dir, { modelHashedByLoader: true });
     if (signed) logger.info('package signature verified', { keyId: signed.keyId, files: signed.files });
     // Warmed during INIT, so the first request finds the session's first run done and its answer checked.
-    return loadWarmEngine(dir, { sessionOptions: threadOptionsFromEnv() });
+    // A package in the asset was checked by LambdaModel at synth; one fetched from a registry was checked as it was fetched.
+    return loadWarmEngine(dir, { sessionOptions: threadOptionsFromEnv(), checkedAtSynth: fromAsset });
   })
   .then(async ({ engine, warmUp }) => {
     metrics.setDefaultDimensions({ model: engine.name, version: engine.version });

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { readManifest, type Manifest } from '../package/manifest';
+import { readCheckedManifest, readManifest, type Manifest } from '../package/manifest';
 import { checkModelBytes } from '../package/integrity';
 import { readLabels } from '../package/labels';
 import { DATATYPE_INFO, datatypeFromOrt } from '../protocol/datatypes';
@@ -21,6 +21,12 @@ import { sessionOptionsFor } from './session-options';
 export interface EngineOptions {
   /** Options passed to onnxruntime's InferenceSession.create. @default - CPU execution provider, all graph optimizations (session-options.ts) */
   readonly sessionOptions?: ort.InferenceSession.SessionOptions;
+  /**
+   * The manifest and labels were checked when the package was built into this deployment (LambdaModel's
+   * asset, at synth), so they are parsed and not checked again, and zod is never loaded. The model's bytes
+   * are still checked against the manifest's sha256. @default false
+   */
+  readonly checkedAtSynth?: boolean;
 }
 
 /** Where a load's time went (ms): reading the model file, checking its sha256, creating the session. */
@@ -37,8 +43,8 @@ export class InferenceEngine {
    * cannot change between the check and the load.
    */
   static async load(dir: string, options: EngineOptions = {}): Promise<InferenceEngine> {
-    const manifest = readManifest(dir);
-    const labels = readLabels(dir, manifest);
+    const manifest = options.checkedAtSynth ? readCheckedManifest(dir) : readManifest(dir);
+    const labels = readLabels(dir, manifest, options.checkedAtSynth);
     const modelPath = join(dir, manifest.model.file);
     const started = performance.now();
     let bytes: Buffer;

@@ -4,9 +4,13 @@
  * JSON, so what is verified is exactly the bytes that were signed.
  * Spec: https://github.com/secure-systems-lab/dsse/blob/master/envelope.md
  */
-import { z } from 'zod';
+import type { z as Z } from 'zod';
+import { zod } from '../util/lazy-zod';
 import { schemaProblems } from '../util/schema-problems';
 import { SignatureError } from './errors';
+
+// The same lazily loaded zod as the package schemas (lib/util/lazy-zod.ts): one copy of it in a bundle.
+const z = zod();
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -20,7 +24,7 @@ const envelopeSchema = z.strictObject({
     .min(1, 'must hold at least one signature'),
 });
 
-export type Envelope = z.infer<typeof envelopeSchema>;
+export type Envelope = Z.infer<typeof envelopeSchema>;
 
 /** PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in ASCII decimal bytes. */
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffer {

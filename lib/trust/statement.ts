@@ -11,12 +11,16 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { z } from 'zod';
+import type { z as Z } from 'zod';
+import { zod } from '../util/lazy-zod';
 import { schemaProblems } from '../util/schema-problems';
 import { SHA256_HEX, sha256File } from '../package/hash';
 import { MANIFEST_FILE, type Manifest } from '../package/manifest';
 import { packageFiles, SIGNATURE_FILE, SOURCE_FILE } from '../package/package-files';
 import { SignatureError } from './errors';
+
+// The same lazily loaded zod as the package schemas (lib/util/lazy-zod.ts): one copy of it in a bundle.
+const z = zod();
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const PACKAGE_PREDICATE_TYPE = 'https://modelship.dev/package-signature/v1';
@@ -42,7 +46,7 @@ const statementSchema = z.object({
   }),
 });
 
-export type PackageStatement = z.infer<typeof statementSchema>;
+export type PackageStatement = Z.infer<typeof statementSchema>;
 
 /** Files that sit in a package directory without being part of the package, and so are never signed. */
 const NOT_PACKAGE_FILES = new Set([SIGNATURE_FILE, SOURCE_FILE]);

@@ -66,6 +66,27 @@ describe('InferenceEngine integrity', () => {
   });
 });
 
+describe('InferenceEngine.load of a package checked at synth (checkedAtSynth, the Lambda asset)', () => {
+  test('parses the manifest and labels without checking them again, and still checks the model against the sha256', async () => {
+    // GIVEN a package whose manifest gained a field the schema refuses
+    const { dir } = await makeTinyMlpPackage();
+    const path = join(dir, 'modelship.json');
+    writeFileSync(path, JSON.stringify({ ...(JSON.parse(readFileSync(path, 'utf8')) as object), unknownField: 1 }));
+    // THEN a plain load refuses it, and a load told it was checked at synth takes it as it is
+    await expect(InferenceEngine.load(dir)).rejects.toThrow(/is not a valid manifest: .*unknownField/);
+    const engine = await InferenceEngine.load(dir, { checkedAtSynth: true });
+    expect(engine.manifest.name).toBe('tiny-mlp');
+    await engine.release();
+    // AND the model's bytes are checked all the same
+    const bytes = readFileSync(join(dir, 'model.onnx'));
+    bytes[bytes.length - 5] ^= 1;
+    writeFileSync(join(dir, 'model.onnx'), bytes);
+    await expect(InferenceEngine.load(dir, { checkedAtSynth: true })).rejects.toThrow(
+      new RegExp(`has sha256 ${sha256(bytes)} but the manifest says [0-9a-f]{64}`),
+    );
+  });
+});
+
 describe('InferenceEngine.infer', () => {
   test('answers only the outputs asked for, in the order asked', async () => {
     const { dir } = await makeTinyMlpPackage();

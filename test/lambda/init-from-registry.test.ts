@@ -202,7 +202,8 @@ describe('the pre-traffic hook of a registry package', () => {
   });
 
   test('a tarball that fails its sha256 reports Failed, naming both hashes', async () => {
-    const target = loadHandler(registryEnv());
+    // The hook fails before it invokes the version, so none is loaded: an init left running would outlive the test.
+    const target: Handler = () => Promise.reject(new Error('the hook invoked the version after its own check failed'));
     const wrong = 'e'.repeat(64);
     const hook = loadHook(registryEnv({ MODEL_SHA256: wrong }), target);
     const result = await hook.handler(EVENT);
