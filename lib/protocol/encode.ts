@@ -124,14 +124,18 @@ function fromLastHeader(
     blobs.push(bytes);
     total += bytes.byteLength;
   }
+  return { headers: last.headers, body: withBlobs(total, last.json, blobs) };
+}
+
+/** One buffer of `total` bytes: the JSON header (text, or its bytes), then the blobs. */
+function withBlobs(total: number, header: string | Buffer, blobs: readonly Uint8Array[]): Buffer {
   const body = Buffer.allocUnsafe(total);
-  last.json.copy(body, 0);
-  let offset = last.json.byteLength;
+  let offset = typeof header === 'string' ? body.write(header, 0, 'utf8') : header.copy(body, 0);
   for (const b of blobs) {
     body.set(b, offset);
     offset += b.byteLength;
   }
-  return { headers: last.headers, body };
+  return body;
 }
 
 /** Encodes a result for the request that produced it; outputs appear in the order the request asked for. */
@@ -163,13 +167,7 @@ export function encodeInferResponse(result: InferResult, request: Pick<InferRequ
   const headerLength = Buffer.byteLength(json, 'utf8');
   let total = headerLength;
   for (const b of blobs) total += b.byteLength;
-  const body = Buffer.allocUnsafe(total);
-  body.write(json, 0, 'utf8');
-  let offset = headerLength;
-  for (const b of blobs) {
-    body.set(b, offset);
-    offset += b.byteLength;
-  }
+  const body = withBlobs(total, json, blobs);
   const fields: Record<string, string> = request.sagemaker
     ? { 'content-type': `${SAGEMAKER_BINARY_CONTENT_TYPE};json-header-size=${headerLength}` }
     : { 'content-type': 'application/octet-stream', [HEADER_LENGTH_HEADER]: String(headerLength) };

@@ -1,39 +1,10 @@
 import { decodeInferRequest, decodeInferRequestGeneral } from '../../lib/protocol/decode';
 import { DEFAULT_TENSOR_LIMITS } from '../../lib/protocol/limits';
-import { ProtocolError } from '../../lib/protocol/errors';
 import { binaryHeaderLength } from '../../lib/protocol/content-type';
 import { scanInferRequest } from '../../lib/protocol/scan-request';
 import type { InferRequest, ModelSignature } from '../../lib/protocol/types';
 import { SeededRandom } from '../../lib/package/seeded-random';
-import { brokenBody, type GeneratedBody, SIGNATURES, validBody } from './request-bodies';
-
-type Outcome = { readonly request: unknown } | { readonly error: { type: string; status: number | undefined; message: string } };
-
-/** A request with every typed array as its type and bytes, and -0 visible: what "same tensors" means, bit for bit. */
-function comparable(r: InferRequest): unknown {
-  return {
-    id: r.id,
-    sagemaker: r.sagemaker,
-    outputs: r.outputs,
-    inputs: r.inputs.map((t) => ({
-      name: t.name,
-      datatype: t.datatype,
-      shape: t.shape.map((d) => (Object.is(d, -0) ? '-0' : d)),
-      data: Array.isArray(t.data)
-        ? { strings: t.data }
-        : { type: t.data.constructor.name, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex') },
-    })),
-  };
-}
-
-function outcome(decode: () => InferRequest): Outcome {
-  try {
-    return { request: comparable(decode()) };
-  } catch (err) {
-    const e = err as Error;
-    return { error: { type: e.constructor.name, status: err instanceof ProtocolError ? err.status : undefined, message: e.message } };
-  }
-}
+import { brokenBody, type GeneratedBody, type Outcome, outcome, SIGNATURES, validBody } from './request-bodies';
 
 /** What the fast path alone makes of a body: a request, or undefined when it leaves the body to the general decoder. */
 function scanned(g: GeneratedBody, signature: ModelSignature): InferRequest | undefined {

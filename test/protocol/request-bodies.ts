@@ -6,7 +6,8 @@
  */
 import { DATATYPE_INFO, type Datatype } from '../../lib/protocol/datatypes';
 import { SeededRandom } from '../../lib/package/seeded-random';
-import type { ModelSignature, TensorMetadata } from '../../lib/protocol/types';
+import { ProtocolError } from '../../lib/protocol/errors';
+import type { InferRequest, ModelSignature, TensorMetadata } from '../../lib/protocol/types';
 
 /** A JSON value as text to be: objects keep their members' raw key text, so keys can carry escapes. */
 type Json = { readonly obj: [string, Json][] } | { readonly arr: Json[] } | { readonly raw: string };
@@ -506,4 +507,33 @@ export function brokenBody(r: SeededRandom, signature: ModelSignature): Generate
     body = r.next() < 0.5 ? body.subarray(0, Math.max(0, body.length - 1 - r.int(8))) : Buffer.concat([body, Buffer.from([1, 2, 3])]);
   }
   return { body, headers, ordinary: false, how: how.join(', ') };
+}
+
+/** What a decoder made of a body, comparable across decoders: the request, or the error's type, status and text. */
+export type Outcome = { readonly request: unknown } | { readonly error: { type: string; status: number | undefined; message: string } };
+
+/** A request with every typed array as its type and bytes, and -0 visible: what "same tensors" means, bit for bit. */
+function comparable(r: InferRequest): unknown {
+  return {
+    id: r.id,
+    sagemaker: r.sagemaker,
+    outputs: r.outputs,
+    inputs: r.inputs.map((t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape.map((d) => (Object.is(d, -0) ? '-0' : d)),
+      data: Array.isArray(t.data)
+        ? { strings: t.data }
+        : { type: t.data.constructor.name, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex') },
+    })),
+  };
+}
+
+export function outcome(decode: () => InferRequest): Outcome {
+  try {
+    return { request: comparable(decode()) };
+  } catch (err) {
+    const e = err as Error;
+    return { error: { type: e.constructor.name, status: err instanceof ProtocolError ? err.status : undefined, message: e.message } };
+  }
 }

@@ -66,6 +66,31 @@ function copyOfPackage(): string {
   return dir;
 }
 
+/** The fixture package signed by the ECDSA key, made once; tests break copies of it. */
+let signedDir: string;
+beforeAll(async () => {
+  signedDir = copyOfPackage();
+  await signPackage(signedDir, await localSigner(ecdsa.privatePath));
+});
+
+function copyOfSigned(): string {
+  const dir = tempDir('modelship-signed-');
+  cpSync(signedDir, dir, { recursive: true });
+  return dir;
+}
+
+/** Signs `statement` with the trusted ECDSA key and writes it as the package's signature.json. */
+async function writeSignedStatement(dir: string, statement: unknown): Promise<void> {
+  const payload = Buffer.from(JSON.stringify(statement));
+  const { sig, keyId } = await (await localSigner(ecdsa.privatePath)).sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+  const envelope = {
+    payloadType: IN_TOTO_PAYLOAD_TYPE,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: keyId, sig: sig.toString('base64') }],
+  };
+  writeFileSync(join(dir, SIGNATURE_FILE), JSON.stringify(envelope));
+}
+
 test('PAE is the DSSE v1 encoding (the spec example)', () => {
   expect(preAuthEncoding('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
     'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
@@ -111,17 +136,6 @@ test('any key of a policy with several may have signed', async () => {
 });
 
 describe('refusals, each naming the file and the check', () => {
-  let signedDir: string;
-  beforeAll(async () => {
-    signedDir = copyOfPackage();
-    await signPackage(signedDir, await localSigner(ecdsa.privatePath));
-  });
-  function copyOfSigned(): string {
-    const dir = tempDir('modelship-signed-');
-    cpSync(signedDir, dir, { recursive: true });
-    return dir;
-  }
-
   test('an unsigned package', async () => {
     const dir = copyOfPackage();
     const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa)));
@@ -197,14 +211,7 @@ describe('refusals, each naming the file and the check', () => {
     const dir = copyOfPackage();
     const statement = await packageStatement(dir, readManifest(dir));
     const claimed = { ...statement, predicate: { ...statement.predicate, package: { ...statement.predicate.package, version: '9.9.9' } } };
-    const payload = Buffer.from(JSON.stringify(claimed));
-    const { sig, keyId } = await (await localSigner(ecdsa.privatePath)).sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    const envelope = {
-      payloadType: IN_TOTO_PAYLOAD_TYPE,
-      payload: payload.toString('base64'),
-      signatures: [{ keyid: keyId, sig: sig.toString('base64') }],
-    };
-    writeFileSync(join(dir, SIGNATURE_FILE), JSON.stringify(envelope));
+    await writeSignedStatement(dir, claimed);
     // THEN the package check refuses it by name and version
     const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa)));
     expect(err.message).toBe(
@@ -226,17 +233,6 @@ describe('refusals, each naming the file and the check', () => {
 });
 
 describe('a loader that hashes the model itself (modelHashedByLoader)', () => {
-  let signedDir: string;
-  beforeAll(async () => {
-    signedDir = copyOfPackage();
-    await signPackage(signedDir, await localSigner(ecdsa.privatePath));
-  });
-  function copyOfSigned(): string {
-    const dir = tempDir('modelship-signed-');
-    cpSync(signedDir, dir, { recursive: true });
-    return dir;
-  }
-
   test('leaves a changed model to the loader, which refuses it against the signed manifest', async () => {
     const dir = copyOfSigned();
     const model = readFileSync(join(dir, 'model.onnx'));
@@ -276,14 +272,7 @@ describe('a loader that hashes the model itself (modelHashedByLoader)', () => {
     const dir = copyOfPackage();
     const statement = await packageStatement(dir, readManifest(dir));
     const subject = statement.subject.map((s) => (s.name === 'model.onnx' ? { ...s, digest: { sha256: 'a'.repeat(64) } } : s));
-    const payload = Buffer.from(JSON.stringify({ ...statement, subject }));
-    const { sig, keyId } = await (await localSigner(ecdsa.privatePath)).sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    const envelope = {
-      payloadType: IN_TOTO_PAYLOAD_TYPE,
-      payload: payload.toString('base64'),
-      signatures: [{ keyid: keyId, sig: sig.toString('base64') }],
-    };
-    writeFileSync(join(dir, SIGNATURE_FILE), JSON.stringify(envelope));
+    await writeSignedStatement(dir, { ...statement, subject });
     // THEN the check refuses it without hashing the model, naming both digests
     const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa), { modelHashedByLoader: true }));
     expect(err.message).toBe(
