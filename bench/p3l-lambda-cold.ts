@@ -5,12 +5,16 @@
  *   package read, sha256, session, warm-up) -> one REST API infer event answered -> its `answered` line.
  * - cold, minimal: spawn of bench/minimal-cold.js copied into the same layout, finding onnxruntime-node in the
  *   layer through NODE_PATH: load it, read /var/task/model's model, create the session, run once -> `done`.
+ * - cold, minimal with the required checks (reported, no target): bench/minimal-checked-cold.js in the same
+ *   layout, the minimal handler plus the model's sha256 and the first golden sample answered and checked:
+ *   the INIT work the package format and the warm-up require, with nothing of modelship's.
  * - first after INIT: in each of `repeats` processes, INIT awaited (a ready event), then the first infer event;
- *   the median of those first events, against the median of the warm ones that followed them.
+ *   the median of those first events, against the median of the warm ones that followed them. The same for
+ *   the `session.run` inside each event, timed by the runner.
  * - first request, before and after warm-up: bench/first-request.js in a fresh process, the engine loaded
  *   without the warm-up and with it, first inferResponse against the warm median. Same body throughout.
  *
- * Both cold sides alternate, one unmeasured run each first, so they see the same page cache.
+ * The cold sides rotate, one unmeasured run each first, so they see the same page cache.
  */
 import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,13 +38,26 @@ export interface LambdaColdFigures {
   readonly handlerBundleBytes: number;
   readonly modelship: SpreadStats & { readonly ratio: number };
   readonly minimal: SpreadStats;
-  /** First infer event after INIT, and the warm median after it (ms), in the layout. */
-  readonly firstAfterInit: { readonly firstMs: number; readonly warmMs: number; readonly ratio: number };
+  /** bench/minimal-checked-cold.js: the minimal handler plus the sha256 and the golden-sample check. */
+  readonly minimalChecked: SpreadStats & { readonly ratio: number };
+  /** First infer event after INIT, and the warm median after it (ms), in the layout; `run` is the session.run inside them. */
+  readonly firstAfterInit: FirstAndWarm & { readonly run: FirstAndWarm };
   /** bench/first-request.js: the first inferResponse after a load, without and with the warm-up. */
   readonly firstRequest: {
     readonly withoutWarmUp: { readonly firstMs: number; readonly warmMs: number };
     readonly withWarmUp: { readonly firstMs: number; readonly warmMs: number };
   };
+}
+
+export interface FirstAndWarm {
+  readonly firstMs: number;
+  readonly warmMs: number;
+  /** firstMs / warmMs. */
+  readonly ratio: number;
+}
+
+function firstAndWarm(firstMs: number, warmMs: number): FirstAndWarm {
+  return { firstMs: round(firstMs, 3), warmMs: round(warmMs, 3), ratio: round(firstMs / warmMs, 3) };
 }
 
 export function spread(samples: readonly number[]): SpreadStats {
@@ -61,7 +78,7 @@ export function writeEvents(layout: LambdaLayout, model: BenchModel): string {
   const file = join(layout.root, 'events.json');
   writeFileSync(file, JSON.stringify({ ready, infer }));
   copyFileSync(join(__dirname, 'lambda-runner.js'), join(layout.root, 'lambda-runner.js'));
-  copyFileSync(join(__dirname, 'minimal-cold.js'), join(layout.root, 'minimal-cold.js'));
+  for (const script of ['minimal-cold.js', 'minimal-checked-cold.js']) copyFileSync(join(__dirname, script), join(layout.root, script));
   return file;
 }
 
@@ -99,25 +116,32 @@ export async function coldLambda(layout: LambdaLayout, model: BenchModel, events
   return { ms, init };
 }
 
-export async function coldLambdaMinimal(layout: LambdaLayout, model: BenchModel): Promise<number> {
+/** Spawn -> `done` of a baseline script in the layout: bench/minimal-cold.js, or bench/minimal-checked-cold.js when `checked`. */
+export async function coldLambdaMinimal(layout: LambdaLayout, model: BenchModel, checked = false): Promise<number> {
+  const packageDir = join(layout.task, 'model');
+  const script = checked ? 'minimal-checked-cold.js' : 'minimal-cold.js';
+  const args = checked ? [packageDir] : [join(packageDir, 'model.onnx'), model.inputName, String(model.features)];
   const t0 = performance.now();
-  const child = runIn(layout, model, 'minimal-cold.js', [
-    join(layout.task, 'model', 'model.onnx'),
-    model.inputName,
-    String(model.features),
-  ]);
-  await waitForLine(child, (l) => (l.startsWith('done') ? true : undefined), 120_000, 'minimal-cold (Lambda layout)');
+  const child = runIn(layout, model, script, args);
+  await waitForLine(child, (l) => (l.startsWith('done') ? true : undefined), 120_000, `${script} (Lambda layout)`);
   const ms = performance.now() - t0;
   const code = await waitExit(child);
-  if (code !== 0) throw new Error(`minimal-cold exited with ${code}`);
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
   return ms;
 }
 
-async function jsonLine(child: ReturnType<typeof spawnNode>, what: string): Promise<{ firstMs: number; warmMs: number[] }> {
+interface RunnerResult {
+  readonly firstMs: number;
+  readonly warmMs: number[];
+  /** lambda-runner's warm mode only: the session.run of each event, first then warm. */
+  readonly runMs?: number[];
+}
+
+async function jsonLine(child: ReturnType<typeof spawnNode>, what: string): Promise<RunnerResult> {
   // The handler's own logs are JSON lines on stdout too: the result is the one line marked as such.
   const line = await waitForLine(child, (l) => (l.startsWith('result ') ? l.slice('result '.length) : undefined), 120_000, what);
   await waitExit(child);
-  return JSON.parse(line) as { firstMs: number; warmMs: number[] };
+  return JSON.parse(line) as RunnerResult;
 }
 
 export async function benchLambdaCold(model: BenchModel, repeats = 7): Promise<LambdaColdFigures> {
@@ -125,30 +149,39 @@ export async function benchLambdaCold(model: BenchModel, repeats = 7): Promise<L
   const layout = synthLambdaLayout(model.dir, outdir);
   try {
     const events = writeEvents(layout, model);
-    const bar = progress(`P3L Lambda layout (${repeats} x 2 cold runs, then warm)`, repeats + 3);
+    const bar = progress(`P3L Lambda layout (${repeats} x 3 cold runs, then warm)`, repeats + 3);
     await coldLambda(layout, model, events);
     await coldLambdaMinimal(layout, model);
+    await coldLambdaMinimal(layout, model, true);
     bar.tick();
     const ms: number[] = [];
     const min: number[] = [];
+    const checked: number[] = [];
+    const sides = [
+      async () => ms.push((await coldLambda(layout, model, events)).ms),
+      async () => min.push(await coldLambdaMinimal(layout, model)),
+      async () => checked.push(await coldLambdaMinimal(layout, model, true)),
+    ];
     for (let i = 0; i < repeats; i++) {
-      const a = async () => ms.push((await coldLambda(layout, model, events)).ms);
-      const b = async () => min.push(await coldLambdaMinimal(layout, model));
-      if (i % 2 === 0) await a().then(b);
-      else await b().then(a);
+      // Each side goes first, second and third in turn.
+      for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]();
       bar.tick();
     }
     // One first event per process: the median over `repeats` processes, as the first-request rows do.
-    const inLayoutRuns: Array<{ firstMs: number; warmMs: number[] }> = [];
+    const inLayoutRuns: RunnerResult[] = [];
     for (let i = 0; i < repeats; i++) {
       inLayoutRuns.push(await jsonLine(runIn(layout, model, 'lambda-runner.js', ['warm', events, '50']), 'lambda-runner warm'));
     }
-    const inLayout = { firstMs: median(inLayoutRuns.map((r) => r.firstMs)), warmMs: inLayoutRuns.flatMap((r) => r.warmMs) };
+    const runsOf = (r: RunnerResult) => r.runMs ?? [];
+    const inLayout = {
+      first: firstAndWarm(median(inLayoutRuns.map((r) => r.firstMs)), median(inLayoutRuns.flatMap((r) => r.warmMs))),
+      run: firstAndWarm(median(inLayoutRuns.map((r) => runsOf(r)[0])), median(inLayoutRuns.flatMap((r) => runsOf(r).slice(1)))),
+    };
     bar.tick();
     const bodyFile = join(layout.root, 'body.json');
     writeFileSync(bodyFile, requestBodies(model, 1).json);
     const firstOf = async (mode: 'warm' | 'none') => {
-      const runs: Array<{ firstMs: number; warmMs: number[] }> = [];
+      const runs: RunnerResult[] = [];
       for (let i = 0; i < repeats; i++) {
         runs.push(await jsonLine(spawnNode(join(__dirname, 'first-request.js'), [model.dir, mode, bodyFile, '50']), 'first-request'));
       }
@@ -158,14 +191,14 @@ export async function benchLambdaCold(model: BenchModel, repeats = 7): Promise<L
     const withWarmUp = await firstOf('warm');
     bar.tick();
     bar.stop();
-    const warm = median(inLayout.warmMs);
     return {
       repeats,
       memorySize: layout.memorySize,
       handlerBundleBytes: statSync(join(layout.task, 'index.js')).size,
       modelship: { ...spread(ms), ratio: round(median(ms) / median(min), 3) },
       minimal: spread(min),
-      firstAfterInit: { firstMs: round(inLayout.firstMs, 3), warmMs: round(warm, 3), ratio: round(inLayout.firstMs / warm, 3) },
+      minimalChecked: { ...spread(checked), ratio: round(median(checked) / median(min), 3) },
+      firstAfterInit: { ...inLayout.first, run: inLayout.run },
       firstRequest: { withoutWarmUp, withWarmUp },
     };
   } finally {

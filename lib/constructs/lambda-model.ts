@@ -20,7 +20,7 @@ import { SIGNATURE_FILE } from '../package/package-files';
 import { addEnvironment } from './private/handler-function';
 import { lambdaModelWidgets } from './private/dashboard';
 import { handlerFunction } from './private/handler-function';
-import { inferenceExternalModules } from './private/inference-bundle';
+import { INFERENCE_APART_MODULES, inferenceExternalModules } from './private/inference-bundle';
 import { acknowledge } from './private/nag';
 import { PreTrafficHook } from './private/pre-traffic-hook';
 import { registryPackageEnvironment } from './private/registry-package';
@@ -265,6 +265,7 @@ export class LambdaModel extends Construct implements IModelBackend {
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, description: `${pkg.name} ${pkg.version}` },
       bundling: {
         externalModules: inferenceExternalModules({ registry: registry !== undefined, trustModules: props.trust?.modules ?? [] }),
+        apart: INFERENCE_APART_MODULES,
         copy: registry === undefined ? { sourceDir: pkg.directory, files: pkg.files, into: MODEL_DIR_IN_ASSET } : undefined,
       },
     });

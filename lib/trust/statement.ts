@@ -13,6 +13,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { z as Z } from 'zod';
 import { zod } from '../util/lazy-zod';
+import { isSiblingName } from '../util/temp-siblings';
 import { schemaProblems } from '../util/schema-problems';
 import { SHA256_HEX, sha256File } from '../package/hash';
 import { MANIFEST_FILE, type Manifest } from '../package/manifest';
@@ -51,10 +52,18 @@ export type PackageStatement = Z.infer<typeof statementSchema>;
 /** Files that sit in a package directory without being part of the package, and so are never signed. */
 const NOT_PACKAGE_FILES = new Set([SIGNATURE_FILE, SOURCE_FILE]);
 
+/** A temporary copy of one of NOT_PACKAGE_FILES, being written or left by a killed writer. */
+function isWriterTemp(path: string): boolean {
+  return [...NOT_PACKAGE_FILES].some((name) => isSiblingName(path, name, 'tmp'));
+}
+
 /**
  * Every plain file under `dir`, package-relative with forward slashes, except the signature and the
- * registry's install record. A symlink or anything else that is not a plain file is refused: the digest of
- * a link's target says nothing about what a loader would read later.
+ * registry's install record, and the temporary copies their atomic writers leave when killed
+ * (lib/util/temp-siblings.ts): no loader reads one, no tarball holds one, and counting one as an unsigned
+ * file would make an interrupted `sign` or `pull` refuse a package it never changed. A symlink or anything
+ * else that is not a plain file is refused: the digest of a link's target says nothing about what a loader
+ * would read later.
  */
 export async function filesInDirectory(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -63,7 +72,7 @@ export async function filesInDirectory(dir: string): Promise<string[]> {
     const path = relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/');
     if (entry.isDirectory()) continue;
     if (!entry.isFile()) throw new SignatureError(`${join(dir, path)} is not a plain file; a signed package holds only plain files`);
-    if (!NOT_PACKAGE_FILES.has(path)) files.push(path);
+    if (!NOT_PACKAGE_FILES.has(path) && !isWriterTemp(path)) files.push(path);
   }
   return files.sort();
 }

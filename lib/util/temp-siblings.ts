@@ -29,9 +29,19 @@ export function siblingPath(dest: string, kind: SiblingKind): string {
   return join(dirname(dest), `.${basename(dest)}.${kind}-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
+/** What the names of the siblings of one kind of a file named `destName` match; group 1 is the writer's pid. */
+function siblingPattern(destName: string, kind: SiblingKind): RegExp {
+  return new RegExp(`^\\.${escapeRegExp(destName)}\\.${kind}-(\\d+)-[0-9a-f]{12}$`);
+}
+
+/** Whether `name` is the name of a sibling of one kind of a file named `destName`, whoever wrote it. */
+export function isSiblingName(name: string, destName: string, kind: SiblingKind): boolean {
+  return siblingPattern(destName, kind).test(name);
+}
+
 /** The siblings of `dest` of one kind, with the pid that made each. */
 export async function findSiblings(dest: string, kind: SiblingKind): Promise<{ path: string; pid: number }[]> {
-  const pattern = new RegExp(`^\\.${escapeRegExp(basename(dest))}\\.${kind}-(\\d+)-[0-9a-f]{12}$`);
+  const pattern = siblingPattern(basename(dest), kind);
   const names = await readdir(dirname(dest)).catch((err: NodeJS.ErrnoException) => {
     // No parent, or one this process may not read: there is nothing it could recover there anyway.
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EACCES' || err.code === 'EPERM') return [] as string[];

@@ -19,6 +19,7 @@ import { PackageTrust } from '../../lib/constructs/package-trust';
 import { sha256 } from '../../lib/package/hash';
 import { signPackage } from '../../lib/trust/sign-package';
 import { diskBytes } from '../../lib/constructs/private/sizing';
+import { INFERENCE_APART_MODULES } from '../../lib/constructs/private/inference-bundle';
 import { compareOutputs, type GoldenResponse } from '../../lib/package/golden';
 import { assetDir, environmentUnder, lambdaProcessEnv } from '../../bench/lambda-layout';
 import { httpApiEvent, restEvent } from '../contract/fronts';
@@ -156,21 +157,28 @@ afterAll(() => {
 });
 
 describe('the layout Lambda gets', () => {
-  test('no node_modules can be reached from /var/task other than through NODE_PATH', () => {
+  test("the only node_modules reachable from /var/task, other than through NODE_PATH, is the asset's own", () => {
     const d = deployed['tiny-mlp'];
-    for (let dir = join(d.root, 'var', 'task'); dirname(dir) !== dir; dir = dirname(dir)) {
+    const task = join(d.root, 'var', 'task');
+    expect(readdirSync(join(task, 'node_modules')).sort()).toEqual([...INFERENCE_APART_MODULES].sort());
+    for (let dir = dirname(task); dirname(dir) !== dir; dir = dirname(dir)) {
       expect(existsSync(join(dir, 'node_modules'))).toBe(false);
     }
     expect(existsSync(join(d.root, 'node_modules'))).toBe(false);
   });
 
-  test('the function asset: the bundle and the package files under model/, nothing else', () => {
+  test('the function asset: the bundle, the modules bundled apart, and the package files under model/, nothing else', () => {
     const d = deployed['tiny-mlp'];
-    expect(files(d.functionAsset)).toEqual(['index.js', ...d.pkg.files.map((f) => `model/${f}`)].sort());
+    const apart = INFERENCE_APART_MODULES.map((m) => `node_modules/${m}/index.js`);
+    expect(files(d.functionAsset)).toEqual(['index.js', ...apart, ...d.pkg.files.map((f) => `model/${f}`)].sort());
     const bundle = readFileSync(join(d.functionAsset, 'index.js'), 'utf8');
-    // onnxruntime-node is required at run time, never bundled.
+    // onnxruntime-node is required at run time, never bundled; the modules apart are required, not inlined.
     expect(bundle).toMatch(/require\("onnxruntime-node"\)/);
     expect(bundle).not.toMatch(/onnxruntime_binding\.node/);
+    for (const m of INFERENCE_APART_MODULES) expect(bundle).toContain(`require("${m}")`);
+    // One of zod's own issue codes: in its module apart, not in the handler's bundle.
+    expect(bundle).not.toContain('invalid_union_discriminator');
+    expect(readFileSync(join(d.functionAsset, 'node_modules', 'zod', 'index.js'), 'utf8')).toContain('invalid_union_discriminator');
     for (const f of d.pkg.files) expect(readFileSync(join(d.functionAsset, 'model', f))).toEqual(readFileSync(join(d.pkg.directory, f)));
   });
 

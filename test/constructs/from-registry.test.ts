@@ -116,7 +116,9 @@ describe('the function', () => {
     const fn = models.owned.lambdaFunction.node.defaultChild as lambda.CfnFunction;
     const code = Stack.of(fn).resolve(fn.code) as { s3Key: string };
     const asset = join(t.outdir, `asset.${code.s3Key.replace(/\.zip$/, '')}`);
-    expect(readdirSync(asset).sort()).toEqual(['index.js']);
+    expect(readdirSync(asset).sort()).toEqual(['index.js', 'node_modules']);
+    // zod and tar-stream, which the fetch needs, are bundled apart (lib/constructs/private/inference-bundle.ts).
+    expect(readdirSync(join(asset, 'node_modules')).sort()).toEqual(['tar-stream', 'zod']);
     // The S3 client it fetches with is bundled (lib/constructs/private/inference-bundle.ts); KMS, unused, is not.
     const bundle = readFileSync(join(asset, 'index.js'), 'utf8');
     expect(bundle).not.toContain('require("@aws-sdk/client-s3")');

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 /**
  * Signing and verifying packages with local keys, with real crypto: ECDSA P-256 and Ed25519 through
  * node:crypto, a real package, and every refusal the trust policy makes, each naming the file and the check.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../lib/package/hash';
 import { readManifest } from '../../lib/package/manifest';
@@ -322,6 +323,38 @@ test('sign refuses a directory holding files the manifest does not name, and wri
     `${dir} holds files its manifest does not name (notes.txt): they would be neither published nor signed; remove them first`,
   );
   expect(() => readFileSync(join(dir, SIGNATURE_FILE))).toThrow(/ENOENT/);
+});
+
+describe("a killed signer's temporary signature.json", () => {
+  /** The name an atomic write of signature.json gives its temporary copy (lib/util/temp-siblings.ts), by a writer that has exited. */
+  function leftoverName(): string {
+    const { pid } = spawnSync(process.execPath, ['-e', '']);
+    return `.${SIGNATURE_FILE}.tmp-${pid}-${'ab12'.repeat(3)}`;
+  }
+
+  test('is not a package file: the signed package still verifies', async () => {
+    const dir = copyOfSigned();
+    writeFileSync(join(dir, leftoverName()), '{"half": ');
+    await expect(verifyPackageSignature(dir, await policyOf(ecdsa))).resolves.toMatchObject({ keyId: expect.any(String) });
+  });
+
+  test('does not stop sign, which removes it', async () => {
+    const dir = copyOfSigned();
+    const leftover = leftoverName();
+    writeFileSync(join(dir, leftover), '{"half": ');
+    await signPackage(dir, await localSigner(ed25519.privatePath));
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    await expect(verifyPackageSignature(dir, await policyOf(ed25519))).resolves.toMatchObject({ keyId: expect.any(String) });
+  });
+
+  test('a name only like it is an unsigned file', async () => {
+    const dir = copyOfSigned();
+    writeFileSync(join(dir, `.${SIGNATURE_FILE}.tmp-1-notahexsuffix`), '{}');
+    const err = await refusal(verifyPackageSignature(dir, await policyOf(ecdsa)));
+    expect(err.message).toBe(
+      `${join(dir, `.${SIGNATURE_FILE}.tmp-1-notahexsuffix`)}: unsigned-file check failed: the file is in the package but not signed`,
+    );
+  });
 });
 
 test('sign refuses a package that does not verify', async () => {

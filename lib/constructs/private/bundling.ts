@@ -4,7 +4,10 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { type ILocalBundling } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { modelshipRoot } from '../../util/own-files';
+import { MODELSHIP_RUNTIME } from './runtime';
 
 let esbuildFound: boolean | undefined;
 
@@ -48,28 +51,61 @@ export function copyFilesCommand(sourceDir: string, files: readonly string[], de
 export interface HandlerBundlingOptions {
   /** Modules left out of the bundle, to be found at run time (in a layer). */
   readonly externalModules: readonly string[];
+  /**
+   * Modules left out of the bundle and bundled apart, each into the asset's `node_modules/<name>/index.js`,
+   * with the same esbuild options: what the handler requires only on some paths.
+   */
+  readonly apart?: readonly string[];
   /** Package-relative files to copy next to the bundle, and the sub-directory of the asset they go to. */
   readonly copy?: { readonly sourceDir: string; readonly files: readonly string[]; readonly into: string };
+}
+
+/** The esbuild that NodejsFunction runs, found where NodejsFunction finds it: its native binary, or a shim that starts it. */
+function esbuildCommand(): string {
+  return shellQuote(require.resolve('esbuild/bin/esbuild', { paths: [dirname(require.resolve('aws-cdk-lib/package.json'))] }));
+}
+
+/**
+ * One shell command that bundles module `name`, resolved from modelship's own dependencies, into
+ * `<outputDir>/node_modules/<name>/index.js` with the handler's options: CommonJS, minified, names kept.
+ */
+export function apartModuleCommand(name: string, outputDir: string, target: string): string {
+  const entry = require.resolve(name, { paths: [modelshipRoot()] });
+  const outfile = join(outputDir, 'node_modules', name, 'index.js');
+  const flags = ['--bundle', '--platform=node', `--target=${target}`, '--format=cjs', '--minify', '--keep-names', '--log-level=warning'];
+  return `${esbuildCommand()} ${shellQuote(entry)} ${flags.join(' ')} ${shellQuote(`--outfile=${outfile}`)}`;
 }
 
 /** BundlingOptions shared by every modelship handler. */
 export function handlerBundling(options: HandlerBundlingOptions): nodejs.BundlingOptions {
   assertLocalEsbuild();
   const copy = options.copy;
+  const apart = options.apart ?? [];
+  const target = esbuildTarget(MODELSHIP_RUNTIME);
   return {
     forceDockerBundling: false,
     minify: true,
     keepNames: true,
     sourceMap: false,
     format: nodejs.OutputFormat.CJS,
-    externalModules: [...options.externalModules],
+    target,
+    externalModules: [...options.externalModules, ...apart],
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir: string, outputDir: string) =>
-        copy === undefined ? [] : [copyFilesCommand(copy.sourceDir, copy.files, join(outputDir, copy.into))],
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        ...apart.map((name) => apartModuleCommand(name, outputDir, target)),
+        ...(copy === undefined ? [] : [copyFilesCommand(copy.sourceDir, copy.files, join(outputDir, copy.into))]),
+      ],
     },
   };
+}
+
+/** esbuild's target for a Lambda Node.js runtime, as NodejsFunction derives it: nodejs24.x -> node24. */
+function esbuildTarget(runtime: lambda.Runtime): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (major === undefined) throw new Error(`${runtime.name} is not a Node.js runtime`);
+  return `node${major}`;
 }
 
 /** A file to place in a bundled asset. */

@@ -22,3 +22,13 @@ export function inferenceExternalModules(needs: InferenceBundleNeeds): string[] 
   if (needs.registry) used.add('@aws-sdk/client-s3');
   return ['onnxruntime-node', ...OPTIONAL_CLIENTS.filter((m) => !used.has(m))];
 }
+
+/**
+ * Modules the handler requires on some INIT paths only, each bundled apart into the asset's
+ * `node_modules/<name>/index.js` (HandlerBundlingOptions.apart), where Node finds the handler's `require`:
+ * zod checks a package that synth has not (a registry package, a signature's envelope); tar-stream unpacks
+ * a registry tarball. A function whose package is in its asset never loads them, and in one bundle V8
+ * would still compile their 110 KB at every cold start. Only whole packages: a subpath such as
+ * `semver/functions/rcompare` would not be found under them.
+ */
+export const INFERENCE_APART_MODULES: readonly string[] = ['zod', 'tar-stream'];
