@@ -335,7 +335,7 @@ describe("a killed signer's temporary signature.json", () => {
   test('is not a package file: the signed package still verifies', async () => {
     const dir = copyOfSigned();
     writeFileSync(join(dir, leftoverName()), '{"half": ');
-    await expect(verifyPackageSignature(dir, await policyOf(ecdsa))).resolves.toMatchObject({ keyId: expect.any(String) });
+    expect((await verifyPackageSignature(dir, await policyOf(ecdsa))).keyId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   test('does not stop sign, which removes it', async () => {
@@ -344,7 +344,7 @@ describe("a killed signer's temporary signature.json", () => {
     writeFileSync(join(dir, leftover), '{"half": ');
     await signPackage(dir, await localSigner(ed25519.privatePath));
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
-    await expect(verifyPackageSignature(dir, await policyOf(ed25519))).resolves.toMatchObject({ keyId: expect.any(String) });
+    expect((await verifyPackageSignature(dir, await policyOf(ed25519))).keyId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   test('a name only like it is an unsigned file', async () => {
