@@ -182,6 +182,36 @@ describe('the layout Lambda gets', () => {
     for (const f of d.pkg.files) expect(readFileSync(join(d.functionAsset, 'model', f))).toEqual(readFileSync(join(d.pkg.directory, f)));
   });
 
+  test('the modules bundled apart work where the handler finds them: tar-stream packs and unpacks, zod parses', () => {
+    const d = deployed['tiny-mlp'];
+    const task = join(d.root, 'var', 'task');
+    // Resolved from /var/task as the bundle's own require is, in a clean process with Lambda's environment.
+    const script = `
+      const from = require('node:module').createRequire(process.env.LAMBDA_TASK_ROOT + '/index.js');
+      const tar = from('tar-stream');
+      const { z } = from('zod');
+      const pack = tar.pack();
+      pack.entry({ name: 'model/modelship.json' }, '{"name":"x"}');
+      pack.finalize();
+      const extract = tar.extract();
+      const seen = [];
+      extract.on('entry', (header, stream, next) => {
+        let text = '';
+        stream.on('data', (b) => (text += b));
+        stream.on('end', () => { seen.push([header.name, z.object({ name: z.string() }).parse(JSON.parse(text)).name]); next(); });
+      });
+      extract.on('finish', () => process.stdout.write(JSON.stringify({ seen, paths: [from.resolve('tar-stream'), from.resolve('zod')] })));
+      pack.pipe(extract);
+    `;
+    const env = lambdaProcessEnv({ root: d.root, task, environment: environmentUnder(d.environment, task) }, d.pkg.name);
+    const child = spawnSync(process.execPath, ['-e', script], { cwd: task, env, encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({
+      seen: [['model/modelship.json', 'x']],
+      paths: [join(task, 'node_modules', 'tar-stream', 'index.js'), join(task, 'node_modules', 'zod', 'index.js')],
+    });
+  });
+
   test('the layer: onnxruntime-node and onnxruntime-common, JavaScript and linux/x64 binaries only', () => {
     const layer = files(deployed['tiny-mlp'].layerAsset);
     expect(layer.every((f) => /^nodejs\/node_modules\/onnxruntime-(node|common)\//.test(f))).toBe(true);
